@@ -1,0 +1,75 @@
+# kalshiweb: `make run` sets up and runs the product; `make test` sets up and runs the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+# The pure core (no Django imports) is checked with mypy --strict.
+PURE_CORE := kalshiweb/env.py kalshiweb/modes.py kalshiweb/keyfiles.py weather/climate.py
+
+.PHONY: help run setup install install-dev test lint format typecheck migrations-check bench lock clean superuser
+
+help:
+	@echo "make run               set up (venv, deps, database, cities, admin) and run everything on :$(PORT)"
+	@echo "make test              set up and run the test suite"
+	@echo "make lint | format | typecheck | migrations-check | bench | lock | superuser | clean"
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kalshiweb needs Python 3.11+, found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Stamp files: reinstall only when the pinned requirements change.
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+setup: install
+	$(PY) manage.py setup
+
+run: setup
+	$(PY) manage.py runembedded --host $(HOST) --port $(PORT)
+
+test: install-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install-dev
+	$(BIN)/mypy .
+	$(BIN)/mypy --strict $(PURE_CORE)
+
+migrations-check: install-dev
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: install-dev
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+superuser: install
+	$(PY) manage.py createsuperuser
+
+# Re-pin requirements*.txt from requirements*.in.
+lock: install-dev
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

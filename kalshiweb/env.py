@@ -1,0 +1,204 @@
+"""Typed readers for environment variables that fail loudly on bad values.
+
+Settings read the environment only through these helpers, so a typo such as
+``TRADING_MODE=YOLO`` stops start-up with a message naming the variable, what
+it holds and what would be accepted, instead of surfacing later as odd
+behaviour. Values of secret variables are never echoed back in those messages.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import TypeVar
+
+from django.core.exceptions import ImproperlyConfigured
+
+E = TypeVar("E", bound=StrEnum)
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
+    value = (os.environ if environ is None else environ).get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _bad(name: str, value: str, expected: str, *, secret: bool = False) -> ImproperlyConfigured:
+    shown = "<hidden>" if secret else repr(value)
+    return ImproperlyConfigured(f"Environment variable {name}={shown} is invalid: expected {expected}.")
+
+
+def env_str(
+    name: str,
+    default: str | None = None,
+    *,
+    required: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> str | None:
+    """Return the stripped value, the default when unset or empty, or raise if required."""
+    value = _raw(name, environ)
+    if value is None:
+        if required and default is None:
+            raise ImproperlyConfigured(f"Environment variable {name} is required but not set.")
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = None) -> bool:
+    """Accept 1/0, true/false, yes/no, on/off (any case); anything else is an error."""
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise _bad(name, value, "one of 1/0, true/false, yes/no, on/off")
+
+
+def env_int(
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Parse a base-10 integer and check it lies within [minimum, maximum]."""
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    try:
+        number = int(value, 10)
+    except ValueError:
+        raise _bad(name, value, "an integer") from None
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        low = "-inf" if minimum is None else str(minimum)
+        high = "inf" if maximum is None else str(maximum)
+        raise _bad(name, value, f"an integer between {low} and {high}")
+    return number
+
+
+def env_decimal(
+    name: str,
+    default: Decimal,
+    *,
+    minimum: Decimal | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Decimal:
+    """Parse a finite decimal number (never a float)."""
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise _bad(name, value, "a decimal number") from None
+    if not number.is_finite() or (minimum is not None and number < minimum):
+        raise _bad(name, value, f"a finite decimal number >= {minimum}")
+    return number
+
+
+def env_choice(name: str, enum: type[E], default: E, *, environ: Mapping[str, str] | None = None) -> E:
+    """Parse one member of a string enum, case-insensitively."""
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    by_value = {member.value.upper(): member for member in enum}
+    member = by_value.get(value.upper())
+    if member is None:
+        raise _bad(name, value, "one of " + ", ".join(m.value for m in enum))
+    return member
+
+
+def env_list(name: str, default: Iterable[str], *, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Split a comma-separated value, dropping blanks."""
+    value = _raw(name, environ)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def mask_url_password(url: str) -> str:
+    """Hide the password of a URL (``scheme://user:secret@host`` → ``scheme://user:***@host``)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user, colon, _password = credentials.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{host}"
+
+
+_SUPPORTED_DATABASE_ENGINES = {
+    "django.db.backends.sqlite3": "sqlite",
+    "django.db.backends.postgresql": "postgresql",
+}
+
+
+def env_database(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Parse a DATABASE_URL into a Django DATABASES entry (SQLite or PostgreSQL only)."""
+    import dj_database_url  # imported here: only settings need it
+
+    url = _raw(name, environ) or default
+    shown = mask_url_password(url)
+    try:
+        config: dict[str, object] = dict(dj_database_url.parse(url))
+    except Exception as exc:  # the library raises several unrelated types for bad URLs
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={shown!r} is not a valid database URL ({exc.__class__.__name__}). "
+            "Use sqlite:///path/to/db.sqlite3 or postgres://user:password@host:5432/dbname."
+        ) from None
+    engine = str(config.get("ENGINE", ""))
+    if engine not in _SUPPORTED_DATABASE_ENGINES:
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={shown!r} names an unsupported database; "
+            "kalshiweb runs on SQLite or PostgreSQL."
+        )
+    if not config.get("NAME") or config.get("NAME") == ":memory:":
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={shown!r} has no database name "
+            "(an in-memory SQLite database cannot be shared by the web and worker threads)."
+        )
+    return config
+
+
+def env_redis_url(name: str, *, environ: Mapping[str, str] | None = None) -> str | None:
+    """Return a redis:// or rediss:// URL with a host, or None when unset."""
+    from urllib.parse import urlsplit
+
+    url = _raw(name, environ)
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a non-numeric port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in {"redis", "rediss"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={mask_url_password(url)!r} is invalid: "
+            "expected redis://host:6379/0 or rediss://host:6380/0."
+        )
+    return url
+
+
+def env_http_url(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """Return an http(s) URL with a host, without a trailing slash."""
+    from urllib.parse import urlsplit
+
+    url = _raw(name, environ) or default
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise _bad(name, url, "an http:// or https:// URL with a host")
+    return url.rstrip("/")

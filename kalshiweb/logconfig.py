@@ -1,0 +1,122 @@
+"""Logging: one logger per module, JSON in production, and no secrets ever.
+
+Every handler carries :class:`RedactSecrets`, which scrubs a record after its
+message has been formatted: PEM private keys, Kalshi signature headers,
+passwords inside URLs, and the exact values registered with
+:func:`register_secret` (the Django secret key, field encryption keys, loaded
+API keys). Redaction happens at the handler, so a careless ``logger.info("%s",
+credential.private_key)`` anywhere in the code still cannot leak.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import traceback
+from enum import StrEnum
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class LogFormat(StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # A whole PEM private key, or the start of one cut off mid-way.
+    (
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL),
+        "[REDACTED PRIVATE KEY]",
+    ),
+    # Kalshi's signature header in dict reprs or HTTP dumps.
+    (re.compile(r"(KALSHI-ACCESS-SIGNATURE['\"]?\s*[:=]\s*['\"]?)[A-Za-z0-9+/=_-]+", re.IGNORECASE), r"\1" + REDACTED),
+    # Passwords in URLs (database, Redis).
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.IGNORECASE), r"\1***@"),
+)
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def register_secret(value: str) -> None:
+    """Have every later log line scrub this exact value (ignored if too short to be a secret)."""
+    if len(value) >= 12:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every known secret and secret-shaped string replaced."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    with _secrets_lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Scrub the formatted message, the traceback and string extras of each record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            # Render the traceback here so no formatter sees the raw exception text.
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        for name, value in list(vars(record).items()):
+            if name not in _STANDARD_ATTRS and isinstance(value, str):
+                setattr(record, name, redact(value))
+        return True
+
+
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+def logging_config(*, level: LogLevel, fmt: LogFormat) -> dict[str, Any]:
+    """Build the LOGGING dict for settings."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": "kalshiweb.logconfig.RedactSecrets"}},
+        "formatters": {
+            "console": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s"},
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d %(threadName)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+                "timestamp": False,
+            },
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": fmt.value,
+                "filters": ["redact"],
+            },
+        },
+        "root": {"handlers": ["console"], "level": level.value},
+        "loggers": {
+            # Quieten per-request noise; errors still come through.
+            "django.request": {"level": "WARNING"},
+            "django.db.backends": {"level": "WARNING"},
+            "uvicorn.access": {"level": "WARNING"},
+            "httpx": {"level": "WARNING"},
+            "httpcore": {"level": "WARNING"},
+        },
+    }

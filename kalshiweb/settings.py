@@ -1,0 +1,249 @@
+"""kalshiweb settings: one file, read from the environment through typed helpers.
+
+Embedded defaults need no servers: SQLite in WAL mode, an in-memory channel
+layer and an in-memory Celery broker, all in one process (``manage.py
+runembedded``). Setting DATABASE_URL and REDIS_URL moves the same code onto
+PostgreSQL and Redis. Every variable is listed, with its default, in
+``.env.example``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+from pathlib import Path
+
+import django_stubs_ext
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from kalshiweb.env import (
+    env_bool,
+    env_choice,
+    env_database,
+    env_http_url,
+    env_int,
+    env_list,
+    env_redis_url,
+    env_str,
+)
+from kalshiweb.keyfiles import read_or_create_key
+from kalshiweb.logconfig import LogFormat, LogLevel, logging_config, register_secret
+from kalshiweb.modes import KalshiEnvironment, TradingMode, resolve_kalshi_environment
+
+# Lets model code write QuerySet["Market"] in class bases at runtime.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Where local state lives: the SQLite database and generated keys.
+DATA_DIR = Path(env_str("KALSHIWEB_DATA_DIR") or BASE_DIR / "var").resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+# --- Core Django ----------------------------------------------------------------------------
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or read_or_create_key(
+    DATA_DIR / "django-secret-key", lambda: secrets.token_urlsafe(50)
+)
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+# Behind TLS in production, set DJANGO_SECURE_COOKIES=1.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=False)
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_celery_beat",
+    "django_prometheus",
+    "kalshiweb",
+    "weather",
+    "markets",
+    "prediction",
+    "trading",
+    "backtesting",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "kalshiweb.urls"
+ASGI_APPLICATION = "kalshiweb.asgi.application"
+WSGI_APPLICATION = "kalshiweb.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"  # stored and computed in UTC; a city's climate day is derived in weather.climate
+USE_I18N = True
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at start-up when it is missing
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve straight from the apps when collectstatic has not run (a fresh clone, the tests).
+WHITENOISE_USE_FINDERS = True
+# WhiteNoise hands Django a synchronous file iterator; under ASGI Django streams it from a
+# thread and warns once per file. Harmless for the admin's few small assets.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
+
+# --- Database -------------------------------------------------------------------------------
+
+_database = env_database("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'kalshiweb.sqlite3'}")
+if _database["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while the worker writes. IMMEDIATE takes the write
+    # lock when a transaction starts, so two writers queue on busy_timeout instead of
+    # one failing with "database is locked" when it tries to upgrade a read lock.
+    _database["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+else:
+    _database.setdefault("CONN_MAX_AGE", 60)
+    _database["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _database}
+
+# --- Redis: cache, channel layer, Celery broker ---------------------------------------------
+
+REDIS_URL = env_redis_url("REDIS_URL")
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "kalshiweb"},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_TIME_LIMIT = 10 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 5 * 60
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# --- Trading and Kalshi ---------------------------------------------------------------------
+
+TRADING_MODE = env_choice("TRADING_MODE", TradingMode, TradingMode.DRY)
+_requested_env = env_choice("KALSHI_ENV", KalshiEnvironment, KalshiEnvironment.PROD) if env_str("KALSHI_ENV") else None
+try:
+    KALSHI_ENV = resolve_kalshi_environment(TRADING_MODE, _requested_env)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"Inconsistent trading settings: {exc}.") from None
+
+KALSHI_API_BASE = env_http_url("KALSHI_API_BASE", "https://external-api.kalshi.com/trade-api/v2")
+KALSHI_DEMO_BASE = env_http_url("KALSHI_DEMO_BASE", "https://external-api.demo.kalshi.co/trade-api/v2")
+KALSHI_BASE_URL = KALSHI_DEMO_BASE if KALSHI_ENV is KalshiEnvironment.DEMO else KALSHI_API_BASE
+
+# Credentials: from the environment (key id + path to the PEM file), or stored
+# encrypted in the admin (markets.ApiCredential). The environment wins when set.
+KALSHI_API_KEY_ID = env_str("KALSHI_API_KEY_ID")
+KALSHI_PRIVATE_KEY_PATH = env_str("KALSHI_PRIVATE_KEY_PATH")
+if bool(KALSHI_API_KEY_ID) != bool(KALSHI_PRIVATE_KEY_PATH):
+    raise ImproperlyConfigured(
+        "Set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH together, or neither "
+        "(and store the key in the admin instead)."
+    )
+
+REST_PAGE_SIZE = env_int("REST_PAGE_SIZE", 500, minimum=1, maximum=1000)
+ENABLE_MICRO_FEATS = env_bool("ENABLE_MICRO_FEATS", default=False)
+
+# Fernet key(s) for django-encrypted-model-fields; comma-separated for rotation (newest first).
+_field_keys = env_list("FIELD_ENCRYPTION_KEY", []) or [
+    read_or_create_key(DATA_DIR / "field-encryption-key", lambda: Fernet.generate_key().decode("ascii"))
+]
+for _key in _field_keys:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY is invalid: each key must be 32 url-safe base64-encoded bytes "
+            "(generate one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')."
+        ) from None
+FIELD_ENCRYPTION_KEY = _field_keys
+
+for _secret in (SECRET_KEY, *FIELD_ENCRYPTION_KEY):
+    register_secret(_secret)
+
+# --- Health and freshness -------------------------------------------------------------------
+
+HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 15, minimum=1)
+HEALTH_FORECAST_STALE_MINUTES = env_int("HEALTH_FORECAST_STALE_MINUTES", 6 * 60, minimum=1)
+HEALTH_MARKET_STALE_MINUTES = env_int("HEALTH_MARKET_STALE_MINUTES", 60, minimum=1)
+MODEL_MAX_AGE_DAYS = env_int("MODEL_MAX_AGE_DAYS", 14, minimum=1)
+
+# --- API ------------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    # A trading system: everything is for staff unless a view says otherwise.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+}
+
+# --- Logging --------------------------------------------------------------------------------
+
+LOG_LEVEL = env_choice("LOG_LEVEL", LogLevel, LogLevel.INFO)
+LOG_FORMAT = env_choice("LOG_FORMAT", LogFormat, LogFormat.CONSOLE)
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)

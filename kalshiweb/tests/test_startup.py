@@ -1,0 +1,69 @@
+"""Bad settings stop start-up with a clear message (checked the way an operator meets them)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def run_manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    environ.update({"KALSHIWEB_DATA_DIR": str(tmp_path), **env})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"DATABASE_URL": "garbage"}, "DATABASE_URL='garbage' is not a valid database URL"),
+        ({"DATABASE_URL": "postgres://u:hunter2@db:x/kw"}, "DATABASE_URL='postgres://u:***@db:x/kw'"),
+        ({"DATABASE_URL": "mysql://u@h/db"}, "unsupported database"),
+        ({"TRADING_MODE": "YOLO"}, "TRADING_MODE='YOLO' is invalid: expected one of DRY, DEMO, LIVE"),
+        ({"TRADING_MODE": "DEMO", "KALSHI_ENV": "PROD"}, "KALSHI_ENV=PROD contradicts it"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL='localhost:6379' is invalid"),
+        ({"REST_PAGE_SIZE": "0"}, "REST_PAGE_SIZE='0' is invalid"),
+        ({"ENABLE_MICRO_FEATS": "2"}, "ENABLE_MICRO_FEATS='2' is invalid"),
+        ({"FIELD_ENCRYPTION_KEY": "not-a-key"}, "FIELD_ENCRYPTION_KEY is invalid"),
+        ({"KALSHI_API_KEY_ID": "abc"}, "Set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH together"),
+    ],
+)
+def test_it_refuses_to_start_with_bad_settings(tmp_path, env, expected):
+    result = run_manage(tmp_path, "check", **env)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("Configuration error: ")
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "hunter2" not in result.stderr
+
+
+def test_it_reports_a_bad_key_file_at_start_up(tmp_path):
+    key_file = tmp_path / "kalshi.pem"
+    key_file.write_text("-----BEGIN PRIVATE KEY-----\nnot really a key\n-----END PRIVATE KEY-----\n")
+    result = run_manage(tmp_path, "check", KALSHI_API_KEY_ID="0000-key", KALSHI_PRIVATE_KEY_PATH=str(key_file))
+    assert result.returncode != 0
+    assert "kalshiweb.E001" in result.stderr
+    assert f"KALSHI_PRIVATE_KEY_PATH={key_file}: the PEM data is not a readable private key" in result.stderr
+    assert "not really a key" not in result.stderr
+
+
+def test_it_starts_with_the_embedded_defaults(tmp_path):
+    result = run_manage(tmp_path, "check")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "django-secret-key").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "field-encryption-key").stat().st_mode & 0o077 == 0

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class WeatherConfig(AppConfig):
+    """Cities and stations, forecasts, observations and the climate day."""
+
+    name = "weather"
+    verbose_name = "Weather"

@@ -1,0 +1,266 @@
+"""Kalshi's market structure (series → events → markets), the public tape, books, and API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+from encrypted_model_fields.fields import EncryptedTextField
+
+from kalshiweb.modes import KalshiEnvironment
+from markets.fields import count_field, price_field, strike_field
+from weather.models import City
+
+
+class Side(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+
+
+class Series(models.Model):
+    """A Kalshi series, e.g. KXHIGHNY, with the fee schedule its markets trade under."""
+
+    class FeeType(models.TextChoices):
+        QUADRATIC = "quadratic", "Quadratic (taker fees only)"
+        QUADRATIC_WITH_MAKER_FEES = "quadratic_with_maker_fees", "Quadratic with maker fees"
+        FLAT = "flat", "Flat"
+
+    class Measure(models.TextChoices):
+        HIGH = "high", "Daily high"
+        LOW = "low", "Daily low"
+        OTHER = "other", "Other"
+
+    ticker = models.CharField(max_length=32, unique=True)
+    title = models.CharField(max_length=255, blank=True)
+    category = models.CharField(max_length=64, blank=True)
+    frequency = models.CharField(max_length=32, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    settlement_sources = models.JSONField(default=list, blank=True, help_text="[{name, url}] as Kalshi lists them.")
+    contract_url = models.URLField(max_length=500, blank=True)
+    fee_type = models.CharField(max_length=32, choices=FeeType.choices, default=FeeType.QUADRATIC)
+    fee_multiplier = models.DecimalField(max_digits=8, decimal_places=4, default=1)
+    city = models.ForeignKey(City, on_delete=models.SET_NULL, null=True, blank=True, related_name="series")
+    measure = models.CharField(max_length=8, choices=Measure.choices, default=Measure.OTHER)
+    synced_at = models.DateTimeField(null=True, blank=True, help_text="Last refreshed from the API.")
+
+    class Meta:
+        verbose_name_plural = "series"
+        ordering = ["ticker"]
+
+    def __str__(self) -> str:
+        return self.ticker
+
+
+class Event(models.Model):
+    """One climate day of one series, e.g. KXHIGHNY-25FEB28, holding its bracket markets."""
+
+    event_ticker = models.CharField(max_length=64, unique=True)
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="events")
+    title = models.CharField(max_length=255, blank=True)
+    sub_title = models.CharField(max_length=255, blank=True)
+    target_date = models.DateField(null=True, blank=True, help_text="The climate day, from the ticker's YYMONDD.")
+    strike_date = models.DateTimeField(null=True, blank=True)
+    mutually_exclusive = models.BooleanField(default=True)
+    collateral_return_type = models.CharField(max_length=32, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-target_date", "event_ticker"]
+        indexes = [models.Index(fields=["series", "target_date"], name="event_series_date")]
+
+    def __str__(self) -> str:
+        return self.event_ticker
+
+
+class MarketQuerySet(models.QuerySet["Market"]):
+    def open(self) -> MarketQuerySet:
+        return self.filter(status=Market.Status.ACTIVE)
+
+    def settled(self) -> MarketQuerySet:
+        return self.exclude(result="")
+
+
+class Market(models.Model):
+    """One binary bracket, e.g. KXHIGHNY-25FEB28-B44.5 (44 to 45 °F).
+
+    The bracket comes from ``strike_type`` and the strikes: ``between`` is
+    inclusive of both integer strikes, ``less`` and ``greater`` tails exclude
+    theirs. Prices are Decimal dollars as parsed at the client edge.
+    """
+
+    class Status(models.TextChoices):
+        INITIALIZED = "initialized"
+        INACTIVE = "inactive"
+        ACTIVE = "active"
+        CLOSED = "closed"
+        DETERMINED = "determined"
+        DISPUTED = "disputed"
+        AMENDED = "amended"
+        FINALIZED = "finalized"
+        SETTLED = "settled", "settled (legacy)"
+
+    class StrikeType(models.TextChoices):
+        LESS = "less"
+        LESS_OR_EQUAL = "less_or_equal"
+        BETWEEN = "between"
+        GREATER = "greater"
+        GREATER_OR_EQUAL = "greater_or_equal"
+        FUNCTIONAL = "functional"
+        CUSTOM = "custom"
+        STRUCTURED = "structured"
+
+    class Result(models.TextChoices):
+        UNDETERMINED = "", "undetermined"
+        YES = "yes"
+        NO = "no"
+        SCALAR = "scalar"
+        VOID = "void"
+
+    ticker = models.CharField(max_length=64, unique=True)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="markets")
+    market_type = models.CharField(max_length=16, default="binary")
+    title = models.CharField(max_length=255, blank=True)
+    subtitle = models.CharField(max_length=255, blank=True)
+    yes_sub_title = models.CharField(max_length=255, blank=True)
+    no_sub_title = models.CharField(max_length=255, blank=True)
+    strike_type = models.CharField(max_length=20, choices=StrikeType.choices, blank=True)
+    floor_strike = strike_field()
+    cap_strike = strike_field()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.INITIALIZED)
+    open_time = models.DateTimeField(null=True, blank=True)
+    close_time = models.DateTimeField(null=True, blank=True)
+    expected_expiration_time = models.DateTimeField(null=True, blank=True)
+    expiration_time = models.DateTimeField(null=True, blank=True)
+    latest_expiration_time = models.DateTimeField(null=True, blank=True)
+    settlement_timer_seconds = models.PositiveIntegerField(null=True, blank=True)
+    can_close_early = models.BooleanField(default=False)
+    result = models.CharField(max_length=8, choices=Result.choices, blank=True, default=Result.UNDETERMINED)
+    expiration_value = models.CharField(
+        max_length=64, blank=True, help_text="What the market settled on, as Kalshi reports it (°F for weather)."
+    )
+    settlement_value = price_field("settlement value ($ per YES contract)", null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    price_level_structure = models.CharField(max_length=32, blank=True)
+    fractional_trading_enabled = models.BooleanField(default=False)
+    yes_bid = price_field(null=True, blank=True)
+    yes_ask = price_field(null=True, blank=True)
+    last_price = price_field(null=True, blank=True)
+    volume = count_field(null=True, blank=True)
+    open_interest = count_field(null=True, blank=True)
+    rules_primary = models.TextField(blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MarketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["event", "floor_strike", "ticker"]
+        indexes = [
+            models.Index(fields=["status", "close_time"], name="market_status_close"),
+        ]
+
+    def __str__(self) -> str:
+        return self.ticker
+
+
+class Trade(models.Model):
+    """One print on Kalshi's public trade tape."""
+
+    trade_id = models.CharField(max_length=64, unique=True)
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="trades")
+    count = count_field()
+    yes_price = price_field()
+    no_price = price_field()
+    taker_side = models.CharField(max_length=3, choices=Side.choices)
+    created_time = models.DateTimeField()
+
+    class Meta:
+        ordering = ["market", "created_time"]
+        indexes = [models.Index(fields=["market", "created_time"], name="trade_market_time")]
+
+    def __str__(self) -> str:
+        return f"{self.trade_id} {self.count}@{self.yes_price}"
+
+
+class OrderBookSnapshot(models.Model):
+    """The bids on both sides of one market at one moment.
+
+    Kalshi books hold bids only: a YES bid at p is a NO ask at 1 - p. Levels are
+    stored as exact decimal strings, ``[["0.4200", "13.00"], ...]``, sorted
+    best first when written.
+    """
+
+    class Source(models.TextChoices):
+        REST = "rest", "REST"
+        WEBSOCKET = "ws", "WebSocket"
+        SIMULATOR = "sim", "Simulator"
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="book_snapshots")
+    captured_at = models.DateTimeField()
+    source = models.CharField(max_length=8, choices=Source.choices)
+    seq = models.BigIntegerField(null=True, blank=True, help_text="WebSocket sequence number, when streamed.")
+    yes_bids = models.JSONField(default=list)
+    no_bids = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["market", "-captured_at"]
+        get_latest_by = "captured_at"
+        indexes = [models.Index(fields=["market", "captured_at"], name="book_market_time")]
+
+    def __str__(self) -> str:
+        return f"{self.market.ticker} book @ {self.captured_at:%Y-%m-%d %H:%M:%SZ}"
+
+
+class ApiCredential(models.Model):
+    """A Kalshi API key: its id and RSA private key, encrypted at rest.
+
+    The private key is write-only for people: the admin never renders it and
+    ``__str__``/``repr`` never include it. Identify a key by its public-key
+    fingerprint instead.
+    """
+
+    class Environment(models.TextChoices):
+        PROD = KalshiEnvironment.PROD.value, "Production"
+        DEMO = KalshiEnvironment.DEMO.value, "Demo"
+
+    name = models.CharField(max_length=64, unique=True)
+    environment = models.CharField(max_length=4, choices=Environment.choices)
+    key_id = models.CharField("key id", max_length=64)
+    private_key = EncryptedTextField(help_text="PEM-encoded RSA private key. Stored encrypted.")
+    public_key_fingerprint = models.CharField(max_length=80, editable=False)
+    is_active = models.BooleanField(default=True, help_text="The active key of an environment is the one used.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API credential"
+        ordering = ["environment", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment"],
+                condition=models.Q(is_active=True),
+                name="one_active_credential_per_environment",
+                violation_error_message="Another credential is already active for this environment.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.environment}, key {self.masked_key_id})"
+
+    def __repr__(self) -> str:
+        return f"<ApiCredential {self.pk}: {self}>"
+
+    @property
+    def masked_key_id(self) -> str:
+        """The key id with all but its last four characters hidden."""
+        return mask_tail(self.key_id)
+
+    def mark_used(self, *, now: datetime) -> None:
+        ApiCredential.objects.filter(pk=self.pk).update(last_used_at=now)
+
+
+def mask_tail(value: str, visible: int = 4) -> str:
+    """'abcd-1234-wxyz' → '…wxyz'; short values are hidden entirely."""
+    if len(value) <= visible * 2:
+        return "…"
+    return "…" + value[-visible:]

@@ -1,0 +1,270 @@
+"""Orders, fills, positions and settlements; risk limits and the trading state (kill switch).
+
+Every ledger row carries the trading mode it belongs to, so paper (DRY), demo
+and live books never mix.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from kalshiweb.models import SingletonModel
+from kalshiweb.modes import TradingMode
+from markets.fields import count_field, dollars_field, price_field
+from markets.models import Market, Side
+
+MODE_CHOICES = [(mode.value, mode.value) for mode in TradingMode]
+
+
+class Action(models.TextChoices):
+    BUY = "buy", "Buy"
+    SELL = "sell", "Sell"
+
+
+class Order(models.Model):
+    """An order we decided to place, from intent to final exchange state.
+
+    ``client_order_id`` is deterministic per intent and unique, so re-sending
+    after a timeout can never create a second order. An order whose outcome is
+    unknown (status UNKNOWN) blocks new orders on its market until
+    reconciliation resolves it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending (not sent)"
+        RESTING = "resting", "Resting"
+        EXECUTED = "executed", "Executed"
+        CANCELED = "canceled", "Canceled"
+        REJECTED = "rejected", "Rejected"
+        UNKNOWN = "unknown", "Unknown (awaiting reconciliation)"
+
+    class TimeInForce(models.TextChoices):
+        GOOD_TILL_CANCELED = "good_till_canceled", "Good till canceled"
+        IMMEDIATE_OR_CANCEL = "immediate_or_cancel", "Immediate or cancel"
+        FILL_OR_KILL = "fill_or_kill", "Fill or kill"
+
+    client_order_id = models.CharField(max_length=64, unique=True)
+    mode = models.CharField(max_length=4, choices=MODE_CHOICES)
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
+    ticker = models.CharField(max_length=64, db_index=True)
+    side = models.CharField(max_length=3, choices=Side.choices)
+    action = models.CharField(max_length=4, choices=Action.choices)
+    count = count_field()
+    limit_price = price_field(help_text="Limit price of the side bought or sold, in dollars.")
+    time_in_force = models.CharField(max_length=24, choices=TimeInForce.choices, default=TimeInForce.GOOD_TILL_CANCELED)
+    post_only = models.BooleanField(default=False)
+    reduce_only = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    exchange_order_id = models.CharField(max_length=64, blank=True, db_index=True)
+    filled_count = count_field(default=Decimal(0))
+    remaining_count = count_field(default=Decimal(0))
+    fees = dollars_field(default=Decimal(0))
+    reason = models.TextField(blank=True, help_text="Why it was rejected, canceled or is unknown.")
+    decision = models.JSONField(default=dict, blank=True, help_text="Probability, edge and sizing behind it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["mode", "status"], name="order_mode_status")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(count__gt=0), name="order_count_positive"),
+            models.CheckConstraint(
+                condition=models.Q(limit_price__gt=0, limit_price__lt=1), name="order_price_inside_unit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.count} {self.side} {self.ticker} @ {self.limit_price} [{self.status}]"
+
+
+class Fill(models.Model):
+    """An execution, from the exchange or the paper broker. Fees are as actually charged."""
+
+    fill_id = models.CharField(max_length=64, unique=True)
+    mode = models.CharField(max_length=4, choices=MODE_CHOICES)
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="fills")
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, null=True, blank=True, related_name="fills")
+    ticker = models.CharField(max_length=64, db_index=True)
+    side = models.CharField(max_length=3, choices=Side.choices)
+    action = models.CharField(max_length=4, choices=Action.choices)
+    count = count_field()
+    price = price_field(help_text="Price of the side traded, in dollars.")
+    fee = dollars_field(default=Decimal(0))
+    is_taker = models.BooleanField()
+    created_time = models.DateTimeField(help_text="Execution time at the venue.")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_time"]
+
+    def __str__(self) -> str:
+        return f"{self.fill_id}: {self.action} {self.count} {self.side} {self.ticker} @ {self.price}"
+
+
+class Position(models.Model):
+    """Net contracts held in one market: positive is YES, negative is NO (Kalshi's convention)."""
+
+    mode = models.CharField(max_length=4, choices=MODE_CHOICES)
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, null=True, blank=True, related_name="positions")
+    ticker = models.CharField(max_length=64)
+    contracts = count_field(default=Decimal(0))
+    total_cost = dollars_field(default=Decimal(0))
+    realized_pnl = dollars_field(default=Decimal(0))
+    fees_paid = dollars_field(default=Decimal(0))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["mode", "ticker"]
+        constraints = [models.UniqueConstraint(fields=["mode", "ticker"], name="position_unique_per_mode")]
+
+    def __str__(self) -> str:
+        return f"[{self.mode}] {self.ticker}: {self.contracts}"
+
+
+class Settlement(models.Model):
+    """How a market we held settled, and what it paid."""
+
+    mode = models.CharField(max_length=4, choices=MODE_CHOICES)
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, null=True, blank=True, related_name="settlements")
+    ticker = models.CharField(max_length=64)
+    result = models.CharField(max_length=8, choices=Market.Result.choices)
+    yes_count = count_field(default=Decimal(0))
+    no_count = count_field(default=Decimal(0))
+    cost = dollars_field(default=Decimal(0))
+    revenue = dollars_field(default=Decimal(0))
+    fees = dollars_field(default=Decimal(0))
+    settled_time = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-settled_time"]
+        constraints = [models.UniqueConstraint(fields=["mode", "ticker"], name="settlement_unique_per_mode")]
+
+    def __str__(self) -> str:
+        return f"[{self.mode}] {self.ticker} → {self.result}: {self.revenue}"
+
+    @property
+    def pnl(self) -> Decimal:
+        return self.revenue - self.cost - self.fees
+
+
+class RiskLimits(SingletonModel):
+    """Hard limits every order is checked against. One row, edited in the admin.
+
+    Defaults are deliberately small: a new installation should lose little
+    while its operator learns how it behaves.
+    """
+
+    max_order_contracts = count_field(default=Decimal(10))
+    max_order_cost = dollars_field("max order cost ($)", default=Decimal(10))
+    max_position_contracts = count_field("max contracts per market", default=Decimal(50))
+    max_event_exposure = dollars_field("max exposure per event ($)", default=Decimal(50))
+    max_city_day_exposure = dollars_field("max exposure per city and day ($)", default=Decimal(75))
+    max_total_exposure = dollars_field("max total open exposure ($)", default=Decimal(250))
+    max_daily_loss = dollars_field("max daily loss ($)", default=Decimal(50), help_text="Trips the kill switch.")
+    max_drawdown = dollars_field("max drawdown ($)", default=Decimal(150), help_text="Trips the kill switch.")
+    min_price = price_field(default=Decimal("0.05"), help_text="Never buy below this (longshots).")
+    max_price = price_field(default=Decimal("0.95"), help_text="Never buy above this.")
+    max_depth_fraction = models.DecimalField(
+        max_digits=4, decimal_places=3, default=Decimal("0.25"), help_text="Max share of displayed depth to take."
+    )
+    kelly_fraction = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("0.25"))
+    market_shrinkage = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.50"),
+        help_text="Weight on the market's price when shrinking our probability before sizing (0 = ignore market).",
+    )
+    min_edge = price_field(default=Decimal("0.03"), help_text="Minimum expected value per contract after fees ($).")
+    max_data_age_minutes = models.PositiveIntegerField(
+        default=360, help_text="Older forecasts or books trip the kill switch."
+    )
+    max_consecutive_exchange_errors = models.PositiveIntegerField(default=5)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "risk limits"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_price__gt=0, max_price__lt=1, min_price__lt=models.F("max_price")),
+                name="risk_price_band_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kelly_fraction__gt=0, kelly_fraction__lte=1), name="risk_kelly_fraction_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(market_shrinkage__gte=0, market_shrinkage__lte=1), name="risk_shrinkage_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_depth_fraction__gt=0, max_depth_fraction__lte=1), name="risk_depth_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Risk limits"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if not (0 < self.min_price < self.max_price < 1):
+            errors["max_price"] = "Need 0 < min price < max price < 1."
+        if not (0 < self.kelly_fraction <= 1):
+            errors["kelly_fraction"] = "Kelly fraction must be in (0, 1]."
+        if not (0 <= self.market_shrinkage <= 1):
+            errors["market_shrinkage"] = "Shrinkage must be in [0, 1]."
+        if not (0 < self.max_depth_fraction <= 1):
+            errors["max_depth_fraction"] = "Depth fraction must be in (0, 1]."
+        for name in ("max_order_contracts", "max_order_cost", "max_position_contracts", "max_total_exposure"):
+            if getattr(self, name) <= 0:
+                errors[name] = "Must be positive."
+        if errors:
+            raise ValidationError(errors)
+
+
+class TradingState(SingletonModel):
+    """The kill switch: whether new orders may be placed at all.
+
+    HALTED refuses every new order (cancels are still allowed); REDUCE_ONLY
+    allows only orders that shrink a position. A new installation starts
+    halted, so nothing trades before an operator has looked at the limits.
+    """
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        REDUCE_ONLY = "reduce_only", "Reduce only"
+        HALTED = "halted", "Halted"
+
+    state = models.CharField(max_length=12, choices=State.choices, default=State.HALTED)
+    reason = models.TextField(default="New installation: review the risk limits, then resume trading.")
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.CharField(max_length=150, blank=True, help_text="A user, or system:<trigger>.")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "trading state"
+
+    def __str__(self) -> str:
+        return f"Trading {self.get_state_display().lower()}"
+
+    @property
+    def allows_new_exposure(self) -> bool:
+        return self.state == self.State.ACTIVE
+
+
+class TradingStateChange(models.Model):
+    """Audit trail of every halt, resume and reduce-only switch."""
+
+    from_state = models.CharField(max_length=12, choices=TradingState.State.choices)
+    to_state = models.CharField(max_length=12, choices=TradingState.State.choices)
+    reason = models.TextField()
+    actor = models.CharField(max_length=150)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M}Z {self.from_state} → {self.to_state} by {self.actor}"

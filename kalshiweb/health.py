@@ -1,0 +1,179 @@
+"""Component health: what /health/ reports and the dashboard shows.
+
+Each check returns ok, warn or fail with a human-readable detail. A failing
+*critical* component (database, channel layer, broker, worker) makes the whole
+report "down" (HTTP 503): the system cannot do its job. Model readiness and
+data freshness are not critical to serving, so they only make it "degraded".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection
+from django.db.models import Max
+
+logger = logging.getLogger(__name__)
+
+WORKER_COMPONENT = "worker"
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class ComponentHealth:
+    name: str
+    status: Status
+    detail: str
+    critical: bool
+    latency_ms: float | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    status: str  # ok | degraded | down
+    checked_at: datetime
+    components: list[ComponentHealth]
+
+    @property
+    def http_status(self) -> int:
+        return 503 if self.status == "down" else 200
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "checked_at": self.checked_at.isoformat(),
+            "trading_mode": str(settings.TRADING_MODE),
+            "kalshi_env": str(settings.KALSHI_ENV),
+            "components": {
+                c.name: {k: v for k, v in asdict(c).items() if k != "name" and v not in (None, {})}
+                for c in self.components
+            },
+        }
+
+
+def _timed(name: str, critical: bool, check: Callable[[], tuple[Status, str, dict[str, Any]]]) -> ComponentHealth:
+    started = time.perf_counter()
+    try:
+        status, detail, data = check()
+    except Exception as exc:
+        logger.warning("Health check %s failed: %s", name, exc)
+        status, detail, data = Status.FAIL, f"{type(exc).__name__}: {exc}", {}
+    latency = round((time.perf_counter() - started) * 1000, 2)
+    return ComponentHealth(name, status, detail, critical, latency, data)
+
+
+def check_database() -> tuple[Status, str, dict[str, Any]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return Status.OK, f"{connection.vendor} reachable", {}
+
+
+def check_channel_layer() -> tuple[Status, str, dict[str, Any]]:
+    """Send a message to a fresh channel and read it back."""
+    layer = get_channel_layer()
+    if layer is None:
+        return Status.FAIL, "no channel layer configured", {}
+
+    async def round_trip() -> bool:
+        channel = await layer.new_channel("health.")
+        await layer.send(channel, {"type": "health.ping"})
+        message = await asyncio.wait_for(layer.receive(channel), timeout=2)
+        return bool(message.get("type") == "health.ping")
+
+    if not async_to_sync(round_trip)():
+        return Status.FAIL, "message did not round-trip", {}
+    return Status.OK, f"{type(layer).__name__} round-trip ok", {}
+
+
+def check_broker() -> tuple[Status, str, dict[str, Any]]:
+    from kalshiweb.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+        transport = conn.transport_cls
+    return Status.OK, f"{transport} broker reachable", {}
+
+
+def check_worker(now: datetime) -> tuple[Status, str, dict[str, Any]]:
+    """A worker proves it is alive (and that beat schedules it) by running the heartbeat task."""
+    from kalshiweb.models import Heartbeat
+
+    age = Heartbeat.objects.age_of(WORKER_COMPONENT, now=now)
+    limit = timedelta(seconds=3 * settings.HEARTBEAT_INTERVAL_SECONDS + 15)
+    if age is None:
+        return Status.WARN, "no heartbeat yet (starting, or no worker with beat is running)", {}
+    data = {"last_heartbeat_seconds_ago": round(age.total_seconds(), 1)}
+    if age > limit:
+        return Status.FAIL, f"last heartbeat {age.total_seconds():.0f}s ago (limit {limit.total_seconds():.0f}s)", data
+    return Status.OK, f"heartbeat {age.total_seconds():.0f}s ago", data
+
+
+def check_model(now: datetime) -> tuple[Status, str, dict[str, Any]]:
+    from prediction.models import ModelVersion
+
+    readiness = ModelVersion.objects.readiness(now=now, max_age=timedelta(days=settings.MODEL_MAX_AGE_DAYS))
+    return (Status.OK if readiness.ready else Status.WARN), readiness.reason, {}
+
+
+def check_data_freshness(now: datetime) -> tuple[Status, str, dict[str, Any]]:
+    """Newest forecast we could have known and newest market sync, against their limits."""
+    from markets.models import Market
+    from weather.models import ForecastSnapshot
+
+    newest = {
+        "forecasts": (
+            ForecastSnapshot.objects.filter(available_at__lte=now).aggregate(t=Max("available_at"))["t"],
+            timedelta(minutes=settings.HEALTH_FORECAST_STALE_MINUTES),
+        ),
+        "markets": (
+            Market.objects.aggregate(t=Max("synced_at"))["t"],
+            timedelta(minutes=settings.HEALTH_MARKET_STALE_MINUTES),
+        ),
+    }
+    problems, data = [], {}
+    for name, (latest, limit) in newest.items():
+        if latest is None:
+            problems.append(f"no {name} yet")
+            continue
+        age = now - latest
+        data[f"{name}_age_minutes"] = round(age.total_seconds() / 60, 1)
+        if age > limit:
+            problems.append(f"{name} {age.total_seconds() / 60:.0f} min old (limit {limit.total_seconds() / 60:.0f})")
+    if problems:
+        return Status.WARN, "; ".join(problems), data
+    return Status.OK, "forecasts and markets are fresh", data
+
+
+def run_health_checks(*, now: datetime) -> HealthReport:
+    components = [
+        _timed("database", True, check_database),
+        _timed("channel_layer", True, check_channel_layer),
+        _timed("broker", True, check_broker),
+        _timed("worker", True, lambda: check_worker(now)),
+        _timed("model", False, lambda: check_model(now)),
+        _timed("data_freshness", False, lambda: check_data_freshness(now)),
+    ]
+    if any(c.critical and c.status is Status.FAIL for c in components):
+        overall = "down"
+    elif any(c.status is not Status.OK for c in components):
+        overall = "degraded"
+    else:
+        overall = "ok"
+    return HealthReport(overall, now, components)

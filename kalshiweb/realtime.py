@@ -1,0 +1,46 @@
+"""The one way server code pushes live events to browsers.
+
+Payloads are TypedDicts with a ``type`` that names the consumer handler
+(``trading.state`` → ``trading_state``). Call :func:`broadcast_on_commit` from
+inside a transaction so nobody is told about a change that then rolls back.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal, TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+EVENTS_GROUP = "events"
+
+
+class TradingStatePayload(TypedDict):
+    type: Literal["trading.state"]
+    state: str
+    reason: str
+    changed_by: str
+    changed_at: str
+
+
+Payload = TradingStatePayload
+
+
+def broadcast(payload: Payload, *, group: str = EVENTS_GROUP) -> None:
+    """Send ``payload`` to every socket in ``group`` now. Failures are logged, not raised:
+    a dashboard that misses an update must never break the action that caused it."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, dict(payload))
+    except Exception:
+        logger.exception("Could not broadcast %s to group %s", payload["type"], group)
+
+
+def broadcast_on_commit(payload: Payload, *, group: str = EVENTS_GROUP) -> None:
+    transaction.on_commit(lambda: broadcast(payload, group=group))

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from kalshiweb.health import WORKER_COMPONENT
+from kalshiweb.models import Heartbeat
+from prediction.models import ModelVersion
+from weather.tests.factories import ForecastSnapshotFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def get_health(client):
+    response = client.get("/health/")
+    return response.status_code, response.json()
+
+
+def test_it_reports_every_component(client):
+    _status, body = get_health(client)
+    assert set(body["components"]) == {"database", "channel_layer", "broker", "worker", "model", "data_freshness"}
+    assert body["trading_mode"] == "DRY"
+    for name in ("database", "channel_layer", "broker"):
+        assert body["components"][name]["status"] == "ok", body
+        assert body["components"][name]["critical"] is True
+
+
+def test_a_fresh_install_is_degraded_not_down(client):
+    status, body = get_health(client)
+    assert status == 200
+    assert body["status"] == "degraded"
+    assert body["components"]["worker"]["status"] == "warn"
+    assert body["components"]["model"]["detail"] == "no promoted model yet"
+    assert "no forecasts yet" in body["components"]["data_freshness"]["detail"]
+
+
+def test_it_is_ok_when_everything_is_fresh(client):
+    now = timezone.now()
+    Heartbeat.objects.beat(WORKER_COMPONENT, now=now)
+    ModelVersion.objects.create(
+        name="emos", version=1, kind="statistical", status="promoted", trained_at=now, promoted_at=now
+    )
+    ForecastSnapshotFactory(available_at=now - timedelta(minutes=5), issued_at=now - timedelta(minutes=30))
+    from markets.tests.factories import MarketFactory
+
+    MarketFactory(synced_at=now)
+    status, body = get_health(client)
+    assert (status, body["status"]) == (200, "ok"), body
+
+
+def test_a_stale_worker_takes_the_system_down(client):
+    Heartbeat.objects.beat(WORKER_COMPONENT, now=timezone.now() - timedelta(minutes=10))
+    status, body = get_health(client)
+    assert status == 503
+    assert body["status"] == "down"
+    assert body["components"]["worker"]["status"] == "fail"
+    assert "last heartbeat" in body["components"]["worker"]["detail"]
+
+
+def test_a_failing_critical_check_returns_503_with_the_error(client, monkeypatch):
+    def broken():
+        raise ConnectionRefusedError("broker at 127.0.0.1:6379 refused")
+
+    monkeypatch.setattr("kalshiweb.health.check_broker", broken)
+    status, body = get_health(client)
+    assert status == 503
+    assert body["components"]["broker"] == {
+        "status": "fail",
+        "detail": "ConnectionRefusedError: broker at 127.0.0.1:6379 refused",
+        "critical": True,
+        "latency_ms": body["components"]["broker"]["latency_ms"],
+    }
+
+
+def test_a_stale_model_or_old_data_only_degrades(client):
+    now = timezone.now()
+    Heartbeat.objects.beat(WORKER_COMPONENT, now=now)
+    ModelVersion.objects.create(
+        name="emos",
+        version=1,
+        kind="statistical",
+        status="promoted",
+        trained_at=now - timedelta(days=60),
+        promoted_at=now,
+    )
+    ForecastSnapshotFactory(available_at=now - timedelta(days=2), issued_at=now - timedelta(days=2))
+    status, body = get_health(client)
+    assert (status, body["status"]) == (200, "degraded")
+    assert body["components"]["model"]["status"] == "warn"
+    assert "forecasts" in body["components"]["data_freshness"]["detail"]
+
+
+def test_health_is_not_cached(client):
+    response = client.get("/health/")
+    assert "no-cache" in response["Cache-Control"]

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+from django.db import connections
+from django.utils import timezone
+
+from kalshiweb.asgi import application
+from kalshiweb.consumers import LiveEventsConsumer
+from trading.services import halt_trading
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.anyio]
+
+
+@pytest.fixture(autouse=True)
+async def close_thread_connections():
+    """ORM calls here run in asgiref's sync thread; close its connection so the test database can be dropped."""
+    yield
+    await sync_to_async(connections.close_all)()
+
+
+def communicator_for(user):
+    communicator = WebsocketCommunicator(LiveEventsConsumer.as_asgi(), "/ws/events/")
+    communicator.scope["user"] = user
+    return communicator
+
+
+async def test_staff_receive_trading_state_changes(django_user_model):
+    staff = await sync_to_async(django_user_model.objects.create_superuser)("ops", "", "pw")
+    communicator = communicator_for(staff)
+    connected, _ = await communicator.connect()
+    assert connected
+    await sync_to_async(halt_trading)(reason="exchange maintenance", actor="ops", now=timezone.now())
+    message = await communicator.receive_json_from(timeout=5)
+    assert message["type"] == "trading.state"
+    assert message["state"] == "halted"
+    assert message["reason"] == "exchange maintenance"
+    assert message["changed_by"] == "ops"
+    await communicator.disconnect()
+
+
+async def test_it_refuses_anonymous_and_non_staff_sockets(django_user_model):
+    communicator = communicator_for(AnonymousUser())
+    connected, code = await communicator.connect()
+    assert (connected, code) == (False, 4403)
+    plain = await sync_to_async(django_user_model.objects.create_user)("viewer", "", "pw")
+    communicator = communicator_for(plain)
+    connected, code = await communicator.connect()
+    assert (connected, code) == (False, 4403)
+
+
+async def test_the_asgi_application_routes_websockets():
+    communicator = WebsocketCommunicator(application, "/ws/events/", headers=[(b"origin", b"http://127.0.0.1")])
+    connected, code = await communicator.connect()
+    assert (connected, code) == (False, 4403)  # routed to the consumer, which refuses the anonymous user

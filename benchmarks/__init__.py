@@ -1,0 +1,19 @@
+"""Benchmarks: ``make bench`` runs every ``bench_*.py`` here and prints figures.
+
+A benchmark module defines ``run(*, quick: bool) -> list[Figure]``. It may use
+the ORM: the runner sets Django up on a throwaway, migrated database (SQLite by
+default, or ``--database-url``). Figures are printed, never asserted: speed
+targets live here, not in timed tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float
+    unit: str
+    note: str = ""

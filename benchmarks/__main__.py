@@ -1,0 +1,62 @@
+"""``python -m benchmarks [--quick] [--only NAME] [--database-url URL]``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+import tempfile
+import time
+
+import benchmarks
+
+
+def discover() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
+
+
+def setup_django(database_url: str | None) -> None:
+    data_dir = tempfile.mkdtemp(prefix="kalshiweb-bench-")
+    os.environ["KALSHIWEB_DATA_DIR"] = data_dir
+    os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kalshiweb.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--only", action="append", default=[], help="run only this benchmark (repeatable)")
+    parser.add_argument("--database-url", help="benchmark against this database (it must be empty and disposable)")
+    args = parser.parse_args(argv)
+
+    names = [n for n in discover() if not args.only or n.removeprefix("bench_") in args.only or n in args.only]
+    if not names:
+        print(f"No benchmark matches {args.only}; available: {', '.join(discover())}")
+        return 2
+    setup_django(args.database_url)
+    from django.db import connection
+
+    sizes = "quick" if args.quick else "full"
+    print(f"kalshiweb benchmarks on {connection.vendor} ({sizes} sizes), Python {sys.version.split()[0]}")
+    for name in names:
+        module = importlib.import_module(f"benchmarks.{name}")
+        started = time.perf_counter()
+        figures = module.run(quick=args.quick)
+        print(f"\n{name.removeprefix('bench_')}  ({time.perf_counter() - started:.1f}s)")
+        for figure in figures:
+            note = f"  {figure.note}" if figure.note else ""
+            print(f"  {figure.name:<44} {figure.value:>14,.2f} {figure.unit}{note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,7 +10,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 # The pure core (no Django imports) is checked with mypy --strict.
-PURE_CORE := kalshiweb/env.py kalshiweb/modes.py kalshiweb/keyfiles.py weather/climate.py
+PURE_CORE := kalshiweb/env.py kalshiweb/modes.py kalshiweb/keyfiles.py weather/climate.py \
+             markets/units.py markets/brackets.py
 
 .PHONY: help run setup install install-dev test lint format typecheck migrations-check bench lock clean superuser
 

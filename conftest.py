@@ -18,7 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
 REPO_ROOT = Path(__file__).resolve().parent
-SHARED_DATA_DIR = Path(os.environ.get("KALSHIWEB_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+SHARED_DIR = Path(os.environ.get("KALSHIWEB_SHARED", REPO_ROOT.parent / "shared"))
+SHARED_DATA_DIR = SHARED_DIR / "data"
+KALSHI_SPEC_DIR = SHARED_DIR / "kalshi"
 
 
 def _flag(name: str) -> bool:
@@ -36,6 +38,8 @@ def _unavailable(item: pytest.Item) -> tuple[str, str] | None:
         return "needs DATABASE_URL pointing at PostgreSQL", "REQUIRE_SERVICES"
     if item.get_closest_marker("shared_data") and not SHARED_DATA_DIR.is_dir():
         return f"needs the shared data set at {SHARED_DATA_DIR}", "REQUIRE_SHARED_DATA"
+    if item.get_closest_marker("kalshi_spec") and not (KALSHI_SPEC_DIR / "openapi.yaml").is_file():
+        return f"needs Kalshi's API specs at {KALSHI_SPEC_DIR}", "REQUIRE_SHARED_DATA"
     return None
 
 
@@ -65,6 +69,12 @@ def anyio_backend() -> str:
 @pytest.fixture
 def shared_data_dir() -> Path:
     return SHARED_DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def kalshi_spec_dir() -> Path:
+    """../shared/kalshi: Kalshi's OpenAPI and AsyncAPI documents (read by path, never copied)."""
+    return KALSHI_SPEC_DIR
 
 
 @pytest.fixture(scope="session")

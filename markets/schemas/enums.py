@@ -1,0 +1,106 @@
+"""The closed sets of values Kalshi documents, as string enums.
+
+A value outside them is a :class:`~markets.errors.BadResponse`, never a
+silent default: a new order status or market status changes what the bot may
+do, so it must be looked at. Values kept only for older data say so.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class Side(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+class Action(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    LIMIT = "limit"
+    MARKET = "market"
+
+
+class OrderStatus(StrEnum):
+    RESTING = "resting"
+    CANCELED = "canceled"
+    EXECUTED = "executed"
+
+
+class TimeInForce(StrEnum):
+    FILL_OR_KILL = "fill_or_kill"
+    GOOD_TILL_CANCELED = "good_till_canceled"
+    IMMEDIATE_OR_CANCEL = "immediate_or_cancel"
+
+
+class MarketStatus(StrEnum):
+    INITIALIZED = "initialized"
+    INACTIVE = "inactive"
+    ACTIVE = "active"
+    CLOSED = "closed"
+    DETERMINED = "determined"
+    DISPUTED = "disputed"
+    AMENDED = "amended"
+    FINALIZED = "finalized"
+    SETTLED = "settled"  # older payloads only
+
+
+class MarketStatusFilter(StrEnum):
+    """The ``status`` filter of GET /markets: a different vocabulary from :class:`MarketStatus`."""
+
+    UNOPENED = "unopened"
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+    SETTLED = "settled"
+
+
+class EventStatusFilter(StrEnum):
+    """The ``status`` filter of GET /events."""
+
+    UNOPENED = "unopened"
+    OPEN = "open"
+    CLOSED = "closed"
+    SETTLED = "settled"
+
+
+class MarketType(StrEnum):
+    BINARY = "binary"
+    SCALAR = "scalar"
+
+
+class MarketResult(StrEnum):
+    UNDETERMINED = ""
+    YES = "yes"
+    NO = "no"
+    SCALAR = "scalar"
+    VOID = "void"  # settlements report it; markets may too
+
+
+class StrikeType(StrEnum):
+    GREATER = "greater"
+    GREATER_OR_EQUAL = "greater_or_equal"
+    LESS = "less"
+    LESS_OR_EQUAL = "less_or_equal"
+    BETWEEN = "between"
+    FUNCTIONAL = "functional"
+    CUSTOM = "custom"
+    STRUCTURED = "structured"
+
+
+class FeeType(StrEnum):
+    QUADRATIC = "quadratic"
+    QUADRATIC_WITH_MAKER_FEES = "quadratic_with_maker_fees"
+    FLAT = "flat"
+
+
+class CandlestickInterval(IntEnum):
+    """``period_interval`` of the candlestick endpoints, in minutes."""
+
+    MINUTE = 1
+    HOUR = 60
+    DAY = 1440

@@ -1,0 +1,297 @@
+"""The account's side: balance, positions, orders, fills, settlements and order groups.
+
+Most amounts are fixed-point dollar strings (``*_dollars``, ``fee_cost``);
+a few are still integer cents in the API (``balance``, ``portfolio_value``,
+``Settlement.revenue`` and ``value``). Every one of them is Decimal dollars
+here, whatever it was on the wire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from markets.errors import ErrorInfo
+from markets.schemas.enums import Action, MarketResult, OrderStatus, OrderType, Side
+from markets.schemas.reader import Reader
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    balance: Decimal
+    portfolio_value: Decimal
+    updated_at: datetime | None
+
+
+def parse_balance(data: object) -> Balance:
+    r = Reader(data, "Balance")
+    return Balance(
+        balance=r.cents("balance"), portfolio_value=r.cents("portfolio_value"), updated_at=r.opt_epoch("updated_ts")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MarketPosition:
+    """Our position in one market; ``position`` is negative for NO contracts."""
+
+    ticker: str
+    position: Decimal
+    total_traded: Decimal
+    market_exposure: Decimal
+    realized_pnl: Decimal
+    fees_paid: Decimal
+    last_updated: datetime | None
+
+
+def parse_market_position(data: object) -> MarketPosition:
+    r = Reader(data, "MarketPosition", "ticker")
+    return MarketPosition(
+        ticker=r.text("ticker"),
+        position=r.count("position"),
+        total_traded=r.price("total_traded"),
+        market_exposure=r.price("market_exposure"),
+        realized_pnl=r.price("realized_pnl"),
+        fees_paid=r.price("fees_paid"),
+        last_updated=r.opt_time("last_updated_ts"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EventPosition:
+    event_ticker: str
+    total_cost: Decimal
+    total_cost_shares: Decimal
+    event_exposure: Decimal
+    realized_pnl: Decimal
+    fees_paid: Decimal
+
+
+def parse_event_position(data: object) -> EventPosition:
+    r = Reader(data, "EventPosition", "event_ticker")
+    return EventPosition(
+        event_ticker=r.text("event_ticker"),
+        total_cost=r.price("total_cost"),
+        total_cost_shares=r.count("total_cost_shares"),
+        event_exposure=r.price("event_exposure"),
+        realized_pnl=r.price("realized_pnl"),
+        fees_paid=r.price("fees_paid"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Positions:
+    """GET /portfolio/positions: positions per market and per event (one page, or all pages combined)."""
+
+    market_positions: tuple[MarketPosition, ...]
+    event_positions: tuple[EventPosition, ...]
+
+    @classmethod
+    def combine(cls, pages: list[Positions]) -> Positions:
+        return cls(
+            market_positions=tuple(p for page in pages for p in page.market_positions),
+            event_positions=tuple(p for page in pages for p in page.event_positions),
+        )
+
+
+def parse_positions(data: object) -> Positions:
+    r = Reader(data, "Positions response")
+    return Positions(
+        market_positions=tuple(parse_market_position(item) for item in r.array("market_positions")),
+        event_positions=tuple(parse_event_position(item) for item in r.array("event_positions")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order as the exchange sees it. Prices are per contract of each side, in dollars."""
+
+    order_id: str
+    client_order_id: str
+    ticker: str
+    side: Side
+    action: Action
+    type: OrderType
+    status: OrderStatus
+    yes_price: Decimal
+    no_price: Decimal
+    fill_count: Decimal
+    remaining_count: Decimal
+    initial_count: Decimal
+    taker_fees: Decimal
+    maker_fees: Decimal
+    taker_fill_cost: Decimal
+    maker_fill_cost: Decimal
+    order_group_id: str | None
+    created_time: datetime | None
+    last_update_time: datetime | None
+    expiration_time: datetime | None
+
+    @property
+    def fees(self) -> Decimal:
+        return self.taker_fees + self.maker_fees
+
+
+def parse_order(data: object) -> Order:
+    r = Reader(data, "Order", "order_id")
+    return Order(
+        order_id=r.text("order_id"),
+        client_order_id=r.opt_text("client_order_id"),
+        ticker=r.text("ticker"),
+        side=r.enum("side", Side),
+        action=r.enum("action", Action),
+        type=r.opt_enum("type", OrderType) or OrderType.LIMIT,
+        status=r.enum("status", OrderStatus),
+        yes_price=r.price("yes_price"),
+        no_price=r.price("no_price"),
+        fill_count=r.count("fill_count"),
+        remaining_count=r.count("remaining_count"),
+        initial_count=r.count("initial_count"),
+        taker_fees=r.opt_price("taker_fees") or ZERO,
+        maker_fees=r.opt_price("maker_fees") or ZERO,
+        taker_fill_cost=r.opt_price("taker_fill_cost") or ZERO,
+        maker_fill_cost=r.opt_price("maker_fill_cost") or ZERO,
+        order_group_id=r.opt_text("order_group_id") or None,
+        created_time=r.opt_time("created_time"),
+        last_update_time=r.opt_time("last_update_time"),
+        expiration_time=r.opt_time("expiration_time"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    """DELETE /portfolio/orders/{id}: the order, now with nothing left to fill, and by how much it shrank."""
+
+    order: Order
+    reduced_by: Decimal
+
+
+def parse_cancel_result(data: object) -> CancelResult:
+    r = Reader(data, "CancelOrder response")
+    return CancelResult(order=parse_order(r.mapping("order")), reduced_by=r.count("reduced_by"))
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCancelItem:
+    """One order of a batch cancel: cancelled (with the order) or not (with Kalshi's error)."""
+
+    order_id: str
+    order: Order | None
+    reduced_by: Decimal
+    error: ErrorInfo | None
+
+
+def parse_batch_cancel(data: object) -> tuple[BatchCancelItem, ...]:
+    r = Reader(data, "BatchCancelOrders response")
+    return tuple(_batch_cancel_item(item) for item in r.array("orders"))
+
+
+def _batch_cancel_item(data: object) -> BatchCancelItem:
+    r = Reader(data, "BatchCancelOrders item", "order_id")
+    return BatchCancelItem(
+        order_id=r.text("order_id"),
+        order=parse_order(r.mapping("order")) if r.has("order") else None,
+        reduced_by=r.opt_count("reduced_by") or ZERO,
+        error=ErrorInfo.from_payload(r.mapping("error")) if r.has("error") else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution of one of our orders, with the fee actually charged."""
+
+    fill_id: str
+    trade_id: str
+    order_id: str
+    ticker: str
+    side: Side
+    action: Action
+    count: Decimal
+    yes_price: Decimal
+    no_price: Decimal
+    is_taker: bool
+    created_time: datetime | None
+    fee_cost: Decimal
+
+
+def parse_fill(data: object) -> Fill:
+    r = Reader(data, "Fill", "fill_id")
+    fee_cost = r.money("fee_cost")
+    if fee_cost is None:
+        raise r.fail("fee_cost", "missing")
+    return Fill(
+        fill_id=r.text("fill_id"),
+        trade_id=r.text("trade_id"),
+        order_id=r.text("order_id"),
+        ticker=r.opt_text("ticker") or r.text("market_ticker"),
+        side=r.enum("side", Side),
+        action=r.enum("action", Action),
+        count=r.count("count"),
+        yes_price=r.price("yes_price"),
+        no_price=r.price("no_price"),
+        is_taker=r.flag("is_taker"),
+        created_time=r.opt_time("created_time") or r.opt_epoch("ts"),
+        fee_cost=fee_cost,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """What one settled market paid us: revenue and ``value`` (per YES contract) in dollars."""
+
+    ticker: str
+    event_ticker: str
+    market_result: MarketResult
+    yes_count: Decimal
+    yes_total_cost: Decimal
+    no_count: Decimal
+    no_total_cost: Decimal
+    revenue: Decimal
+    value: Decimal | None
+    settled_time: datetime
+    fee_cost: Decimal | None
+
+
+def parse_settlement(data: object) -> Settlement:
+    r = Reader(data, "Settlement", "ticker")
+    return Settlement(
+        ticker=r.text("ticker"),
+        event_ticker=r.opt_text("event_ticker"),
+        market_result=r.enum("market_result", MarketResult),
+        yes_count=r.count("yes_count"),
+        yes_total_cost=r.price("yes_total_cost"),
+        no_count=r.count("no_count"),
+        no_total_cost=r.price("no_total_cost"),
+        revenue=r.cents("revenue"),
+        value=r.opt_cents("value"),
+        settled_time=r.time("settled_time"),
+        fee_cost=r.money("fee_cost"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderGroup:
+    """An exchange-side circuit breaker: at ``contracts_limit`` matched in 15 s, all its orders cancel."""
+
+    id: str
+    is_auto_cancel_enabled: bool
+    contracts_limit: Decimal | None
+    order_ids: tuple[str, ...]
+
+
+def parse_order_group(data: object, *, order_group_id: str | None = None) -> OrderGroup:
+    """An entry of GET /portfolio/order_groups, or GET /portfolio/order_groups/{id} (pass the id)."""
+    r = Reader(data, "OrderGroup", "id", ident=order_group_id)
+    return OrderGroup(
+        id=order_group_id if order_group_id is not None else r.text("id"),
+        is_auto_cancel_enabled=r.flag("is_auto_cancel_enabled"),
+        contracts_limit=r.opt_count("contracts_limit"),
+        order_ids=r.texts("orders"),
+    )
+
+
+def parse_order_groups(data: object) -> tuple[OrderGroup, ...]:
+    r = Reader(data, "OrderGroups response")
+    return tuple(parse_order_group(item) for item in r.array("order_groups"))

@@ -1,0 +1,381 @@
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from markets.brackets import Bracket
+from markets.errors import BadResponse
+from markets.schemas import (
+    Action,
+    FeeType,
+    MarketResult,
+    MarketStatus,
+    OrderStatus,
+    Side,
+    StrikeType,
+    TimeInForce,
+    parse_balance,
+    parse_candlestick,
+    parse_event,
+    parse_fill,
+    parse_historical_cutoff,
+    parse_market,
+    parse_order,
+    parse_orderbook,
+    parse_positions,
+    parse_series,
+    parse_settlement,
+    parse_trade,
+    price_on_tick,
+)
+from markets.tests import kalshi_payloads as payloads
+from markets.tests.kalshi_payloads import DROP, TICKER, order_request
+
+D = Decimal
+
+
+def test_it_parses_a_fixed_point_market():
+    market = parse_market(payloads.market())
+    assert market.ticker == TICKER
+    assert market.status is MarketStatus.ACTIVE
+    assert (market.yes_bid, market.yes_ask, market.no_bid, market.no_ask) == (
+        D("0.31"),
+        D("0.33"),
+        D("0.67"),
+        D("0.69"),
+    )
+    assert market.last_price == D("0.32")
+    assert (market.volume, market.volume_24h, market.open_interest) == (D(1520), D("310.5"), D(875))
+    assert market.close_time == datetime(2026, 3, 3, 4, 59, tzinfo=UTC)
+    assert market.strike_type is StrikeType.BETWEEN
+    assert (market.floor_strike, market.cap_strike) == (D(44), D(45))
+    assert market.result is MarketResult.UNDETERMINED
+    assert market.settlement_value is None
+    assert market.bracket() == Bracket(44, 45)
+
+
+def test_it_parses_a_legacy_cents_market():
+    market = parse_market(payloads.legacy_market())
+    assert (market.yes_bid, market.yes_ask, market.last_price) == (D("0.03"), D("0.05"), D("0.04"))
+    assert market.volume == D(136)
+    assert market.volume_24h is None
+    assert market.status is MarketStatus.FINALIZED
+    assert market.result is MarketResult.NO
+    assert market.settlement_value == D(0)
+    assert market.expiration_value == "86.00"
+    assert market.bracket() == Bracket(None, 83)
+
+
+def test_a_settled_market_carries_its_value_in_dollars():
+    market = parse_market(
+        payloads.market(
+            status="finalized", result="yes", settlement_value_dollars="1.0000", settlement_ts="2026-03-03T15:00:00Z"
+        )
+    )
+    assert market.settlement_value == D(1)
+    assert market.settled_at == datetime(2026, 3, 3, 15, tzinfo=UTC)
+
+
+def test_a_market_without_strikes_takes_its_bracket_from_the_subtitle():
+    market = parse_market(payloads.legacy_market(strike_type=DROP, cap_strike=DROP, subtitle="80° to 81°"))
+    assert market.bracket() == Bracket(80, 81)
+
+
+def test_unknown_extra_fields_are_ignored():
+    assert parse_market(payloads.market(brand_new={"a": 1})).ticker == TICKER
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"status": DROP}, "Market 'KXHIGHNY-26MAR02-B44.5': field 'status': missing"),
+        (
+            {"status": "paused_forever"},
+            "Market 'KXHIGHNY-26MAR02-B44.5': field 'status': unknown value 'paused_forever'",
+        ),
+        ({"close_time": None}, "Market 'KXHIGHNY-26MAR02-B44.5': field 'close_time': is null"),
+        ({"can_close_early": "yes"}, "field 'can_close_early': expected true or false, got a string"),
+        ({"settlement_timer_seconds": True}, "field 'settlement_timer_seconds': expected an integer, got True"),
+        ({"yes_bid_dollars": 0.31}, "Market 'KXHIGHNY-26MAR02-B44.5': yes_bid_dollars: expected a fixed-point"),
+        ({"open_time": "yesterday"}, "open_time: 'yesterday' is not an RFC 3339 timestamp"),
+        ({"floor_strike": "forty-four"}, "floor_strike: 'forty-four' is not a number"),
+    ],
+)
+def test_bad_markets_name_object_id_and_field(overrides, message):
+    with pytest.raises(BadResponse, match=re.escape(message)):
+        parse_market(payloads.market(**overrides))
+
+
+def test_a_non_object_is_a_bad_response():
+    with pytest.raises(BadResponse, match="Market: expected a JSON object, got an array"):
+        parse_market([1, 2])
+
+
+def test_it_parses_an_event_with_nested_or_sibling_markets():
+    nested = parse_event(payloads.event(markets=[payloads.market()]))
+    assert [m.ticker for m in nested.markets] == [TICKER]
+    beside = parse_event(payloads.event(), markets=[payloads.market()])
+    assert [m.ticker for m in beside.markets] == [TICKER]
+    assert beside.mutually_exclusive is True
+    assert beside.strike_date == datetime(2026, 3, 3, 4, 59, tzinfo=UTC)
+
+
+def test_a_bad_nested_market_names_the_market():
+    with pytest.raises(BadResponse, match=r"Market 'KXHIGHNY-26MAR02-B44.5': field 'event_ticker': missing"):
+        parse_event(payloads.event(markets=[payloads.market(event_ticker=DROP)]))
+
+
+def test_it_parses_a_series_with_its_fee_schedule():
+    series = parse_series(payloads.series(fee_multiplier=0.5, tags=None))
+    assert series.fee_type is FeeType.QUADRATIC
+    assert series.fee_multiplier == D("0.5")
+    assert series.tags == ()
+    assert series.settlement_sources[0].name == "National Weather Service"
+
+
+def test_a_series_without_a_fee_type_is_refused():
+    with pytest.raises(BadResponse, match="Series 'KXHIGHNY': field 'fee_type': missing"):
+        parse_series(payloads.series(fee_type=DROP))
+
+
+def test_it_parses_fixed_point_and_legacy_trades():
+    fixed = parse_trade(payloads.trade())
+    legacy = parse_trade(
+        payloads.trade(
+            count_fp=DROP, yes_price_dollars=DROP, no_price_dollars=DROP, count=12, yes_price=32, no_price=68
+        )
+    )
+    assert fixed == legacy
+    assert fixed.count == D(12)
+    assert fixed.yes_price == D("0.32")
+    assert fixed.taker_side is Side.YES
+
+
+def test_a_trade_without_a_price_is_refused():
+    with pytest.raises(BadResponse, match=r"Trade '7d0c6d4e-trade-1': field 'no_price_dollars': missing"):
+        parse_trade(payloads.trade(no_price_dollars=DROP))
+
+
+def test_orderbook_levels_are_sorted_best_first_whatever_the_payload_order():
+    book = parse_orderbook(
+        payloads.orderbook_fp(
+            yes=[["0.2900", "5.00"], ["0.3100", "13.00"], ["0.3000", "2.50"]],
+            no=[["0.6500", "1.00"], ["0.6700", "40.00"]],
+        ),
+        ticker=TICKER,
+    )
+    assert book.yes_bids == ((D("0.31"), D(13)), (D("0.30"), D("2.5")), (D("0.29"), D(5)))
+    assert book.no_bids == ((D("0.67"), D(40)), (D("0.65"), D(1)))
+    assert (book.best_yes_bid, book.best_no_bid) == (D("0.31"), D("0.67"))
+    assert book.best_yes_ask == D("0.33")
+    assert book.best_no_ask == D("0.69")
+
+
+def test_an_empty_side_has_no_best_price():
+    book = parse_orderbook({"orderbook_fp": {"yes_dollars": [["0.0100", "1.00"]], "no_dollars": None}}, ticker=TICKER)
+    assert book.no_bids == ()
+    assert book.best_no_bid is None
+    assert book.best_yes_ask is None
+    assert book.best_no_ask == D("0.99")
+
+
+def test_it_parses_the_legacy_cents_orderbook():
+    book = parse_orderbook({"orderbook": {"yes": [[30, 2], [31, 13]], "no": [[67, 40]]}}, ticker=TICKER)
+    assert book.yes_bids == ((D("0.31"), D(13)), (D("0.30"), D(2)))
+    assert book.best_yes_ask == D("0.33")
+
+
+def test_a_malformed_level_names_the_side_and_index():
+    with pytest.raises(BadResponse, match=r"Orderbook 'KXHIGHNY-26MAR02-B44.5': field 'no_dollars\[1\]'"):
+        parse_orderbook(payloads.orderbook_fp(yes=[], no=[["0.6700", "1.00"], ["0.6500"]]), ticker=TICKER)
+
+
+def test_a_response_without_a_book_is_refused():
+    with pytest.raises(BadResponse, match="field 'orderbook_fp': missing"):
+        parse_orderbook({"something_else": {}}, ticker=TICKER)
+
+
+def test_it_parses_live_candlesticks_with_null_trade_prices():
+    price = {"open_dollars": None, "low_dollars": None, "high_dollars": None, "close_dollars": None}
+    candle = parse_candlestick(payloads.candlestick(price=price))
+    assert candle.end_period_ts == datetime(2026, 3, 2, 15, tzinfo=UTC)
+    assert candle.yes_bid.close == D("0.31")
+    assert candle.yes_ask.high == D("0.34")
+    assert candle.price.open is None
+    assert candle.price_mean is None
+    assert (candle.volume, candle.open_interest) == (D(40), D(875))
+
+
+def test_it_parses_historical_and_legacy_candlesticks():
+    historical = parse_candlestick(
+        {
+            "end_period_ts": 1772463600,
+            "yes_bid": {"open": "0.3000", "low": "0.2900", "high": "0.3200", "close": "0.3100"},
+            "yes_ask": {"open": "0.3200", "low": "0.3100", "high": "0.3400", "close": "0.3300"},
+            "price": {"open": "0.3100", "low": None, "high": None, "close": "0.3200", "mean": None, "previous": None},
+            "volume": "40.00",
+            "open_interest": "875.00",
+        }
+    )
+    legacy = parse_candlestick(
+        {
+            "end_period_ts": 1772463600,
+            "yes_bid": {"open": 30, "low": 29, "high": 32, "close": 31},
+            "yes_ask": {"open": 32, "low": 31, "high": 34, "close": 33},
+            "price": {"open": 31, "low": None, "high": None, "close": 32},
+            "volume": 40,
+            "open_interest": 875,
+        }
+    )
+    assert historical == legacy
+    assert historical.price.close == D("0.32")
+
+
+def test_the_historical_cutoff_is_aware_utc_from_text_or_seconds():
+    cutoff = parse_historical_cutoff(
+        {
+            "market_settled_ts": "2025-12-01T00:00:00Z",
+            "trades_created_ts": 1764547200,
+            "orders_updated_ts": "2025-12-01T00:00:00+00:00",
+        }
+    )
+    assert cutoff.market_settled_ts == cutoff.trades_created_ts == cutoff.orders_updated_ts
+    assert cutoff.trades_created_ts.tzinfo is UTC
+
+
+def test_balance_cents_become_dollars():
+    balance = parse_balance({"balance": 123456, "portfolio_value": 7890, "updated_ts": 1772463600})
+    assert (balance.balance, balance.portfolio_value) == (D("1234.56"), D("78.90"))
+    assert balance.updated_at == datetime(2026, 3, 2, 15, tzinfo=UTC)
+
+
+def test_it_parses_an_order_with_fees_and_counts():
+    order = parse_order(payloads.order())
+    assert order.status is OrderStatus.RESTING
+    assert (order.yes_price, order.no_price) == (D("0.31"), D("0.69"))
+    assert (order.fill_count, order.remaining_count, order.initial_count) == (D(2), D(8), D(10))
+    assert order.fees == D("0.02")
+    assert order.order_group_id is None
+    assert order.expiration_time is None
+
+
+def test_an_unknown_order_status_is_refused():
+    with pytest.raises(BadResponse, match=r"Order 'ord-1': field 'status': unknown value 'pending'"):
+        parse_order(payloads.order(status="pending"))
+
+
+def test_it_parses_a_fill_with_its_fee():
+    fill = parse_fill(payloads.fill(created_time=DROP, ts=1772463600))
+    assert fill.fee_cost == D("0.02")
+    assert fill.is_taker is True
+    assert fill.created_time == datetime(2026, 3, 2, 15, tzinfo=UTC)
+    assert fill.action is Action.BUY
+
+
+def test_settlement_revenue_cents_become_dollars():
+    settlement = parse_settlement(payloads.settlement())
+    assert settlement.revenue == D(10)
+    assert settlement.value == D(1)
+    assert settlement.yes_total_cost == D("3.1")
+    assert settlement.fee_cost == D("0.15")
+    assert settlement.market_result is MarketResult.YES
+
+
+def test_it_parses_positions_with_negative_no_holdings():
+    positions = parse_positions(
+        {
+            "market_positions": [
+                {
+                    "ticker": TICKER,
+                    "total_traded_dollars": "6.2000",
+                    "position_fp": "-10.00",
+                    "market_exposure_dollars": "6.9000",
+                    "realized_pnl_dollars": "-0.5000",
+                    "resting_orders_count": 0,
+                    "fees_paid_dollars": "0.1400",
+                    "last_updated_ts": "2026-03-02T14:00:00Z",
+                }
+            ],
+            "event_positions": None,
+            "cursor": "",
+        }
+    )
+    assert positions.market_positions[0].position == D(-10)
+    assert positions.market_positions[0].realized_pnl == D("-0.5")
+    assert positions.event_positions == ()
+
+
+# --- what we send --------------------------------------------------------------------------
+
+
+def test_an_order_body_has_exactly_one_price_and_a_fixed_point_count():
+    assert order_request().to_json() == {
+        "ticker": TICKER,
+        "client_order_id": "kw-1",
+        "side": "yes",
+        "action": "buy",
+        "count_fp": "10.00",
+        "yes_price_dollars": "0.3100",
+    }
+    body = order_request(side=Side.NO, price=D("0.685"), count=D("2.5")).to_json()
+    assert body["no_price_dollars"] == "0.6850"
+    assert "yes_price_dollars" not in body
+    assert body["count_fp"] == "2.50"
+
+
+def test_optional_order_fields_are_sent_only_when_set():
+    body = order_request(
+        time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL,
+        post_only=True,
+        reduce_only=True,
+        order_group_id="grp-1",
+        cancel_order_on_pause=True,
+        expiration=datetime(2026, 3, 2, 15, tzinfo=UTC),
+        buy_max_cost=D("3.50"),
+    ).to_json()
+    assert body["time_in_force"] == "immediate_or_cancel"
+    assert body["expiration_ts"] == 1772463600
+    assert body["buy_max_cost"] == 350  # integer cents, as the API takes it
+    assert body["post_only"] is body["reduce_only"] is body["cancel_order_on_pause"] is True
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"price": D(0)}, "strictly between 0 and 1"),
+        ({"price": D(1)}, "strictly between 0 and 1"),
+        ({"price": D("0.3105")}, "finer than Kalshi's smallest tick"),
+        ({"price": 0.31}, "must be a Decimal"),
+        ({"count": D(0)}, "count must be a positive Decimal"),
+        ({"count": D("1.005")}, "steps of 0.01"),
+        ({"client_order_id": ""}, "client_order_id is required"),
+        ({"side": "yes"}, "side and action must be Side and Action"),
+        ({"expiration": datetime(2026, 3, 2, 15)}, "aware datetime"),
+        ({"buy_max_cost": D("3.505")}, "whole cents"),
+        ({"action": Action.SELL, "buy_max_cost": D(3)}, "only applies to buy orders"),
+    ],
+)
+def test_invalid_orders_are_refused_before_sending(overrides, problem):
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        order_request(**overrides)
+
+
+@pytest.mark.parametrize(
+    ("price", "structure", "ok"),
+    [
+        (D("0.31"), "linear_cent", True),
+        (D("0.315"), "linear_cent", False),
+        (D("0.315"), "deci_cent", True),
+        (D("0.055"), "tapered_deci_cent", True),
+        (D("0.955"), "tapered_deci_cent", True),
+        (D("0.555"), "tapered_deci_cent", False),
+        (D("0.55"), "", True),
+        (D(0), "deci_cent", False),
+    ],
+)
+def test_prices_are_checked_against_the_market_tick_structure(price, structure, ok):
+    assert price_on_tick(price, structure) is ok
+    assert parse_market(payloads.market(price_level_structure=structure)).accepts_price(price) is ok

@@ -1,0 +1,1 @@
+"""Weather forecast and observation adapters: one module per provider, all behind base.WeatherSource."""

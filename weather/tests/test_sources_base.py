@@ -15,6 +15,7 @@ from weather.sources.base import (
     SourceUnavailableError,
     StaleForecastError,
     Station,
+    WeatherSource,
     WrongLocationError,
     check_point,
     clamp_issued_at,
@@ -26,6 +27,9 @@ from weather.sources.base import (
     to_fahrenheit,
 )
 from weather.sources.http import QueryKeyTransport, get_json, make_client
+from weather.sources.nws import NwsSource
+from weather.sources.open_meteo import OpenMeteoEnsembleSource, OpenMeteoSource
+from weather.sources.visual_crossing import VisualCrossingSource
 
 NEW_YORK = ZoneInfo("America/New_York")
 EST = -300
@@ -223,6 +227,18 @@ def test_a_station_rejects_bad_ids_coordinates_and_offsets():
 def test_forecast_points_need_aware_times():
     with pytest.raises(ValueError, match="timezone-aware"):
         point(fetched_at=datetime(2025, 7, 4, 12))
+
+
+def test_every_adapter_is_a_weather_source():
+    sources: list[WeatherSource] = [
+        NwsSource(app_name="kalshiweb-tests", contact="ops@example.com"),
+        OpenMeteoSource(),
+        OpenMeteoEnsembleSource(),
+        VisualCrossingSource(api_key=None),
+    ]
+    for source in sources:
+        assert isinstance(source, WeatherSource), source
+    assert [s.name for s in sources] == ["nws", "open-meteo", "open-meteo-ensemble", "visual-crossing"]
 
 
 def _client(handler):

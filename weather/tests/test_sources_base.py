@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -286,3 +288,12 @@ def test_the_query_key_is_added_below_the_client_and_scrubbed_from_transport_err
     assert "s3cr3t" not in str(caught.value)
     assert "key=***" in str(caught.value)
     assert "s3cr3t" not in str(caught.value.request.url)
+
+
+def test_the_sources_and_the_cli_parser_import_neither_django_nor_the_project():
+    modules = "weather.sources.nws, weather.sources.open_meteo, weather.sources.visual_crossing"
+    modules += ", weather.sources.station_obs, weather.climate_report"
+    roots = "{m.split('.')[0] for m in sys.modules}"
+    probe = f"import sys, {modules}; print(sorted({roots} & {{'django', 'celery', 'kalshiweb'}}))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -17,7 +17,7 @@ import string
 from decimal import Decimal
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # no types-jsonschema in requirements-dev
+import jsonschema
 import pytest
 import referencing
 import referencing.jsonschema

@@ -135,8 +135,9 @@ class Market(models.Model):
     settlement_timer_seconds = models.PositiveIntegerField(null=True, blank=True)
     can_close_early = models.BooleanField(default=False)
     result = models.CharField(max_length=8, choices=Result.choices, blank=True, default=Result.UNDETERMINED)
-    expiration_value = models.CharField(
-        max_length=64, blank=True, help_text="What the market settled on, as Kalshi reports it (°F for weather)."
+    expiration_value = models.TextField(
+        blank=True,
+        help_text="What the market settled on, as Kalshi reports it: usually °F ('50.00'), sometimes an explanation.",
     )
     settlement_value = price_field("settlement value ($ per YES contract)", null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
@@ -163,10 +164,16 @@ class Market(models.Model):
 
 
 class Trade(models.Model):
-    """One print on Kalshi's public trade tape."""
+    """One print on Kalshi's public trade tape.
 
-    trade_id = models.CharField(max_length=64, unique=True)
-    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="trades")
+    The tape runs to millions of rows, so the table carries only the indexes its
+    queries need: the trade id (the natural key, byte-collated on PostgreSQL by
+    migration 0002) and (market, time) for "trades of this market up to T".
+    """
+
+    trade_id = models.CharField(max_length=64, primary_key=True)
+    # No index of its own: trade_market_time leads with market.
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="trades", db_index=False)
     count = count_field()
     yes_price = price_field()
     no_price = price_field()

@@ -73,7 +73,7 @@ class Migration(migrations.Migration):
                 ('settlement_timer_seconds', models.PositiveIntegerField(blank=True, null=True)),
                 ('can_close_early', models.BooleanField(default=False)),
                 ('result', models.CharField(blank=True, choices=[('', 'undetermined'), ('yes', 'Yes'), ('no', 'No'), ('scalar', 'Scalar'), ('void', 'Void')], default='', max_length=8)),
-                ('expiration_value', models.CharField(blank=True, help_text='What the market settled on, as Kalshi reports it (°F for weather).', max_length=64)),
+                ('expiration_value', models.TextField(blank=True, help_text="What the market settled on, as Kalshi reports it: usually °F ('50.00'), sometimes an explanation.")),
                 ('settlement_value', models.DecimalField(blank=True, decimal_places=6, max_digits=8, null=True, verbose_name='settlement value ($ per YES contract)')),
                 ('settled_at', models.DateTimeField(blank=True, null=True)),
                 ('price_level_structure', models.CharField(blank=True, max_length=32)),
@@ -137,14 +137,13 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Trade',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trade_id', models.CharField(max_length=64, unique=True)),
+                ('trade_id', models.CharField(max_length=64, primary_key=True, serialize=False)),
                 ('count', models.DecimalField(decimal_places=2, max_digits=14)),
                 ('yes_price', models.DecimalField(decimal_places=6, max_digits=8)),
                 ('no_price', models.DecimalField(decimal_places=6, max_digits=8)),
                 ('taker_side', models.CharField(choices=[('yes', 'Yes'), ('no', 'No')], max_length=3)),
                 ('created_time', models.DateTimeField()),
-                ('market', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='trades', to='markets.market')),
+                ('market', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='trades', to='markets.market')),
             ],
             options={
                 'ordering': ['market', 'created_time'],

@@ -11,7 +11,9 @@ PORT   ?= 8000
 
 # The pure core (no Django imports) is checked with mypy --strict.
 PURE_CORE := kalshiweb/env.py kalshiweb/modes.py kalshiweb/keyfiles.py weather/climate.py \
-             markets/units.py markets/brackets.py
+             markets/units.py markets/brackets.py markets/tickers.py markets/errors.py markets/signing.py \
+             markets/ratelimit.py markets/calls.py markets/transport.py markets/client.py markets/client_api.py \
+             markets/schemas markets/endpoints weather/sources weather/climate_report.py
 
 .PHONY: help run setup install install-dev test lint format typecheck migrations-check bench lock clean superuser
 
@@ -61,8 +63,11 @@ typecheck: install-dev
 migrations-check: install-dev
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Figures on the embedded SQLite, then on PostgreSQL (a throwaway test_ database on that server).
+BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/kalshiweb_bench
 bench: install-dev
 	$(PY) -m benchmarks $(BENCH_ARGS)
+	@if [ -n "$(BENCH_POSTGRES_URL)" ]; then $(PY) -m benchmarks --database-url "$(BENCH_POSTGRES_URL)" $(BENCH_ARGS); fi
 
 superuser: install
 	$(PY) manage.py createsuperuser

@@ -24,6 +24,8 @@ _FIXED_POINT = re.compile(r"^-?\d+(\.\d+)?$")
 # Exact dollar values of 0..100 cents, built once: the legacy history files carry
 # millions of integer prices and this keeps their conversion to a lookup.
 _CENTS_AS_DOLLARS = tuple(Decimal(n) * _CENT for n in range(101))
+# The same values as text ("0.00" ... "1.00"), for bulk writers.
+CENTS_TEXT: tuple[str, ...] = tuple(str(value) for value in _CENTS_AS_DOLLARS)
 
 
 class UnitError(ValueError):
@@ -61,29 +63,46 @@ def price_of(obj: Mapping[str, object], name: str, *, where: str = "") -> Decima
     """The price ``name`` in dollars, from ``<name>_dollars`` or else legacy ``<name>`` cents.
 
     Returns None when neither field is present (or both are null). When both
-    are present they must agree, as the API documents.
+    are present they must agree, as the API documents. (Labels for error
+    messages are built only on failure: this runs millions of times in imports.)
     """
-    label = f"{where}.{name}" if where else name
-    fixed = obj.get(f"{name}_dollars")
+    fixed = obj.get(name + "_dollars")
     legacy = obj.get(name)
     if fixed is not None:
-        value = dollars(fixed, field=f"{label}_dollars")
-        if legacy is not None and not isinstance(legacy, str) and cents(legacy, field=label) != value:
-            raise UnitError(f"{label}: {name}_dollars={fixed!r} disagrees with {name}={legacy!r}")
+        value = _fixed(fixed) if type(fixed) is str else None
+        if value is None:
+            raise UnitError(
+                f"{_label(where, name)}_dollars: expected a fixed-point dollar string like '0.4200', got {fixed!r}"
+            )
+        if legacy is not None and not isinstance(legacy, str) and cents(legacy, field=_label(where, name)) != value:
+            raise UnitError(f"{_label(where, name)}: {name}_dollars={fixed!r} disagrees with {name}={legacy!r}")
         return value
     if legacy is None:
         return None
-    return cents(legacy, field=label)
+    if type(legacy) is int and 0 <= legacy <= 100:
+        return _CENTS_AS_DOLLARS[legacy]
+    return cents(legacy, field=_label(where, name))
 
 
 def count_of(obj: Mapping[str, object], name: str, *, where: str = "") -> Decimal | None:
     """The count ``name`` from ``<name>_fp`` or else the legacy integer ``<name>``."""
-    label = f"{where}.{name}" if where else name
-    fixed = obj.get(f"{name}_fp")
+    fixed = obj.get(name + "_fp")
     if fixed is not None:
-        return count(fixed, field=f"{label}_fp")
+        return count(fixed, field=_label(where, name + "_fp"))
     legacy = obj.get(name)
-    return None if legacy is None else count(legacy, field=label)
+    if legacy is None:
+        return None
+    if type(legacy) is int:
+        return Decimal(legacy)
+    return count(legacy, field=_label(where, name))
+
+
+def _label(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _fixed(value: str) -> Decimal | None:
+    return Decimal(value) if _FIXED_POINT.match(value) else None
 
 
 def timestamp(value: object, *, field: str) -> datetime:
@@ -97,6 +116,23 @@ def timestamp(value: object, *, field: str) -> datetime:
     if parsed.tzinfo is None:
         raise UnitError(f"{field}: {value!r} has no time zone")
     return parsed.astimezone(UTC)
+
+
+def utc_text(value: object, *, field: str) -> str:
+    """A timestamp as naive UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]', the form Django stores.
+
+    Bulk writers use it to skip datetime formatting: once ``fromisoformat`` has
+    accepted a '...Z' value in the extended format, its date and time are
+    sliced out as they stand. Anything else goes through :func:`timestamp`.
+    """
+    if type(value) is str and len(value) >= 20 and value[-1] == "Z" and value[10] == "T" and value[19] in ".Z":
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise UnitError(f"{field}: {value!r} is not an RFC 3339 timestamp") from None
+        text = value[:10] + " " + value[11:19]
+        return f"{text}.{parsed.microsecond:06d}" if parsed.microsecond else text
+    return timestamp(value, field=field).replace(tzinfo=None).isoformat(" ")
 
 
 def optional_timestamp(value: object, *, field: str) -> datetime | None:

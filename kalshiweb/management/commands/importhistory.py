@@ -1,0 +1,57 @@
+"""``manage.py importhistory DIR``: import a history folder laid out like ../shared/data.
+
+Idempotent (a second run adds nothing), streaming, and committed in batches:
+a malformed line stops the import with ``file:line: reason`` and a non-zero
+exit, leaving everything imported before it in place. Files no importer
+recognises are listed and skipped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from markets.history.importer import ImportReport, import_kalshi_history
+from markets.history.readers import MalformedLine
+
+
+class Command(BaseCommand):
+    help = "Import Kalshi markets, events, trade tapes and settled tables from a folder like ../shared/data."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("directory", type=Path)
+
+    def handle(self, *args: Any, directory: Path, verbosity: int, **options: Any) -> None:
+        self.verbosity = verbosity
+        root = directory.expanduser().resolve()
+        if not root.is_dir():
+            raise CommandError(f"{directory} is not a directory")
+        try:
+            report = import_kalshi_history(root, now=timezone.now(), progress=self._progress)
+        except MalformedLine as exc:
+            raise CommandError(
+                f"{exc}\nEverything before this line was imported; fix the file and run again."
+            ) from None
+        self._summarise(root, report)
+
+    def _progress(self, line: str) -> None:
+        if self.verbosity >= 2:
+            self.stdout.write(line)
+
+    def _summarise(self, root: Path, report: ImportReport) -> None:
+        self.stdout.write(f"Imported from {root}:")
+        self.stdout.write(f"  {'kind':<16}{'files':>6}{'read':>12}{'new':>12}{'updated':>10}{'unchanged':>12}")
+        for kind, counts in report.kinds.items():
+            self.stdout.write(
+                f"  {kind:<16}{counts.files:>6}{counts.read:>12,}{counts.created:>12,}"
+                f"{counts.updated:>10,}{counts.unchanged:>12,}"
+            )
+        if report.skipped:
+            self.stdout.write(f"Skipped {len(report.skipped)} file(s):")
+            for path, reason in report.skipped:
+                self.stdout.write(f"  {path.relative_to(root)}: {reason}")
+        for note in report.notes:
+            self.stdout.write(self.style.WARNING(f"Note: {note}"))

@@ -1,0 +1,228 @@
+"""Import the Kalshi part of a history folder laid out like ../shared/data.
+
+``kalshi/events/*.jsonl``, ``kalshi/markets/*.jsonl``, ``kalshi/trades/*.jsonl[.gz]``
+and the settled tables under ``kalshi/settled/`` are imported in dependency
+order: events, markets, settled tables, then trade tapes. Every other file is
+left to other importers or reported as skipped. Imports are idempotent and
+committed in batches; a malformed line raises :class:`MalformedLine` after the
+rows before it are stored.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from markets.history.catalog import (
+    RowProblem,
+    UpsertResult,
+    chunked,
+    event_fields,
+    market_fields,
+    upsert_events,
+    upsert_markets,
+)
+from markets.history.readers import MalformedLine, csv_rows, json_objects
+from markets.history.settled import (
+    LCSWNN_MARKET_COLUMNS,
+    SETTLED_COLUMNS,
+    FillBlanks,
+    lcswnn_market_row,
+    settled_row,
+)
+from markets.history.tape import import_tape
+from markets.models import Market
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("events", "markets", "settled", "settled-markets", "trades")
+
+
+@dataclass
+class KindReport:
+    files: int = 0
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class ImportReport:
+    kinds: dict[str, KindReport] = field(default_factory=lambda: {kind: KindReport() for kind in KINDS})
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def classify(root: Path, path: Path) -> tuple[str | None, str]:
+    """(kind, "") for a Kalshi history file, or (None, why it is not one of ours)."""
+    parts = path.relative_to(root).parts
+    if len(parts) < 3 or parts[0] != "kalshi":
+        return None, "not a Kalshi history file"
+    folder, name = parts[1:-1], parts[-1]
+    if folder == ("events",) and name.endswith(".jsonl"):
+        return "events", ""
+    if folder == ("markets",) and name.endswith(".jsonl"):
+        return "markets", ""
+    if folder == ("trades",) and name.endswith((".jsonl", ".jsonl.gz")):
+        return "trades", ""
+    if folder == ("settled",) and name.endswith(".csv"):
+        return "settled", ""
+    if folder == ("settled", "lcswnn-markets") and name.endswith(".csv"):
+        return "settled-markets", ""
+    if folder == ("settled", "lcswnn-backtest"):
+        return None, "a derived table without market tickers: cannot be tied to markets"
+    return None, "unrecognised Kalshi file"
+
+
+def plan(root: Path) -> tuple[dict[str, list[Path]], list[tuple[Path, str]]]:
+    """The Kalshi files under ``root`` by kind, and the other files with the reason they are not ours."""
+    files: dict[str, list[Path]] = {kind: [] for kind in KINDS}
+    others: list[tuple[Path, str]] = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        kind, reason = classify(root, path)
+        if kind is None:
+            others.append((path, reason))
+        else:
+            files[kind].append(path)
+    return files, others
+
+
+def import_kalshi_history(
+    root: Path,
+    *,
+    now: datetime,
+    progress: Callable[[str], None] = logger.info,
+) -> ImportReport:
+    """Import every Kalshi file under ``root``; other files are listed in ``report.skipped``."""
+    files, others = plan(root)
+    report = ImportReport(skipped=others)
+    for path in files["events"]:
+        _import_catalog(path, report.kinds["events"], _json_fields(path, event_fields), upsert_events, now, progress)
+    for path in files["markets"]:
+        # Files are named after their series (kalshi/markets/KXHIGHNY.jsonl), which lets a
+        # markets file without its events file create the events it needs.
+        upsert = functools.partial(upsert_markets, series_ticker=path.stem)
+        _import_catalog(path, report.kinds["markets"], _json_fields(path, market_fields), upsert, now, progress)
+    for path in files["settled"]:
+        _import_settled(path, report, now, progress)
+    for path in files["settled-markets"]:
+        _import_lcswnn_markets(path, report, now, progress)
+    if files["trades"]:
+        market_ids = dict(Market.objects.values_list("ticker", "id"))
+        for path in files["trades"]:
+            _import_trades(path, market_ids, report, progress)
+    return report
+
+
+def _json_fields(path: Path, to_fields: Callable[[dict[str, Any]], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for number, data in json_objects(path):
+        try:
+            yield to_fields(data)
+        except RowProblem as exc:
+            raise MalformedLine(path, number, str(exc)) from None
+
+
+def _import_catalog(
+    path: Path,
+    counts: KindReport,
+    rows: Iterator[dict[str, Any]],
+    upsert: Callable[..., UpsertResult],
+    now: datetime,
+    progress: Callable[[str], None],
+) -> None:
+    total = UpsertResult()
+    read = 0
+    for chunk in chunked(rows):
+        read += len(chunk)
+        try:
+            total.add(upsert(chunk, now=now))
+        except RowProblem as exc:
+            raise MalformedLine(path, None, str(exc)) from None
+    _count(counts, read, total)
+    progress(f"{path}: {read} read, {total.created} new, {total.updated} updated")
+
+
+def _import_settled(path: Path, report: ImportReport, now: datetime, progress: Callable[[str], None]) -> None:
+    merge = FillBlanks()
+    total, read = UpsertResult(), 0
+    by_series: dict[str, list[dict[str, Any]]] = {}
+    for number, row in csv_rows(path, expected=SETTLED_COLUMNS):
+        try:
+            series, fields = settled_row(row)
+        except RowProblem as exc:
+            raise MalformedLine(path, number, str(exc)) from None
+        by_series.setdefault(series, []).append(fields)
+        read += 1
+        if sum(len(rows) for rows in by_series.values()) >= 2_000:
+            _flush_settled(by_series, merge, total, now)
+    _flush_settled(by_series, merge, total, now)
+    _count(report.kinds["settled"], read, total)
+    _note_disagreements(path, merge, report)
+    progress(f"{path}: {read} read, {total.created} new markets, {total.updated} filled in")
+
+
+def _flush_settled(
+    by_series: dict[str, list[dict[str, Any]]], merge: FillBlanks, total: UpsertResult, now: datetime
+) -> None:
+    for series, rows in by_series.items():
+        total.add(upsert_markets(rows, now=now, series_ticker=series, merge=merge))
+    by_series.clear()
+
+
+def _import_lcswnn_markets(path: Path, report: ImportReport, now: datetime, progress: Callable[[str], None]) -> None:
+    merge = FillBlanks()
+    series = path.stem  # these tables have no series column: one file per series
+    total, read = UpsertResult(), 0
+    rows: list[dict[str, Any]] = []
+    for number, row in csv_rows(path, expected=LCSWNN_MARKET_COLUMNS):
+        try:
+            rows.append(lcswnn_market_row(row))
+        except RowProblem as exc:
+            raise MalformedLine(path, number, str(exc)) from None
+        read += 1
+        if len(rows) >= 2_000:
+            total.add(upsert_markets(rows, now=now, series_ticker=series, merge=merge))
+            rows = []
+    total.add(upsert_markets(rows, now=now, series_ticker=series, merge=merge))
+    _count(report.kinds["settled-markets"], read, total)
+    _note_disagreements(path, merge, report)
+    progress(f"{path}: {read} read, {total.created} new markets, {total.updated} filled in")
+
+
+def _import_trades(
+    path: Path, market_ids: dict[str, int], report: ImportReport, progress: Callable[[str], None]
+) -> None:
+    result = import_tape(path, market_ids)
+    counts = report.kinds["trades"]
+    counts.files += 1
+    counts.read += result.read
+    counts.created += result.inserted
+    counts.unchanged += result.read - result.inserted - result.unknown_market
+    if result.unknown_market:
+        report.notes.append(
+            f"{path}: {result.unknown_market} trades of markets that are not imported, skipped "
+            f"(e.g. {', '.join(result.unknown_examples)})"
+        )
+    progress(f"{path}: {result.read} read, {result.inserted} new")
+
+
+def _count(counts: KindReport, read: int, result: UpsertResult) -> None:
+    counts.files += 1
+    counts.read += read
+    counts.created += result.created
+    counts.updated += result.updated
+    counts.unchanged += result.unchanged
+
+
+def _note_disagreements(path: Path, merge: FillBlanks, report: ImportReport) -> None:
+    if merge.disagreements:
+        report.notes.append(
+            f"{path}: {len(merge.disagreements)} values disagree with Kalshi's market objects and were not "
+            f"applied (e.g. {merge.disagreements[0]})"
+        )

@@ -1,0 +1,384 @@
+"""importhistory on small files we write ourselves: every rule and every failure."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from markets.history import tape
+from markets.history.importer import import_kalshi_history
+from markets.history.readers import MalformedLine
+from markets.models import Event, Market, Series, Trade
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
+
+
+def event(ticker: str, series: str = "KXHIGHNY") -> dict[str, object]:
+    return {
+        "event_ticker": ticker,
+        "series_ticker": series,
+        "title": f"Highest temperature in NYC on {ticker}?",
+        "sub_title": "",
+        "mutually_exclusive": True,
+        "collateral_return_type": "MECNET",
+        "strike_date": "2025-03-01T04:59:00Z",
+    }
+
+
+def market(ticker: str, event_ticker: str, **fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "ticker": ticker,
+        "event_ticker": event_ticker,
+        "market_type": "binary",
+        "subtitle": "44° to 45°",
+        "yes_sub_title": "44° to 45°",
+        "status": "active",
+        "open_time": "2025-02-27T15:00:00Z",
+        "close_time": "2025-03-01T04:59:00Z",
+        "strike_type": "between",
+        "floor_strike": 44,
+        "cap_strike": 45,
+        "yes_bid": 41,
+        "yes_ask": 43,
+        "last_price": 42,
+        "volume": 120,
+        "result": "",
+        "expiration_value": "",
+    }
+    base.update(fields)
+    return base
+
+
+def trade(n: int, ticker: str, **fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "trade_id": f"00000000-0000-4000-8000-{n:012d}",
+        "ticker": ticker,
+        "count": 5,
+        "created_time": f"2025-02-28T15:{n % 60:02d}:07.25Z",
+        "yes_price": 42,
+        "no_price": 58,
+        "taker_side": "yes",
+    }
+    base.update(fields)
+    return base
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object]], *, gz: bool = False) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(row) + "\n" for row in rows).encode()
+    path.write_bytes(gzip.compress(text) if gz else text)
+    return path
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    """One event with three brackets and a small tape, laid out like ../shared/data."""
+    kalshi = tmp_path / "kalshi"
+    write_jsonl(kalshi / "events" / "KXHIGHNY.jsonl", [event("KXHIGHNY-25FEB28")])
+    write_jsonl(
+        kalshi / "markets" / "KXHIGHNY.jsonl",
+        [
+            market(
+                "KXHIGHNY-25FEB28-T44",
+                "KXHIGHNY-25FEB28",
+                strike_type="less",
+                floor_strike=None,
+                cap_strike=44,
+                subtitle="43° or below",
+            ),
+            market("KXHIGHNY-25FEB28-B44.5", "KXHIGHNY-25FEB28"),
+            # No strikes in the payload: the bracket comes from the subtitle.
+            market(
+                "KXHIGHNY-25FEB28-T45",
+                "KXHIGHNY-25FEB28",
+                strike_type=None,
+                floor_strike=None,
+                cap_strike=None,
+                subtitle="46° or above",
+            ),
+        ],
+    )
+    write_jsonl(
+        kalshi / "trades" / "KXHIGHNY.jsonl.gz",
+        [trade(n, "KXHIGHNY-25FEB28-B44.5") for n in range(1, 6)]
+        + [
+            trade(
+                6,
+                "KXHIGHNY-25FEB28-T45",
+                yes_price_dollars="0.0350",
+                no_price_dollars="0.9650",
+                yes_price=None,
+                no_price=None,
+                count_fp="2.50",
+                count=None,
+            )
+        ],
+        gz=True,
+    )
+    (tmp_path / "README.md").write_text("not data")
+    return tmp_path
+
+
+def test_it_imports_events_markets_and_trades(history):
+    report = import_kalshi_history(history, now=NOW)
+    assert {k: (v.files, v.read, v.created) for k, v in report.kinds.items() if v.files} == {
+        "events": (1, 1, 1),
+        "markets": (1, 3, 3),
+        "trades": (1, 6, 6),
+    }
+    assert report.skipped == [(history / "README.md", "not a Kalshi history file")]
+    series = Series.objects.get()
+    assert series.city is not None
+    assert (series.ticker, series.city.name, series.measure) == ("KXHIGHNY", "New York", "high")
+    assert Event.objects.get().target_date == date(2025, 2, 28)
+
+    between = Market.objects.get(ticker="KXHIGHNY-25FEB28-B44.5")
+    assert (between.floor_strike, between.cap_strike, between.yes_bid, between.last_price) == (
+        Decimal(44),
+        Decimal(45),
+        Decimal("0.41"),
+        Decimal("0.42"),
+    )
+    assert between.synced_at == NOW
+    assert Market.objects.get(ticker="KXHIGHNY-25FEB28-T45").strike_type == ""
+
+    first = Trade.objects.get(trade_id="00000000-0000-4000-8000-000000000001")
+    assert (first.count, first.yes_price, first.no_price) == (Decimal(5), Decimal("0.42"), Decimal("0.58"))
+    assert first.created_time == datetime(2025, 2, 28, 15, 1, 7, 250000, tzinfo=UTC)
+    fixed_point = Trade.objects.get(trade_id="00000000-0000-4000-8000-000000000006")
+    assert (fixed_point.count, fixed_point.yes_price) == (Decimal("2.50"), Decimal("0.035"))
+
+
+def test_a_second_import_adds_nothing(history):
+    import_kalshi_history(history, now=NOW)
+    again = import_kalshi_history(history, now=NOW)
+    assert all(kind.created == kind.updated == 0 for kind in again.kinds.values())
+    assert again.kinds["trades"].unchanged == 6
+    assert (Market.objects.count(), Trade.objects.count()) == (3, 6)
+
+
+def test_a_later_import_fills_in_the_result_and_an_older_one_cannot_erase_it(history):
+    import_kalshi_history(history, now=NOW)
+    markets_file = history / "kalshi" / "markets" / "KXHIGHNY.jsonl"
+    original = markets_file.read_text()
+    settled = [json.loads(line) for line in original.splitlines()]
+    for row in settled:
+        row.update(
+            status="finalized", result="yes" if row["ticker"].endswith("B44.5") else "no", expiration_value="45.00"
+        )
+    write_jsonl(markets_file, settled)
+    report = import_kalshi_history(history, now=NOW)
+    assert report.kinds["markets"].updated == 3
+    won = Market.objects.get(ticker="KXHIGHNY-25FEB28-B44.5")
+    assert (won.result, won.status, won.expiration_value) == ("yes", "finalized", "45.00")
+
+    markets_file.write_text(original)  # the older download again
+    import_kalshi_history(history, now=NOW)
+    won.refresh_from_db()
+    assert (won.result, won.status, won.expiration_value) == ("yes", "finalized", "45.00")
+
+
+def test_a_corrupt_trade_line_names_file_and_line_and_keeps_earlier_rows(history):
+    lines = [json.dumps(trade(n, "KXHIGHNY-25FEB28-B44.5")) for n in range(1, 5)]
+    lines[2] = lines[2][:40]  # cut off mid-object
+    path = history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz"
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    with pytest.raises(MalformedLine) as excinfo:
+        import_kalshi_history(history, now=NOW)
+    assert str(excinfo.value).startswith(f"{path}:3: not valid JSON")
+    assert Trade.objects.count() == 2
+    assert Market.objects.count() == 3  # the earlier files stay imported too
+
+
+def test_a_truncated_gzip_tape_fails_where_it_breaks(history):
+    path = history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz"
+    rows = "".join(json.dumps(trade(n, "KXHIGHNY-25FEB28-B44.5")) + "\n" for n in range(1, 2001)).encode()
+    compressed = gzip.compress(rows)
+    path.write_bytes(compressed[: len(compressed) // 2])
+    with pytest.raises(MalformedLine, match="truncated or corrupt") as excinfo:
+        import_kalshi_history(history, now=NOW)
+    assert excinfo.value.line is not None and excinfo.value.line > 1
+    assert Trade.objects.count() == excinfo.value.line - 1 or Trade.objects.count() > 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"yes_price": 42, "no_price": 57}, "must lie inside (0, 1) and sum to 1"),
+        ({"created_time": "2025-02-30T15:00:00Z"}, "is not an RFC 3339 timestamp"),
+        ({"created_time": "yesterday"}, "is not an RFC 3339 timestamp"),
+        ({"taker_side": "maybe"}, "taker_side 'maybe'"),
+        ({"count": 0}, "not positive"),
+        ({"trade_id": "has\ttab"}, "trade_id"),
+    ],
+)
+def test_bad_prints_are_rejected_with_a_reason(history, change, message):
+    path = history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz"
+    write_jsonl(path, [trade(1, "KXHIGHNY-25FEB28-B44.5"), trade(2, "KXHIGHNY-25FEB28-B44.5", **change)], gz=True)
+    with pytest.raises(MalformedLine) as excinfo:
+        import_kalshi_history(history, now=NOW)
+    assert excinfo.value.line == 2
+    assert message in excinfo.value.reason
+    assert list(Trade.objects.values_list("trade_id", flat=True)) == ["00000000-0000-4000-8000-000000000001"]
+
+
+def test_an_unreadable_subtitle_is_an_error_not_a_guess(history):
+    path = history / "kalshi" / "markets" / "KXHIGHNY.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows[2]["subtitle"] = rows[2]["yes_sub_title"] = "warm-ish"
+    write_jsonl(path, rows)
+    with pytest.raises(MalformedLine, match="cannot read a temperature bracket from subtitle 'warm-ish'") as excinfo:
+        import_kalshi_history(history, now=NOW)
+    assert excinfo.value.line == 3
+
+
+def test_trades_of_unknown_markets_are_reported_not_fatal(history):
+    write_jsonl(
+        history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz",
+        [trade(1, "KXHIGHNY-25FEB28-B44.5"), trade(2, "KXHIGHNY-25MAR01-B50.5")],
+        gz=True,
+    )
+    report = import_kalshi_history(history, now=NOW)
+    assert Trade.objects.count() == 1
+    assert "1 trades of markets that are not imported" in report.notes[0]
+    assert "KXHIGHNY-25MAR01-B50.5" in report.notes[0]
+
+
+def test_markets_without_their_events_file_create_events_of_the_files_series(history):
+    (history / "kalshi" / "events" / "KXHIGHNY.jsonl").unlink()
+    import_kalshi_history(history, now=NOW)
+    created = Event.objects.get()
+    assert (created.event_ticker, created.series.ticker, created.target_date) == (
+        "KXHIGHNY-25FEB28",
+        "KXHIGHNY",
+        date(2025, 2, 28),
+    )
+
+
+SETTLED_HEADER = (
+    "ticker,series_ticker,city,occurrence_date,market_open_time,market_close_time,strike_F,"
+    "observed_high_F,outcome,mid_price_at_T,n_trades_in_window,volume_in_window\n"
+)
+
+
+def test_settled_tables_add_old_markets_and_only_fill_blanks(history):
+    import_kalshi_history(history, now=NOW)
+    (history / "kalshi" / "settled").mkdir(parents=True)
+    (history / "kalshi" / "settled" / "KXHIGHNY.csv").write_text(
+        SETTLED_HEADER
+        # Already imported, still open: fills the result in.
+        + "KXHIGHNY-25FEB28-B44.5,KXHIGHNY,NY,2025-02-28,2025-02-27T15:00:00Z,2025-03-01T04:59:00Z,"
+        + "44.0,45.0,1,0.9,3,10\n"
+        # A 2021 market no markets file has: created with what the table knows.
+        + "HIGHNY-21AUG06-T86,KXHIGHNY,NY,2021-08-06,2021-08-05T15:15:00Z,2021-08-07T03:59:00Z,,88.0,1,0.6,19,581\n"
+    )
+    report = import_kalshi_history(history, now=NOW)
+    assert (report.kinds["settled"].created, report.kinds["settled"].updated) == (1, 1)
+    filled = Market.objects.get(ticker="KXHIGHNY-25FEB28-B44.5")
+    assert (filled.result, filled.expiration_value, filled.yes_bid) == ("yes", "45.00", Decimal("0.41"))
+    old = Market.objects.get(ticker="HIGHNY-21AUG06-T86")
+    assert (old.result, old.expiration_value, old.event.target_date, old.event.series.ticker) == (
+        "yes",
+        "88.00",
+        date(2021, 8, 6),
+        "KXHIGHNY",
+    )
+
+
+def test_a_settled_table_never_overrides_kalshis_own_values(history):
+    path = history / "kalshi" / "markets" / "KXHIGHNY.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows[1].update(status="finalized", result="yes", expiration_value="45.00")
+    write_jsonl(path, rows)
+    (history / "kalshi" / "settled").mkdir(parents=True)
+    (history / "kalshi" / "settled" / "KXHIGHNY.csv").write_text(
+        SETTLED_HEADER
+        + "KXHIGHNY-25FEB28-B44.5,KXHIGHNY,NY,2025-02-28,2025-02-27T15:00:00Z,2025-03-01T04:59:00Z,"
+        + "44.0,47.0,0,0.1,3,10\n"
+    )
+    report = import_kalshi_history(history, now=NOW)
+    kept = Market.objects.get(ticker="KXHIGHNY-25FEB28-B44.5")
+    assert (kept.result, kept.expiration_value) == ("yes", "45.00")
+    assert "values disagree with Kalshi's market objects and were not applied" in report.notes[0]
+
+
+def test_a_settled_row_whose_date_contradicts_its_ticker_is_an_error(history):
+    (history / "kalshi" / "settled").mkdir(parents=True)
+    path = history / "kalshi" / "settled" / "KXHIGHNY.csv"
+    path.write_text(
+        SETTLED_HEADER
+        + "HIGHNY-21AUG06-T86,KXHIGHNY,NY,2021-08-07,2021-08-05T15:15:00Z,2021-08-07T03:59:00Z,,88.0,1,0.6,19,581\n"
+    )
+    with pytest.raises(MalformedLine, match="occurrence_date 2021-08-07 disagrees") as excinfo:
+        import_kalshi_history(history, now=NOW)
+    assert excinfo.value.line == 2
+
+
+def test_batches_are_bounded_whatever_the_file_size(history, monkeypatch):
+    sizes: list[int] = []
+    real = tape.write_batch
+
+    def recording(rows):
+        sizes.append(len(rows))
+        return real(rows)
+
+    monkeypatch.setattr(tape, "write_batch", recording)
+    write_jsonl(
+        history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz",
+        [trade(n, "KXHIGHNY-25FEB28-B44.5") for n in range(1, 26)],
+        gz=True,
+    )
+    import_kalshi_history(history, now=NOW)
+    market_ids = dict(Market.objects.values_list("ticker", "id"))
+    Trade.objects.all().delete()
+    sizes.clear()
+    tape.import_tape(history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz", market_ids, batch_size=10)
+    assert sizes == [10, 10, 5]
+    assert Trade.objects.count() == 25
+
+
+def test_the_command_prints_counts_and_skipped_files(history, capsys):
+    call_command("importhistory", str(history))
+    out = capsys.readouterr().out
+    assert "trades" in out and "6" in out
+    assert "README.md: not a Kalshi history file" in out
+
+
+def test_the_command_fails_with_file_and_line(history):
+    path = history / "kalshi" / "events" / "KXHIGHNY.jsonl"
+    path.write_text(json.dumps(event("KXHIGHNY-25FEB28")) + "\n{not json\n")
+    with pytest.raises(CommandError, match=rf"{path}:2: not valid JSON"):
+        call_command("importhistory", str(history))
+
+
+def test_the_command_rejects_a_missing_directory(tmp_path):
+    with pytest.raises(CommandError, match="is not a directory"):
+        call_command("importhistory", str(tmp_path / "nope"))
+
+
+def test_a_value_longer_than_its_column_is_refused_on_every_database(history):
+    path = history / "kalshi" / "markets" / "KXHIGHNY.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows[1]["ticker"] = "KXHIGHNY-25FEB28-B" + "4" * 60
+    write_jsonl(path, rows)
+    with pytest.raises(MalformedLine, match="ticker is 78 characters, longer than the 64 allowed") as excinfo:
+        import_kalshi_history(history, now=NOW)
+    assert excinfo.value.line == 2
+
+
+def test_free_text_settlement_values_are_kept(history):
+    path = history / "kalshi" / "markets" / "KXHIGHNY.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    explanation = "84. The climate report was not finalized; Kalshi used the NWS hourly data. " * 4
+    rows[1].update(status="finalized", result="yes", expiration_value=explanation)
+    write_jsonl(path, rows)
+    import_kalshi_history(history, now=NOW)
+    assert Market.objects.get(ticker="KXHIGHNY-25FEB28-B44.5").expiration_value == explanation

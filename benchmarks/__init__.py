@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class Skip(Exception):
+    """A benchmark that cannot run here (missing data or service); the message says why."""
+
+
 @dataclass(frozen=True)
 class Figure:
     name: str

@@ -59,11 +59,12 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
 
 
-def classify(root: Path, path: Path) -> tuple[str | None, str]:
-    """(kind, "") for a Kalshi history file, or (None, why it is not one of ours)."""
+def classify(root: Path, path: Path) -> tuple[str | None, str | None]:
+    """(kind, None) for a file this importer takes; (None, reason) for a Kalshi file it refuses;
+    (None, None) for a file that is not under kalshi/ (another importer's, or nobody's)."""
     parts = path.relative_to(root).parts
     if len(parts) < 3 or parts[0] != "kalshi":
-        return None, "not a Kalshi history file"
+        return None, None
     folder, name = parts[1:-1], parts[-1]
     if folder == ("events",) and name.endswith(".jsonl"):
         return "events", ""
@@ -81,13 +82,13 @@ def classify(root: Path, path: Path) -> tuple[str | None, str]:
 
 
 def plan(root: Path) -> tuple[dict[str, list[Path]], list[tuple[Path, str]]]:
-    """The Kalshi files under ``root`` by kind, and the other files with the reason they are not ours."""
+    """The Kalshi files under ``root`` by kind, and the other files with the reason they are not taken."""
     files: dict[str, list[Path]] = {kind: [] for kind in KINDS}
     others: list[tuple[Path, str]] = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         kind, reason = classify(root, path)
         if kind is None:
-            others.append((path, reason))
+            others.append((path, reason or "not a Kalshi history file"))
         else:
             files[kind].append(path)
     return files, others
@@ -101,7 +102,17 @@ def import_kalshi_history(
 ) -> ImportReport:
     """Import every Kalshi file under ``root``; other files are listed in ``report.skipped``."""
     files, others = plan(root)
-    report = ImportReport(skipped=others)
+    report = import_files(files, now=now, progress=progress)
+    report.skipped = others
+    return report
+
+
+def import_files(
+    files: dict[str, list[Path]], *, now: datetime, progress: Callable[[str], None] = logger.info
+) -> ImportReport:
+    """Import files already sorted by kind (see classify), in dependency order."""
+    files = {kind: files.get(kind, []) for kind in KINDS}
+    report = ImportReport()
     for path in files["events"]:
         _import_catalog(path, report.kinds["events"], _json_fields(path, event_fields), upsert_events, now, progress)
     for path in files["markets"]:

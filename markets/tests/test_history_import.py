@@ -349,7 +349,7 @@ def test_the_command_prints_counts_and_skipped_files(history, capsys):
     call_command("importhistory", str(history))
     out = capsys.readouterr().out
     assert "trades" in out and "6" in out
-    assert "README.md: not a Kalshi history file" in out
+    assert "README.md: not recognised by any importer" in out
 
 
 def test_the_command_fails_with_file_and_line(history):

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from markets.history.importer import ImportReport, import_kalshi_history
+from kalshiweb.history import HistoryReport, import_history
 from markets.history.readers import MalformedLine
 
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         if not root.is_dir():
             raise CommandError(f"{directory} is not a directory")
         try:
-            report = import_kalshi_history(root, now=timezone.now(), progress=self._progress)
+            report = import_history(root, now=timezone.now(), progress=self._progress)
         except MalformedLine as exc:
             raise CommandError(
                 f"{exc}\nEverything before this line was imported; fix the file and run again."
@@ -41,17 +41,20 @@ class Command(BaseCommand):
         if self.verbosity >= 2:
             self.stdout.write(line)
 
-    def _summarise(self, root: Path, report: ImportReport) -> None:
+    def _summarise(self, root: Path, report: HistoryReport) -> None:
         self.stdout.write(f"Imported from {root}:")
-        self.stdout.write(f"  {'kind':<16}{'files':>6}{'read':>12}{'new':>12}{'updated':>10}{'unchanged':>12}")
-        for kind, counts in report.kinds.items():
-            self.stdout.write(
-                f"  {kind:<16}{counts.files:>6}{counts.read:>12,}{counts.created:>12,}"
-                f"{counts.updated:>10,}{counts.unchanged:>12,}"
-            )
+        self.stdout.write(f"  {'kind':<22}{'files':>6}{'read':>12}{'new':>12}{'updated':>10}{'unchanged':>12}")
+        for _, section in report.sections:
+            for kind, counts in section.kinds.items():
+                if counts.files:
+                    self.stdout.write(
+                        f"  {kind:<22}{counts.files:>6}{counts.read:>12,}{counts.created:>12,}"
+                        f"{counts.updated:>10,}{counts.unchanged:>12,}"
+                    )
         if report.skipped:
             self.stdout.write(f"Skipped {len(report.skipped)} file(s):")
             for path, reason in report.skipped:
                 self.stdout.write(f"  {path.relative_to(root)}: {reason}")
-        for note in report.notes:
-            self.stdout.write(self.style.WARNING(f"Note: {note}"))
+        for _, section in report.sections:
+            for note in section.notes:
+                self.stdout.write(self.style.WARNING(f"Note: {note}"))

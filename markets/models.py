@@ -63,6 +63,12 @@ class Event(models.Model):
     mutually_exclusive = models.BooleanField(default=True)
     collateral_return_type = models.CharField(max_length=32, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # Settlement truth: the final NWS climate report against what Kalshi settled on.
+    cli_high_f = models.DecimalField("CLI high (°F)", max_digits=5, decimal_places=1, null=True, blank=True)
+    settled_high_f = models.DecimalField(
+        "Kalshi settled high (°F)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    settlement_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-target_date", "event_ticker"]
@@ -70,6 +76,11 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.event_ticker
+
+    @property
+    def settlement_disagrees(self) -> bool:
+        """True when both values are known and differ (Kalshi settles on the CLI, so they should not)."""
+        return self.cli_high_f is not None and self.settled_high_f is not None and self.cli_high_f != self.settled_high_f
 
 
 class MarketQuerySet(models.QuerySet["Market"]):

@@ -7,6 +7,9 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+from encrypted_model_fields.fields import EncryptedTextField
 
 from weather.climate import climate_day_window, zone_standard_offset_minutes
 
@@ -130,6 +133,27 @@ class City(models.Model):
         return climate_day_window(day, self.standard_utc_offset_minutes)
 
 
+class ForecastSnapshotQuerySet(models.QuerySet["ForecastSnapshot"]):
+    def known_at(self, when: datetime) -> ForecastSnapshotQuerySet:
+        """Every forecast we could have known at ``when`` (available_at <= when)."""
+        return self.filter(available_at__lte=when)
+
+    def as_of(self, when: datetime) -> ForecastSnapshotQuerySet:
+        """The latest forecast of each (source, model, city, day) that was available at ``when``.
+
+        Point in time: nothing available after ``when`` can appear, and an older
+        run is replaced only by a newer one that was itself available by then.
+        """
+        ranked = self.known_at(when).annotate(
+            _latest=Window(
+                RowNumber(),
+                partition_by=[F("source"), F("model"), F("city_id"), F("target_date")],
+                order_by=[F("available_at").desc(), F("id").desc()],
+            )
+        )
+        return ranked.filter(_latest=1)
+
+
 class ForecastSnapshot(models.Model):
     """One forecast of one city's climate day, as it was known at one moment.
 
@@ -153,6 +177,8 @@ class ForecastSnapshot(models.Model):
         "ensemble member highs (°F)", default=list, blank=True, help_text="One value per member."
     )
     members_low_f = models.JSONField("ensemble member lows (°F)", default=list, blank=True)
+
+    objects = ForecastSnapshotQuerySet.as_manager()
 
     class Meta:
         ordering = ["city", "target_date", "-available_at"]
@@ -187,6 +213,8 @@ class Observation(models.Model):
         STATION_RUNNING = "station-running", "Station observations (running max so far)"
         GHCND = "ghcnd", "NOAA GHCN-Daily"
         ACIS = "acis", "RCC-ACIS"
+        FIVETHIRTYEIGHT = "fivethirtyeight", "Weather Underground (FiveThirtyEight)"
+        NWS_CITY = "nws-city", "NWS city observation table"
         KALSHI = "kalshi", "Kalshi settlement value"
 
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="observations")
@@ -206,3 +234,107 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.city.name} {self.date} {self.source}: high {self.high_f}"
+
+
+class RunningExtreme(models.Model):
+    """The highest and lowest temperature observed so far in a climate day, as of one moment.
+
+    Append-only: every update is a new row, so a replay can ask what the running
+    maximum was at any decision time (the day's high can only be at or above it).
+    """
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="running_extremes")
+    date = models.DateField(help_text="The climate day.")
+    observed_at = models.DateTimeField(help_text="Time of the latest observation included.")
+    recorded_at = models.DateTimeField(help_text="When we learned it (what replays filter on).")
+    max_f = models.FloatField("max so far (°F)", null=True, blank=True)
+    min_f = models.FloatField("min so far (°F)", null=True, blank=True)
+    n_observations = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["city", "-date", "-observed_at"]
+        get_latest_by = "recorded_at"
+        constraints = [
+            models.UniqueConstraint(fields=["city", "date", "observed_at"], name="running_extreme_unique"),
+        ]
+        indexes = [models.Index(fields=["city", "date", "recorded_at"], name="running_extreme_pit")]
+
+    def __str__(self) -> str:
+        return f"{self.city.name} {self.date} max {self.max_f} as of {self.observed_at:%H:%MZ}"
+
+
+class SourceHealth(models.Model):
+    """How a forecast or observation source has been behaving, for /health/ and the dashboard."""
+
+    source = models.CharField(max_length=48, unique=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    total_failures = models.PositiveIntegerField(default=0)
+    last_latency_ms = models.FloatField(null=True, blank=True)
+    last_stored = models.PositiveIntegerField(default=0, help_text="Values stored by the last run.")
+    last_rejected = models.PositiveIntegerField(default=0, help_text="Values rejected by the last run.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "source health"
+        ordering = ["source"]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.consecutive_failures} failures in a row"
+
+
+class SourceAccuracy(models.Model):
+    """Forecast error of one source and model at one lead time, over a rolling window.
+
+    Computed from the climate days before ``as_of`` only, so the prediction code
+    can weight sources by the skill it could have known on that day.
+    """
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="source_accuracy")
+    source = models.CharField(max_length=32)
+    model = models.CharField(max_length=64, blank=True)
+    lead_days = models.SmallIntegerField(help_text="Target day minus the day the forecast was available.")
+    window_days = models.PositiveSmallIntegerField()
+    as_of = models.DateField(help_text="Uses climate days before this date only.")
+    n = models.PositiveIntegerField()
+    mae_f = models.FloatField("MAE (°F)")
+    bias_f = models.FloatField("bias (°F)", help_text="Mean of forecast minus observed high.")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "source accuracy"
+        ordering = ["city", "source", "model", "lead_days", "-as_of"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city", "source", "model", "lead_days", "window_days", "as_of"], name="source_accuracy_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city.name} {self.source}/{self.model or '-'} lead {self.lead_days}: MAE {self.mae_f:.2f}"
+
+
+class WeatherApiKey(models.Model):
+    """The key of a commercial weather provider, encrypted at rest; without one the source is off."""
+
+    class Provider(models.TextChoices):
+        VISUAL_CROSSING = "visual-crossing", "Visual Crossing"
+        OPEN_METEO = "open-meteo", "Open-Meteo (commercial plan)"
+
+    provider = models.CharField(max_length=32, choices=Provider.choices, unique=True)
+    api_key = EncryptedTextField()
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "weather API key"
+        ordering = ["provider"]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} key"
+
+    def __repr__(self) -> str:
+        return f"<WeatherApiKey {self.provider}>"

@@ -1,0 +1,68 @@
+"""ForecastSnapshot.objects.as_of(T): what could we have known at T, and nothing more."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from weather.models import ForecastSnapshot
+from weather.tests.factories import CityFactory
+
+pytestmark = pytest.mark.django_db
+
+DAY = date(2025, 2, 28)
+T0 = datetime(2025, 2, 25, tzinfo=UTC)
+
+
+def snapshot(city, *, hours: int, high: float, source: str = "open-meteo", model: str = "gfs", target: date = DAY):
+    available = T0 + timedelta(hours=hours)
+    return ForecastSnapshot.objects.create(
+        city=city,
+        source=source,
+        model=model,
+        target_date=target,
+        available_at=available,
+        issued_at=available - timedelta(hours=2),
+        high_f=high,
+    )
+
+
+def test_it_returns_the_latest_run_available_at_the_time():
+    city = CityFactory()
+    snapshot(city, hours=0, high=40)
+    snapshot(city, hours=6, high=42)
+    later = snapshot(city, hours=12, high=45)
+    at_8h = ForecastSnapshot.objects.as_of(T0 + timedelta(hours=8))
+    assert list(at_8h.values_list("high_f", flat=True)) == [42]
+    assert list(ForecastSnapshot.objects.as_of(later.available_at).values_list("high_f", flat=True)) == [45]
+    assert not ForecastSnapshot.objects.as_of(T0 - timedelta(seconds=1)).exists()
+
+
+def test_each_source_model_city_and_day_keeps_its_own_latest():
+    city, other = CityFactory(), CityFactory()
+    snapshot(city, hours=1, high=40, model="gfs")
+    snapshot(city, hours=2, high=41, model="ecmwf")
+    snapshot(city, hours=3, high=50, target=DAY + timedelta(days=1))
+    snapshot(other, hours=4, high=60)
+    rows = ForecastSnapshot.objects.as_of(T0 + timedelta(days=1)).filter(city=city, target_date=DAY)
+    assert sorted(rows.values_list("model", "high_f")) == [("ecmwf", 41), ("gfs", 40)]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    hours=st.lists(st.integers(min_value=0, max_value=200), min_size=1, max_size=12, unique=True),
+    probe=st.integers(min_value=-5, max_value=210),
+)
+def test_it_never_returns_anything_available_after_the_time(hours, probe):
+    ForecastSnapshot.objects.all().delete()
+    city = CityFactory()
+    for h in hours:
+        snapshot(city, hours=h, high=float(h))
+    when = T0 + timedelta(hours=probe)
+    result = list(ForecastSnapshot.objects.as_of(when))
+    assert all(row.available_at <= when for row in result)
+    known = [h for h in hours if h <= probe]
+    assert [row.high_f for row in result] == ([float(max(known))] if known else [])

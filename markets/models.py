@@ -80,7 +80,8 @@ class Event(models.Model):
     @property
     def settlement_disagrees(self) -> bool:
         """True when both values are known and differ (Kalshi settles on the CLI, so they should not)."""
-        return self.cli_high_f is not None and self.settled_high_f is not None and self.cli_high_f != self.settled_high_f
+        known = self.cli_high_f is not None and self.settled_high_f is not None
+        return known and self.cli_high_f != self.settled_high_f
 
 
 class MarketQuerySet(models.QuerySet["Market"]):

@@ -42,7 +42,7 @@ def test_it_returns_the_latest_run_available_at_the_time():
 
 
 def test_each_source_model_city_and_day_keeps_its_own_latest():
-    city, other = CityFactory(), CityFactory()
+    city, other = CityFactory.create(), CityFactory.create()
     snapshot(city, hours=1, high=40, model="gfs")
     snapshot(city, hours=2, high=41, model="ecmwf")
     snapshot(city, hours=3, high=50, target=DAY + timedelta(days=1))

@@ -177,6 +177,11 @@ class ForecastSnapshot(models.Model):
         "ensemble member highs (°F)", default=list, blank=True, help_text="One value per member."
     )
     members_low_f = models.JSONField("ensemble member lows (°F)", default=list, blank=True)
+    n_hours = models.PositiveSmallIntegerField(
+        default=24,
+        help_text="Hours of the climate day the values cover; fewer than 24 (today's remaining hours, "
+        "or a day past the model's horizon) means the high may lie outside them.",
+    )
 
     objects = ForecastSnapshotQuerySet.as_manager()
 

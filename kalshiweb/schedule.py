@@ -29,4 +29,23 @@ def periodic_tasks() -> list[PeriodicTaskSpec]:
             every_seconds=settings.HEARTBEAT_INTERVAL_SECONDS,
             description="Every few seconds: proves beat and a worker are running (health 'worker').",
         ),
+        PeriodicTaskSpec(
+            name="fetch forecasts",
+            task="weather.tasks.fetch_forecasts_task",
+            every_seconds=30 * 60,
+            description="Every 30 minutes: all enabled forecast sources for every active city (models update hourly).",
+        ),
+        PeriodicTaskSpec(
+            name="fetch observations",
+            task="weather.tasks.fetch_observations_task",
+            every_seconds=5 * 60,
+            description="Every 5 minutes: climate reports, and running extremes of cities that are due "
+            "(every 10 minutes in the last 6 hours of their climate day, hourly before).",
+        ),
+        PeriodicTaskSpec(
+            name="update forecast accuracy",
+            task="weather.tasks.update_accuracy_task",
+            every_seconds=6 * 60 * 60,
+            description="Every 6 hours: rolling MAE and bias per source, model and lead time.",
+        ),
     ]

@@ -161,6 +161,36 @@ def check_data_freshness(now: datetime) -> tuple[Status, str, dict[str, Any]]:
     return Status.OK, "forecasts and markets are fresh", data
 
 
+WEATHER_SOURCE_STALE = timedelta(hours=3)
+WEATHER_SOURCE_FAILING = 3  # failures in a row
+
+
+def check_weather_sources(now: datetime) -> tuple[Status, str, dict[str, Any]]:
+    """Each forecast and observation source: last success, failures in a row, latency."""
+    from weather.models import SourceHealth
+
+    rows = list(SourceHealth.objects.order_by("source"))
+    if not rows:
+        return Status.WARN, "no weather source has reported yet", {}
+    data = {
+        row.source: {
+            "last_success_at": row.last_success_at.isoformat() if row.last_success_at else None,
+            "consecutive_failures": row.consecutive_failures,
+            "last_latency_ms": row.last_latency_ms,
+            "last_error": row.last_error[:200] if row.consecutive_failures else "",
+        }
+        for row in rows
+    }
+    failing = [r.source for r in rows if r.consecutive_failures >= WEATHER_SOURCE_FAILING]
+    stale = [r.source for r in rows if r.last_success_at is None or now - r.last_success_at > WEATHER_SOURCE_STALE]
+    if failing or stale:
+        parts = ([f"failing: {', '.join(failing)}"] if failing else []) + (
+            [f"no success in 3 h: {', '.join(stale)}"] if stale else []
+        )
+        return Status.WARN, "; ".join(parts), data
+    return Status.OK, f"{len(rows)} sources reporting", data
+
+
 def run_health_checks(*, now: datetime) -> HealthReport:
     components = [
         _timed("database", True, check_database),
@@ -169,6 +199,7 @@ def run_health_checks(*, now: datetime) -> HealthReport:
         _timed("worker", True, lambda: check_worker(now)),
         _timed("model", False, lambda: check_model(now)),
         _timed("data_freshness", False, lambda: check_data_freshness(now)),
+        _timed("weather_sources", False, lambda: check_weather_sources(now)),
     ]
     if any(c.critical and c.status is Status.FAIL for c in components):
         overall = "down"

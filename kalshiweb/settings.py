@@ -222,6 +222,17 @@ FIELD_ENCRYPTION_KEY = _field_keys
 for _secret in (SECRET_KEY, *FIELD_ENCRYPTION_KEY):
     register_secret(_secret)
 
+# --- Weather sources ------------------------------------------------------------------------
+
+# api.weather.gov asks every client to identify itself with a way to reach its operator.
+WEATHER_CONTACT = env_str("WEATHER_CONTACT", "https://github.com/kalshiweb/kalshiweb") or ""
+WEATHER_SOURCES = env_list("WEATHER_SOURCES", ["nws", "open-meteo", "open-meteo-ensemble", "visual-crossing"])
+# Empty: each adapter's own defaults (weather/sources/open_meteo.py).
+OPEN_METEO_MODELS = env_list("OPEN_METEO_MODELS", [])
+OPEN_METEO_ENSEMBLE_MODELS = env_list("OPEN_METEO_ENSEMBLE_MODELS", [])
+FORECAST_DAYS_AHEAD = env_int("FORECAST_DAYS_AHEAD", 2, minimum=0, maximum=14)
+WEATHER_FETCH_CONCURRENCY = env_int("WEATHER_FETCH_CONCURRENCY", 8, minimum=1, maximum=64)
+
 # --- Health and freshness -------------------------------------------------------------------
 
 HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 15, minimum=1)

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import models
 from encrypted_model_fields.fields import EncryptedTextField
 
+from kalshiweb.masking import mask_tail
 from kalshiweb.modes import KalshiEnvironment
 from markets.fields import count_field, price_field, strike_field
 from weather.models import City
@@ -276,10 +277,3 @@ class ApiCredential(models.Model):
 
     def mark_used(self, *, now: datetime) -> None:
         ApiCredential.objects.filter(pk=self.pk).update(last_used_at=now)
-
-
-def mask_tail(value: str, visible: int = 4) -> str:
-    """'abcd-1234-wxyz' → '…wxyz'; short values are hidden entirely."""
-    if len(value) <= visible * 2:
-        return "…"
-    return "…" + value[-visible:]

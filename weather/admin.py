@@ -5,7 +5,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from kalshiweb.admin import ReadOnlyAdmin
-from weather.models import City, ForecastSnapshot, Observation
+from kalshiweb.masking import mask_tail
+from weather.forms import WeatherApiKeyForm
+from weather.models import (
+    City,
+    ForecastSnapshot,
+    Observation,
+    RunningExtreme,
+    SourceAccuracy,
+    SourceHealth,
+    WeatherApiKey,
+)
 
 
 @admin.register(City)
@@ -79,3 +89,50 @@ class ObservationAdmin(ReadOnlyAdmin):
     search_fields = ["city__name"]
     date_hierarchy = "date"
     list_select_related = ["city"]
+
+
+@admin.register(RunningExtreme)
+class RunningExtremeAdmin(ReadOnlyAdmin):
+    list_display = ["city", "date", "observed_at", "max_f", "min_f", "n_observations", "recorded_at"]
+    list_filter = ["city"]
+    date_hierarchy = "date"
+    list_select_related = ["city"]
+
+
+@admin.register(SourceHealth)
+class SourceHealthAdmin(ReadOnlyAdmin):
+    list_display = [
+        "source",
+        "last_success_at",
+        "consecutive_failures",
+        "last_latency_ms",
+        "last_stored",
+        "last_rejected",
+        "last_failure_at",
+    ]
+
+
+@admin.register(SourceAccuracy)
+class SourceAccuracyAdmin(ReadOnlyAdmin):
+    list_display = ["city", "source", "model", "lead_days", "window_days", "as_of", "n", "mae_f", "bias_f"]
+    list_filter = ["city", "source", "window_days", "lead_days"]
+    date_hierarchy = "as_of"
+    list_select_related = ["city"]
+
+
+@admin.register(WeatherApiKey)
+class WeatherApiKeyAdmin(admin.ModelAdmin[WeatherApiKey]):
+    """Keys are write-only: the list and the form show only the last characters."""
+
+    form = WeatherApiKeyForm
+    list_display = ["provider", "masked_key", "is_active", "updated_at"]
+    readonly_fields = ["masked_key", "created_at", "updated_at"]
+
+    def get_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is None:
+            return ["provider", "is_active", "new_key"]
+        return ["provider", "is_active", "masked_key", "new_key", "updated_at"]
+
+    @admin.display(description="Key")
+    def masked_key(self, obj: WeatherApiKey) -> str:
+        return mask_tail(obj.api_key)

@@ -20,7 +20,15 @@ def get_health(client):
 
 def test_it_reports_every_component(client):
     _status, body = get_health(client)
-    assert set(body["components"]) == {"database", "channel_layer", "broker", "worker", "model", "data_freshness"}
+    assert set(body["components"]) == {
+        "database",
+        "channel_layer",
+        "broker",
+        "worker",
+        "model",
+        "data_freshness",
+        "weather_sources",
+    }
     assert body["trading_mode"] == "DRY"
     for name in ("database", "channel_layer", "broker"):
         assert body["components"][name]["status"] == "ok", body
@@ -44,8 +52,10 @@ def test_it_is_ok_when_everything_is_fresh(client):
     )
     ForecastSnapshotFactory(available_at=now - timedelta(minutes=5), issued_at=now - timedelta(minutes=30))
     from markets.tests.factories import MarketFactory
+    from weather.services.health import record_success
 
     MarketFactory(synced_at=now)
+    record_success("nws", now=now, latency_ms=120.0, stored=12, rejected=0)
     status, body = get_health(client)
     assert (status, body["status"]) == (200, "ok"), body
 
@@ -95,3 +105,20 @@ def test_a_stale_model_or_old_data_only_degrades(client):
 def test_health_is_not_cached(client):
     response = client.get("/health/")
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_a_failing_weather_source_degrades_and_says_which(client):
+    from weather.services.health import record_failure, record_success
+
+    now = timezone.now()
+    record_success("open-meteo", now=now, latency_ms=80.0, stored=30, rejected=1)
+    for _ in range(3):
+        record_failure("nws", now=now, error="api.weather.gov answered 503")
+    status, body = get_health(client)
+    weather = body["components"]["weather_sources"]
+    assert status == 200
+    assert weather["status"] == "warn"
+    assert "failing: nws" in weather["detail"]
+    assert weather["data"]["nws"]["consecutive_failures"] == 3
+    assert weather["data"]["nws"]["last_error"] == "api.weather.gov answered 503"
+    assert weather["data"]["open-meteo"]["last_latency_ms"] == 80.0

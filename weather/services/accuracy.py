@@ -1,0 +1,116 @@
+"""Forecast skill per source, model and lead time, against the observed high.
+
+The lead of a forecast is its target climate day minus the climate day (at the
+station) on which it became available. For each source, model, target day and
+lead, the last run available on that lead day is the one scored: it is what a
+trader would have used that day.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+
+from weather.climate import climate_date_at
+from weather.models import City, ForecastSnapshot, SourceAccuracy
+from weather.services.truth import observed_highs
+
+WINDOWS_DAYS = (30, 90)
+
+
+@dataclass(frozen=True)
+class ForecastError:
+    source: str
+    model: str
+    target_date: date
+    lead_days: int
+    forecast_f: float
+    observed_f: float
+
+    @property
+    def error_f(self) -> float:
+        return self.forecast_f - self.observed_f
+
+
+@dataclass(frozen=True)
+class Skill:
+    source: str
+    model: str
+    lead_days: int
+    n: int
+    mae_f: float
+    bias_f: float
+
+
+def forecast_errors(
+    city: City, start: date, end: date, *, max_lead: int = 14, min_hours: int = 24
+) -> list[ForecastError]:
+    """Scored forecasts of ``city``'s climate days in [start, end] (complete-day forecasts only)."""
+    truth = observed_highs(city, start, end)
+    offset = city.standard_utc_offset_minutes
+    latest: dict[tuple[str, str, date, int], tuple[datetime, float]] = {}
+    rows = ForecastSnapshot.objects.filter(
+        city=city, target_date__gte=start, target_date__lte=end, high_f__isnull=False, n_hours__gte=min_hours
+    ).values_list("source", "model", "target_date", "available_at", "high_f")
+    for source, model, target, available_at, high in rows.iterator(chunk_size=20_000):
+        if high is None or target not in truth or not math.isfinite(high):
+            continue
+        lead = (target - climate_date_at(available_at, offset)).days
+        if not 0 <= lead <= max_lead:
+            continue  # a 'forecast' available after its day began is not scored as one
+        key = (source, model, target, lead)
+        if key not in latest or available_at > latest[key][0]:
+            latest[key] = (available_at, high)
+    return [
+        ForecastError(source, model, target, lead, high, truth[target].value_f)
+        for (source, model, target, lead), (_, high) in sorted(latest.items())
+    ]
+
+
+def summarise(errors: Iterable[ForecastError]) -> list[Skill]:
+    """MAE and bias per (source, model, lead)."""
+    groups: dict[tuple[str, str, int], list[float]] = defaultdict(list)
+    for error in errors:
+        groups[(error.source, error.model, error.lead_days)].append(error.error_f)
+    return [
+        Skill(source, model, lead, len(diffs), sum(abs(d) for d in diffs) / len(diffs), sum(diffs) / len(diffs))
+        for (source, model, lead), diffs in sorted(groups.items())
+    ]
+
+
+def update_source_accuracy(*, city: City, as_of: date, now: datetime, windows: Iterable[int] = WINDOWS_DAYS) -> int:
+    """Store each window's skill computed from the climate days before ``as_of``; returns rows written."""
+    written = 0
+    with transaction.atomic():
+        for window in windows:
+            start, end = as_of - timedelta(days=window), as_of - timedelta(days=1)
+            for skill in summarise(forecast_errors(city, start, end)):
+                SourceAccuracy.objects.update_or_create(
+                    city=city,
+                    source=skill.source,
+                    model=skill.model,
+                    lead_days=skill.lead_days,
+                    window_days=window,
+                    as_of=as_of,
+                    defaults={"n": skill.n, "mae_f": skill.mae_f, "bias_f": skill.bias_f, "computed_at": now},
+                )
+                written += 1
+    return written
+
+
+def skill_known_on(city: City, day: date, *, window_days: int = WINDOWS_DAYS[0]) -> list[SourceAccuracy]:
+    """The skill table the prediction code may use on ``day``: the latest computed by then."""
+    latest = (
+        SourceAccuracy.objects.filter(city=city, window_days=window_days, as_of__lte=day)
+        .order_by("-as_of")
+        .values_list("as_of", flat=True)
+        .first()
+    )
+    if latest is None:
+        return []
+    return list(SourceAccuracy.objects.filter(city=city, window_days=window_days, as_of=latest))

@@ -64,8 +64,12 @@ class Event(models.Model):
     mutually_exclusive = models.BooleanField(default=True)
     collateral_return_type = models.CharField(max_length=32, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
-    # Settlement truth: the final NWS climate report against what Kalshi settled on.
-    cli_high_f = models.DecimalField("CLI high (°F)", max_digits=5, decimal_places=1, null=True, blank=True)
+    # Settlement truth: the observed high (final climate report, or for history the NWS
+    # climate database / GHCN-Daily, see weather.services.truth) against what Kalshi settled on.
+    observed_high_f = models.DecimalField(
+        "observed high (°F)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    observed_high_source = models.CharField(max_length=24, blank=True)
     settled_high_f = models.DecimalField(
         "Kalshi settled high (°F)", max_digits=5, decimal_places=1, null=True, blank=True
     )
@@ -81,8 +85,8 @@ class Event(models.Model):
     @property
     def settlement_disagrees(self) -> bool:
         """True when both values are known and differ (Kalshi settles on the CLI, so they should not)."""
-        known = self.cli_high_f is not None and self.settled_high_f is not None
-        return known and self.cli_high_f != self.settled_high_f
+        known = self.observed_high_f is not None and self.settled_high_f is not None
+        return known and self.observed_high_f != self.settled_high_f
 
 
 class MarketQuerySet(models.QuerySet["Market"]):

@@ -152,6 +152,20 @@ def epoch_seconds(value: object, *, field: str) -> datetime:
         raise UnitError(f"{field}: {value!r} is not a representable Unix time") from None
 
 
+_LEADING_NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)")
+
+
+def settled_number(expiration_value: str) -> Decimal | None:
+    """The value a market settled on, from Kalshi's expiration_value: '50.00' → 50.00.
+
+    Usually a number; occasionally a number followed by an explanation ('84. Although
+    the Daily Climate Report was not finalized ...'), whose leading number is the value.
+    None when there is no leading number.
+    """
+    match = _LEADING_NUMBER.match(expiration_value)
+    return Decimal(match.group(1)) if match else None
+
+
 def decimal_text(value: object, *, field: str) -> Decimal:
     """A strike or settlement value given as a number or numeric string (e.g. 84, '50.00')."""
     if isinstance(value, bool):

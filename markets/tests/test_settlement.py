@@ -21,7 +21,7 @@ DAY = date(2025, 2, 28)
 @pytest.fixture
 def nyc_event() -> Event:
     series = Series.objects.create(ticker="KXHIGHNY", city=City.objects.get(name="New York"), measure="high")
-    event = EventFactory(series=series, event_ticker="KXHIGHNY-25FEB28", target_date=DAY)
+    event = EventFactory.create(series=series, event_ticker="KXHIGHNY-25FEB28", target_date=DAY)
     MarketFactory(event=event, ticker="KXHIGHNY-25FEB28-B44.5", result="yes", expiration_value="45.00")
     MarketFactory(event=event, ticker="KXHIGHNY-25FEB28-T44", result="no", expiration_value="45.00")
     MarketFactory(event=event, ticker="KXHIGHNY-25FEB28-T47", result="no", expiration_value="")

@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.db.models import Count, QuerySet
+
 from weather.climate import climate_date_at
 from weather.metrics import FETCH_FAILURES, FETCH_SECONDS, FORECASTS_REJECTED, FORECASTS_STORED
 from weather.models import City, ForecastSnapshot
@@ -66,6 +68,7 @@ def ingest_forecasts(
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(jobs) or 1))) as pool:
         outcomes = list(pool.map(lambda job: _fetch(job[0], job[1], now=now, days_ahead=days_ahead), jobs))
     report = IngestReport({source.name: SourceRun(source.name) for source in sources})
+    to_store: list[tuple[City, ForecastPoint]] = []
     for (source, city), (result, error, seconds) in zip(jobs, outcomes, strict=True):
         run = report.runs[source.name]
         run.seconds.append(seconds)
@@ -74,10 +77,12 @@ def ingest_forecasts(
             _note_failure(run, city, error or SourceError("no result"))
             continue
         run.fetched += 1
-        run.stored += store_points(city, result.points)
+        to_store.extend((city, point) for point in result.points)
         run.rejected += _note_rejections(source.name, result)
         for failure in result.failures:
             _note_failure(run, city, failure)
+    for source_name, stored in store_points(to_store).items():
+        report.runs[source_name].stored = stored
     for run in report.runs.values():
         _record_health(run, now=now)
     return report
@@ -94,8 +99,10 @@ def _fetch(
     return result, None, time.perf_counter() - started
 
 
-def store_points(city: City, points: Sequence[ForecastPoint]) -> int:
-    """Store forecast points as new snapshot rows; returns how many were new."""
+def store_points(points: Sequence[tuple[City, ForecastPoint]]) -> dict[str, int]:
+    """Store forecast points as new snapshot rows in one insert; returns new rows per source."""
+    if not points:
+        return {}
     rows = [
         ForecastSnapshot(
             source=point.source,
@@ -110,18 +117,21 @@ def store_points(city: City, points: Sequence[ForecastPoint]) -> int:
             members_low_f=list(point.members_low_f),
             n_hours=point.n_hours,
         )
-        for point in points
+        for city, point in points
     ]
-    if not rows:
-        return 0
-    same_fetch = ForecastSnapshot.objects.filter(city=city, available_at__in={row.available_at for row in rows})
-    before = same_fetch.count()
+    same_fetch = ForecastSnapshot.objects.filter(available_at__in={row.available_at for row in rows})
+    before = _count_by_source(same_fetch)
     # A retried task with the same fetch time must not duplicate rows: the unique
     # (source, model, city, day, available_at) constraint drops them.
-    ForecastSnapshot.objects.bulk_create(rows, ignore_conflicts=True)
-    stored = same_fetch.count() - before
-    FORECASTS_STORED.labels(points[0].source).inc(stored)
+    ForecastSnapshot.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    stored = {source: count - before.get(source, 0) for source, count in _count_by_source(same_fetch).items()}
+    for source, count in stored.items():
+        FORECASTS_STORED.labels(source).inc(count)
     return stored
+
+
+def _count_by_source(rows: QuerySet[ForecastSnapshot]) -> dict[str, int]:
+    return dict(rows.values_list("source").annotate(n=Count("id")).values_list("source", "n"))
 
 
 def _note_rejections(source: str, result: FetchResult) -> int:

@@ -21,6 +21,7 @@ from django.db import models, transaction
 from markets.brackets import BracketError
 from markets.errors import BadResponse
 from markets.models import Event, Market, Series
+from markets.schemas.market_data import Event as EventData
 from markets.schemas.market_data import Market as MarketData
 from markets.schemas.market_data import parse_event, parse_market
 from markets.tickers import TickerError, event_date
@@ -74,8 +75,16 @@ def event_fields(data: dict[str, Any]) -> dict[str, Any]:
     """Model fields of one Kalshi Event object (raises RowProblem)."""
     try:
         event = parse_event(data)
+    except BadResponse as exc:
+        raise RowProblem(str(exc)) from None
+    return event_model_fields(event)
+
+
+def event_model_fields(event: EventData) -> dict[str, Any]:
+    """Model fields of a parsed Event (its markets aside); its ticker must carry a date (raises RowProblem)."""
+    try:
         target = event_date(event.event_ticker)
-    except (BadResponse, TickerError) as exc:
+    except TickerError as exc:
         raise RowProblem(str(exc)) from None
     fields = {
         "event_ticker": event.event_ticker,
@@ -94,10 +103,18 @@ def market_fields(data: dict[str, Any]) -> dict[str, Any]:
     """Model fields of one Kalshi Market object; its bracket must be readable (raises RowProblem)."""
     try:
         market = parse_market(data)
-        market.bracket()
-    except (BadResponse, BracketError) as exc:
+    except BadResponse as exc:
         raise RowProblem(str(exc)) from None
-    return check_lengths(Market, _fields_of(market), key=market.ticker)
+    return valid_market_fields(market)
+
+
+def valid_market_fields(market: MarketData) -> dict[str, Any]:
+    """Model fields of a parsed Market whose bracket is readable and text fits (raises RowProblem)."""
+    try:
+        market.bracket()
+    except BracketError as exc:
+        raise RowProblem(f"{market.ticker}: {exc}") from None
+    return check_lengths(Market, market_model_fields(market), key=market.ticker)
 
 
 def check_lengths(model: type[models.Model], fields: dict[str, Any], *, key: str) -> dict[str, Any]:
@@ -114,7 +131,8 @@ def check_lengths(model: type[models.Model], fields: dict[str, Any], *, key: str
     return fields
 
 
-def _fields_of(market: MarketData) -> dict[str, Any]:
+def market_model_fields(market: MarketData) -> dict[str, Any]:
+    """The Market columns of a parsed Market, as they map one to one (no checks: see valid_market_fields)."""
     return {
         "ticker": market.ticker,
         "event_ticker": market.event_ticker,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from django.db import connection, models, transaction
 
 from markets.history.readers import MalformedLine, json_objects
 from markets.models import Trade
+from markets.schemas.market_data import Trade as TradeData
 from markets.units import CENTS_TEXT, UnitError, count_of, price_of, utc_text
 
 BATCH_SIZE = 50_000
@@ -85,10 +88,20 @@ def _legacy_numbers(data: dict[str, Any]) -> tuple[str, str, str] | None:
     return None
 
 
+def api_trade_row(trade: TradeData, market_id: int) -> TradeRow:
+    """A print parsed from the REST API (GET /markets/trades, /historical/trades) as a row for write_batch."""
+    if not _TRADE_ID.match(trade.trade_id):
+        raise RowError(f"trade_id {trade.trade_id!r} is malformed")
+    count, yes, no = _checked(trade.count, trade.yes_price, trade.no_price, trade.trade_id)
+    created = trade.created_time.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    return (trade.trade_id, market_id, count, yes, no, str(trade.taker_side), created)
+
+
 def _numbers(data: dict[str, Any], trade_id: str) -> tuple[str, str, str]:
-    count = count_of(data, "count")
-    yes = price_of(data, "yes_price")
-    no = price_of(data, "no_price")
+    return _checked(count_of(data, "count"), price_of(data, "yes_price"), price_of(data, "no_price"), trade_id)
+
+
+def _checked(count: Decimal | None, yes: Decimal | None, no: Decimal | None, trade_id: str) -> tuple[str, str, str]:
     if count is None or count <= 0:
         raise RowError(f"trade {trade_id}: count {count} is missing or not positive")
     if yes is None or no is None or yes + no != 1 or not 0 < yes < 1:

@@ -310,3 +310,19 @@ def call_with_samples(function: Callable[..., Any]) -> Any:
         p.name: sample_argument(hints[p.name], f"{where}({p.name})") for p in parameters if p.kind is p.KEYWORD_ONLY
     }
     return function(*args, **kwargs)
+
+
+def cli_url(code: str, office: str) -> str:
+    """A settlement-source URL of the NWS Daily Climate Report, as weather series list it."""
+    return f"https://forecast.weather.gov/product.php?site={office}&product=CLI&issuedby={code}"
+
+
+def historical_cutoff(**overrides: Any) -> dict[str, Any]:
+    return _with(
+        {
+            "market_settled_ts": "2026-03-01T00:00:00Z",
+            "trades_created_ts": "2026-03-01T00:00:00Z",
+            "orders_updated_ts": "2026-03-01T00:00:00Z",
+        },
+        overrides,
+    )

@@ -11,7 +11,7 @@ from benchmarks import Figure, Skip
 from benchmarks.__main__ import discover
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded cities
 @pytest.mark.parametrize("name", discover())
 def test_the_benchmark_runs_and_reports_figures(name):
     try:

@@ -120,3 +120,37 @@ def make_async_client(exchange, *, mode=TradingMode.LIVE, signer=None):
     client = RecordingAsyncClient(config, transport=httpx.MockTransport(exchange), sleep=sleep, clock=lambda: NOW)
     client.slept = slept
     return client
+
+
+def paginated(key: str, items: list[dict], *, per_page: int, match_on: tuple[str, ...] = ()):
+    """An answer serving ``items`` under ``key`` in pages of ``per_page``, with cursors.
+
+    For each query parameter named in ``match_on`` that a request sends, only the
+    items whose field of that name equals it are served (e.g. ``("ticker",)`` for
+    GET /markets/trades?ticker=...). Use it with ``FakeExchange.on`` as one answer.
+    """
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        chosen = [i for i in items if all(i.get(n) == params[n] for n in match_on if n in params)]
+        start = int(params.get("cursor") or 0)
+        end = start + per_page
+        cursor = f"{end}" if end < len(chosen) else ""
+        return httpx.Response(200, json={key: chosen[start:end], "cursor": cursor})
+
+    return answer
+
+
+def serve_configured_client(monkeypatch: pytest.MonkeyPatch, exchange: FakeExchange) -> None:
+    """Make ``markets.connection.kalshi_client()`` (what tasks and commands call) talk to ``exchange``.
+
+    The client keeps its settings-made configuration (key, mode, page size);
+    only the transport is the fake, and retries do not sleep.
+    """
+    from markets import connection
+
+    def factory(**kwargs: object) -> KalshiClient:
+        config = connection.client_config()
+        return KalshiClient(config, transport=httpx.MockTransport(exchange), sleep=lambda seconds: None)
+
+    monkeypatch.setattr(connection, "kalshi_client", factory)

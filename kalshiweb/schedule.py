@@ -11,6 +11,9 @@ from typing import Any
 
 from django.conf import settings
 
+SERIES_DISCOVERY_SECONDS = 24 * 60 * 60
+MARKET_SYNC_SECONDS = 5 * 60
+
 
 @dataclass(frozen=True)
 class PeriodicTaskSpec:
@@ -28,6 +31,18 @@ def periodic_tasks() -> list[PeriodicTaskSpec]:
             task="kalshiweb.tasks.heartbeat_task",
             every_seconds=settings.HEARTBEAT_INTERVAL_SECONDS,
             description="Every few seconds: proves beat and a worker are running (health 'worker').",
+        ),
+        PeriodicTaskSpec(
+            name="discover series",
+            task="markets.tasks.discover_series_task",
+            every_seconds=SERIES_DISCOVERY_SECONDS,
+            description="Daily: picks up new Kalshi temperature series and checks their stations against our cities.",
+        ),
+        PeriodicTaskSpec(
+            name="sync markets",
+            task="markets.tasks.sync_markets_task",
+            every_seconds=MARKET_SYNC_SECONDS,
+            description="Every 5 minutes: new events, prices and, after settlement, results of the traded series.",
         ),
         PeriodicTaskSpec(
             name="fetch forecasts",

@@ -66,3 +66,23 @@ def test_it_never_returns_anything_available_after_the_time(hours, probe):
     assert all(row.available_at <= when for row in result)
     known = [h for h in hours if h <= probe]
     assert [row.high_f for row in result] == ([float(max(known))] if known else [])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    hours=st.lists(st.integers(min_value=0, max_value=120), min_size=1, max_size=10, unique=True),
+    probes=st.lists(st.integers(min_value=-5, max_value=130), min_size=1, max_size=5),
+)
+def test_the_bulk_helper_agrees_with_the_one_at_a_time_helper(hours, probes):
+    from weather.services.forecasts import forecasts_known_at, latest_forecasts
+
+    ForecastSnapshot.objects.all().delete()
+    city = CityFactory.create()
+    for h in hours:
+        snapshot(city, hours=h, high=float(h), model="a" if h % 2 else "b")
+        snapshot(city, hours=h, high=float(h) + 0.5, target=DAY + timedelta(days=1))
+    moments = [(day, T0 + timedelta(hours=p)) for p in probes for day in (DAY, DAY + timedelta(days=1))]
+    bulk = forecasts_known_at(city=city, moments=moments)
+    for day, when in moments:
+        single = latest_forecasts(city=city, target_date=day, as_of=when)
+        assert [r.pk for r in bulk[(day, when)]] == [r.pk for r in single]

@@ -1,0 +1,266 @@
+"""Point-in-time cases: what could be known about an event at a decision time, and its outcome.
+
+A case holds only data available at its decision time T: forecasts available
+by T (weather.services.forecasts), the market's last trade at or before T,
+observed highs of days whose value was published by T, the running maximum
+recorded by T. The outcome (which bracket won, the settled high) is carried
+separately and is read only by scoring and by training on earlier days.
+
+Decision times are local clock times at the city (10:00 on the climate day,
+or 18:00 the day before); a day's observed high counts as known from 09:00
+local standard time the next day, after the overnight final climate report.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from markets.brackets import Bracket, BracketError, bracket_of
+from markets.models import Event, Market, Series, Trade
+from markets.units import settled_number
+from weather.climate import climate_date_at, climate_day_window
+from weather.models import City, ForecastSnapshot, RunningExtreme
+from weather.services.forecasts import forecasts_known_at
+from weather.services.truth import observed_highs
+
+logger = logging.getLogger(__name__)
+
+HIGH_PUBLISHED_AFTER = timedelta(hours=9)  # into the next climate day: the final CLI is out by then
+HISTORY_START = date(1990, 1, 1)
+
+
+@dataclass(frozen=True)
+class DecisionTime:
+    """A local clock time at the city, on the climate day or the evening before."""
+
+    clock: time
+    day_before: bool = False
+
+    def at(self, target: date, zone: str) -> datetime:
+        day = target - timedelta(days=1) if self.day_before else target
+        return datetime.combine(day, self.clock, tzinfo=ZoneInfo(zone))
+
+    def label(self) -> str:
+        return f"{self.clock:%H:%M}" + (" the day before" if self.day_before else " on the day")
+
+
+@dataclass(frozen=True)
+class ForecastInput:
+    source: str
+    model: str
+    lead_days: int
+    high_f: float
+    n_hours: int
+    members: tuple[float, ...]
+    available_at: datetime
+
+
+@dataclass(frozen=True)
+class MarketInput:
+    ticker: str
+    bracket: Bracket
+    last_price: Decimal | None  # last trade at or before the decision time, in dollars
+    last_trade_at: datetime | None
+
+
+@dataclass(frozen=True)
+class KnownHigh:
+    day: date
+    high_f: float
+    source: str
+    known_from: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    winner: str  # ticker of the market that resolved YES
+    high_f: float | None  # the settled or observed high of the day, when known
+
+
+@dataclass(frozen=True)
+class EventCase:
+    event_ticker: str
+    series_ticker: str
+    city: str
+    target_date: date
+    decided_at: datetime
+    standard_offset_minutes: int
+    markets: tuple[MarketInput, ...]  # ordered from the lowest bracket to the highest
+    forecasts: tuple[ForecastInput, ...]
+    history: tuple[KnownHigh, ...]  # the city's observed highs known by decided_at, oldest first
+    running_max_f: float | None
+    outcome: Outcome | None = field(default=None, compare=False)
+
+    @property
+    def brackets(self) -> list[Bracket]:
+        return [market.bracket for market in self.markets]
+
+
+@dataclass
+class CaseReport:
+    cases: list[EventCase] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def build_cases(*, series: Series, start: date, end: date, decision: DecisionTime) -> CaseReport:
+    """Every event of ``series`` with a climate day in [start, end], as known at ``decision``."""
+    report = CaseReport()
+    city = series.city
+    if city is None:
+        report.skipped.append(f"{series.ticker}: no city")
+        return report
+    events = list(
+        Event.objects.filter(series=series, target_date__gte=start, target_date__lte=end)
+        .prefetch_related("markets")
+        .order_by("target_date")
+    )
+    moments = {
+        event.event_ticker: decision.at(event.target_date, city.timezone) for event in events if event.target_date
+    }
+    tape = _load_tape([m for e in events for m in e.markets.all()], until=max(moments.values(), default=None))
+    forecasts = forecasts_known_at(
+        city=city, moments=[(e.target_date, moments[e.event_ticker]) for e in events if e.target_date]
+    )
+    history = city_history(city, series=series, end=end)
+    known_from = [h.known_from for h in history]
+    for event in events:
+        if event.target_date is None:
+            continue
+        try:
+            markets = _markets(event, tape, moments[event.event_ticker])
+        except BracketError as exc:
+            report.skipped.append(f"{event.event_ticker}: {exc}")
+            continue
+        decided_at = moments[event.event_ticker]
+        report.cases.append(
+            EventCase(
+                event_ticker=event.event_ticker,
+                series_ticker=series.ticker,
+                city=city.name,
+                target_date=event.target_date,
+                decided_at=decided_at,
+                standard_offset_minutes=city.standard_utc_offset_minutes,
+                markets=markets,
+                forecasts=_forecast_inputs(forecasts[(event.target_date, decided_at)], city, event.target_date),
+                history=tuple(history[: bisect.bisect_right(known_from, decided_at)]),
+                running_max_f=_running_max(city, event.target_date, decided_at),
+                outcome=_outcome(event, markets),
+            )
+        )
+    return report
+
+
+def city_history(city: City, *, series: Series | None = None, end: date) -> list[KnownHigh]:
+    """Observed highs of the city up to ``end``: settlement truth, else what Kalshi settled on."""
+    truth = observed_highs(city, HISTORY_START, end)
+    highs = {day: (high.value_f, high.source) for day, high in truth.items()}
+    if series is not None:
+        for day, value in _settled_highs(series, end).items():
+            highs.setdefault(day, (value, "kalshi"))
+    return [
+        KnownHigh(day, value, source, _known_from(day, city.standard_utc_offset_minutes))
+        for day, (value, source) in sorted(highs.items())
+    ]
+
+
+def _known_from(day: date, offset: int) -> datetime:
+    start_of_next, _ = climate_day_window(day + timedelta(days=1), offset)
+    return start_of_next + HIGH_PUBLISHED_AFTER
+
+
+def _settled_highs(series: Series, end: date) -> dict[date, float]:
+    values: dict[date, float] = {}
+    rows = Market.objects.filter(event__series=series, event__target_date__lte=end).exclude(result="")
+    for day, text in rows.values_list("event__target_date", "expiration_value"):
+        number = settled_number(text or "")
+        if day is not None and number is not None:
+            values[day] = float(number)
+    return values
+
+
+def _load_tape(markets: list[Market], *, until: datetime | None) -> dict[int, tuple[list[datetime], list[Decimal]]]:
+    """Every market's trades up to ``until``, as parallel time and price lists for bisection."""
+    tape: dict[int, tuple[list[datetime], list[Decimal]]] = defaultdict(lambda: ([], []))
+    if until is None or not markets:
+        return tape
+    rows = (
+        Trade.objects.filter(market__in=[m.pk for m in markets], created_time__lte=until)
+        .order_by("market_id", "created_time")
+        .values_list("market_id", "created_time", "yes_price")
+    )
+    for market_id, created, price in rows.iterator(chunk_size=50_000):
+        times, prices = tape[market_id]
+        times.append(created)
+        prices.append(price)
+    return tape
+
+
+def _markets(
+    event: Event, tape: dict[int, tuple[list[datetime], list[Decimal]]], decided_at: datetime
+) -> tuple[MarketInput, ...]:
+    inputs = []
+    for market in event.markets.all():
+        bracket = bracket_of(
+            strike_type=market.strike_type or None,
+            floor=market.floor_strike,
+            cap=market.cap_strike,
+            subtitle=market.subtitle or market.yes_sub_title or None,
+        )
+        times, prices = tape.get(market.pk, ([], []))
+        index = bisect.bisect_right(times, decided_at) - 1
+        inputs.append(
+            MarketInput(
+                market.ticker,
+                bracket,
+                prices[index] if index >= 0 else None,
+                times[index] if index >= 0 else None,
+            )
+        )
+    return tuple(sorted(inputs, key=lambda m: (m.bracket.low is not None, m.bracket.low or 0, m.bracket.high or 0)))
+
+
+def _forecast_inputs(rows: list[ForecastSnapshot], city: City, target: date) -> tuple[ForecastInput, ...]:
+    inputs = []
+    for row in rows:
+        if row.high_f is None:
+            continue
+        lead = (target - climate_date_at(row.available_at, city.standard_utc_offset_minutes)).days
+        inputs.append(
+            ForecastInput(
+                row.source,
+                row.model,
+                lead,
+                float(row.high_f),
+                row.n_hours,
+                tuple(float(v) for v in row.members_high_f),
+                row.available_at,
+            )
+        )
+    return tuple(inputs)
+
+
+def _running_max(city: City, target: date, decided_at: datetime) -> float | None:
+    latest = (
+        RunningExtreme.objects.filter(city=city, date=target, recorded_at__lte=decided_at)
+        .order_by("-recorded_at")
+        .values_list("max_f", flat=True)
+        .first()
+    )
+    return float(latest) if latest is not None else None
+
+
+def _outcome(event: Event, markets: tuple[MarketInput, ...]) -> Outcome | None:
+    winners = [m.ticker for m in event.markets.all() if m.result == Market.Result.YES]
+    if len(winners) != 1:
+        return None
+    settled = event.settled_high_f
+    if settled is None:
+        numbers = [settled_number(m.expiration_value) for m in event.markets.all() if m.expiration_value]
+        settled = next((n for n in numbers if n is not None), None)
+    return Outcome(winners[0], float(settled) if settled is not None else None)

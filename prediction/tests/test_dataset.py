@@ -1,0 +1,128 @@
+"""Cases hold only what was known at the decision time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+
+from markets.brackets import Bracket
+from markets.models import Series
+from markets.tests.factories import EventFactory, MarketFactory, TradeFactory
+from prediction.dataset import DecisionTime, build_cases
+from weather.models import City, ForecastSnapshot, Observation, RunningExtreme
+
+pytestmark = pytest.mark.django_db
+
+DAY = date(2025, 2, 28)
+TEN = DecisionTime(time(10))  # 10:00 EST = 15:00 UTC on 28 Feb
+T = datetime(2025, 2, 28, 15, tzinfo=UTC)
+
+
+@pytest.fixture
+def nyc():
+    city = City.objects.get(name="New York")
+    series = Series.objects.create(ticker="KXHIGHNY", city=city, measure="high")
+    event = EventFactory.create(series=series, event_ticker="KXHIGHNY-25FEB28", target_date=DAY)
+    ladder = [("T44", "less", None, 44, "no"), ("B44.5", "between", 44, 45, "yes"), ("T45", "greater", 45, None, "no")]
+    markets = {
+        suffix: MarketFactory.create(
+            event=event,
+            ticker=f"KXHIGHNY-25FEB28-{suffix}",
+            strike_type=kind,
+            floor_strike=Decimal(lo) if lo is not None else None,
+            cap_strike=Decimal(hi) if hi is not None else None,
+            result=result,
+            expiration_value="45.00",
+        )
+        for suffix, kind, lo, hi, result in ladder
+    }
+    return city, series, markets
+
+
+def cases(series, decision=TEN):
+    return build_cases(series=series, start=DAY, end=DAY, decision=decision)
+
+
+def test_brackets_are_ordered_low_to_high_and_the_outcome_is_kept_apart(nyc):
+    _, series, _ = nyc
+    [case] = cases(series).cases
+    assert case.brackets == [Bracket(None, 43), Bracket(44, 45), Bracket(46, None)]
+    assert case.decided_at == T
+    assert (case.outcome.winner, case.outcome.high_f) == ("KXHIGHNY-25FEB28-B44.5", 45.0)
+
+
+def test_the_market_price_is_the_last_trade_at_or_before_the_decision(nyc):
+    _, series, markets = nyc
+    TradeFactory(
+        market=markets["B44.5"],
+        yes_price=Decimal("0.40"),
+        no_price=Decimal("0.60"),
+        created_time=T - timedelta(hours=2),
+    )
+    TradeFactory(market=markets["B44.5"], yes_price=Decimal("0.55"), no_price=Decimal("0.45"), created_time=T)
+    TradeFactory(
+        market=markets["B44.5"],
+        yes_price=Decimal("0.90"),
+        no_price=Decimal("0.10"),
+        created_time=T + timedelta(seconds=1),
+    )
+    [case] = cases(series).cases
+    prices = {m.ticker.rsplit("-", 1)[1]: m.last_price for m in case.markets}
+    assert prices == {"T44": None, "B44.5": Decimal("0.55"), "T45": None}
+
+
+def test_forecasts_available_after_the_decision_are_invisible(nyc):
+    city, series, _ = nyc
+    for hours, high in [(-30, 41.0), (-3, 44.0), (1, 49.0)]:
+        ForecastSnapshot.objects.create(
+            city=city,
+            source="open-meteo",
+            model="archive",
+            target_date=DAY,
+            available_at=T + timedelta(hours=hours),
+            high_f=high,
+        )
+    [case] = cases(series).cases
+    [forecast] = case.forecasts
+    assert (forecast.high_f, forecast.lead_days) == (44.0, 0)
+    [evening] = cases(series, DecisionTime(time(18), day_before=True)).cases
+    assert [(f.high_f, f.lead_days) for f in evening.forecasts] == [(41.0, 1)]
+
+
+def test_a_days_high_is_known_from_the_next_mornings_climate_report(nyc):
+    city, series, _ = nyc
+    for offset, high in [(3, 40.0), (2, 41.0), (1, 42.0), (0, 45.0)]:
+        Observation.objects.create(city=city, date=DAY - timedelta(days=offset), source="ghcnd", high_f=high)
+    [case] = cases(series).cases
+    assert [h.day for h in case.history] == [DAY - timedelta(days=3), DAY - timedelta(days=2), DAY - timedelta(days=1)]
+    [evening] = cases(series, DecisionTime(time(18), day_before=True)).cases
+    assert [h.high_f for h in evening.history] == [40.0, 41.0]  # the day before's high is not out yet
+
+
+def test_the_running_max_is_the_latest_recorded_by_the_decision(nyc):
+    city, series, _ = nyc
+    for minutes, value in [(-60, 41.0), (-5, 43.0), (30, 46.0)]:
+        moment = T + timedelta(minutes=minutes)
+        RunningExtreme.objects.create(city=city, date=DAY, observed_at=moment, recorded_at=moment, max_f=value)
+    [case] = cases(series).cases
+    assert case.running_max_f == 43.0
+
+
+def test_an_event_without_a_readable_bracket_is_skipped_with_the_reason(nyc):
+    _, series, markets = nyc
+    markets["T45"].strike_type = ""
+    markets["T45"].subtitle = markets["T45"].yes_sub_title = "warm"
+    markets["T45"].save()
+    report = cases(series)
+    assert report.cases == []
+    assert "KXHIGHNY-25FEB28: cannot read a temperature bracket from subtitle 'warm'" in report.skipped
+
+
+def test_an_event_without_exactly_one_winner_has_no_outcome(nyc):
+    _, series, markets = nyc
+    markets["B44.5"].result = ""
+    markets["B44.5"].save()
+    [case] = cases(series).cases
+    assert case.outcome is None

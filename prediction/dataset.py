@@ -264,3 +264,33 @@ def _outcome(event: Event, markets: tuple[MarketInput, ...]) -> Outcome | None:
         numbers = [settled_number(m.expiration_value) for m in event.markets.all() if m.expiration_value]
         settled = next((n for n in numbers if n is not None), None)
     return Outcome(winners[0], float(settled) if settled is not None else None)
+
+
+@dataclass(frozen=True)
+class TrainingPair:
+    """What was forecast for one past day at the decision's clock time, and the high that followed."""
+
+    day: date
+    decided_at: datetime
+    forecasts: tuple[ForecastInput, ...]
+    observed_high_f: float
+    known_from: datetime  # when the observed high was published: usable for training after this
+
+
+def training_pairs(
+    *, city: City, decision: DecisionTime, start: date, end: date, series: Series | None = None
+) -> list[TrainingPair]:
+    """Forecast/outcome pairs for every day in [start, end] that has both, Kalshi event or not.
+
+    Forecast archives often start long before the first market (New York's by ten
+    months), and a model of the weather learns from every such day.
+    """
+    highs = {h.day: h for h in city_history(city, series=series, end=end) if h.day >= start}
+    moments = [(day, decision.at(day, city.timezone)) for day in sorted(highs)]
+    known = forecasts_known_at(city=city, moments=moments)
+    pairs = []
+    for day, decided_at in moments:
+        inputs = _forecast_inputs(known[(day, decided_at)], city, day)
+        if inputs:
+            pairs.append(TrainingPair(day, decided_at, inputs, highs[day].high_f, highs[day].known_from))
+    return pairs

@@ -126,3 +126,36 @@ def test_an_event_without_exactly_one_winner_has_no_outcome(nyc):
     markets["B44.5"].save()
     [case] = cases(series).cases
     assert case.outcome is None
+
+
+def test_training_pairs_cover_days_without_markets_and_respect_the_clock():
+    from prediction.dataset import training_pairs
+
+    city = City.objects.get(name="New York")
+    for offset in range(3):
+        day = date(2024, 1, 10) + timedelta(days=offset)
+        Observation.objects.create(city=city, date=day, source="ghcnd", high_f=30.0 + offset)
+        decided = datetime(day.year, day.month, day.day, 15, tzinfo=UTC)  # 10:00 EST
+        ForecastSnapshot.objects.create(
+            city=city,
+            source="open-meteo",
+            model="archive",
+            target_date=day,
+            available_at=decided - timedelta(hours=1),
+            high_f=31.0 + offset,
+        )
+        ForecastSnapshot.objects.create(
+            city=city,
+            source="open-meteo",
+            model="archive",
+            target_date=day,
+            available_at=decided + timedelta(hours=1),
+            high_f=99.0,
+        )
+    pairs = training_pairs(city=city, decision=TEN, start=date(2024, 1, 1), end=date(2024, 1, 31))
+    assert [(p.day.day, p.forecasts[0].high_f, p.observed_high_f) for p in pairs] == [
+        (10, 31.0, 30.0),
+        (11, 32.0, 31.0),
+        (12, 33.0, 32.0),
+    ]
+    assert pairs[0].known_from == datetime(2024, 1, 11, 14, tzinfo=UTC)  # 09:00 EST the next day

@@ -66,9 +66,7 @@ class Event(models.Model):
     synced_at = models.DateTimeField(null=True, blank=True)
     # Settlement truth: the observed high (final climate report, or for history the NWS
     # climate database / GHCN-Daily, see weather.services.truth) against what Kalshi settled on.
-    observed_high_f = models.DecimalField(
-        "observed high (°F)", max_digits=5, decimal_places=1, null=True, blank=True
-    )
+    observed_high_f = models.DecimalField("observed high (°F)", max_digits=5, decimal_places=1, null=True, blank=True)
     observed_high_source = models.CharField(max_length=24, blank=True)
     settled_high_f = models.DecimalField(
         "Kalshi settled high (°F)", max_digits=5, decimal_places=1, null=True, blank=True

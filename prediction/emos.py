@@ -74,6 +74,8 @@ class EmosModel:
         object.__setattr__(self, "coefficients", tuple(float(b) for b in self.coefficients))
         if len(self.feature_names) != len(self.coefficients) or not self.feature_names:
             raise EmosError("an EMOS model needs one coefficient per feature, and at least one feature")
+        if len(set(self.feature_names)) != len(self.feature_names):
+            raise EmosError(f"feature names must be unique, got {list(self.feature_names)}")
         numbers = (self.intercept, *self.coefficients, self.variance_intercept, self.variance_slope)
         if not all(math.isfinite(v) for v in (*numbers, self.fallback_spread, self.sigma_floor)):
             raise EmosError("EMOS parameters must be finite")

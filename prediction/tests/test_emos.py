@@ -194,6 +194,7 @@ def test_a_constant_spread_falls_back_to_a_constant_sigma():
         (lambda x, y, s: fit_emos(x, y, s[:-1]), "spread must be n long"),
         (lambda x, y, s: fit_emos(x, y, -s), "spread must be ≥ 0"),
         (lambda x, y, s: fit_emos(x, y, s, feature_names=["one"]), "1 feature names for 2"),
+        (lambda x, y, s: fit_emos(x, y, s, feature_names=["nws", "nws"]), "unique"),
     ],
 )
 def test_it_rejects_inputs_that_do_not_line_up(call, message):

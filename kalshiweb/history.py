@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any
 
 # In dependency order: weather rows may refer to markets' series, never the reverse.
-IMPORTERS: tuple[str, ...] = ("markets.history.importer",)
+IMPORTERS: tuple[str, ...] = ("markets.history.importer", "weather.history.importer")
 
 
 @dataclass

@@ -1,0 +1,297 @@
+"""Import the weather part of a history folder laid out like ../shared/data.
+
+Taken, in this order (see each module for its rules and its available_at):
+
+- ``observations/ghcnd/<GHCN id>.csv`` -> Observation ``ghcnd`` (weather.history.observations)
+- ``observations/acis/<ICAO>.csv`` -> Observation ``acis``
+- ``fivethirtyeight/<ICAO>.csv`` -> Observation ``fivethirtyeight``
+- ``forecasts/nws-forecasts-<years>.csv`` -> ForecastSnapshot ``nws-email`` and
+  Observation ``nws-city`` (weather.history.nws)
+- ``forecasts/open-meteo-nyc-archive.csv.gz`` -> ForecastSnapshot ``open-meteo``
+- ``forecasts/open-meteo-historical-<series>-hourly.csv`` -> ForecastSnapshot
+  ``open-meteo-historical`` (weather.history.open_meteo)
+
+Refused with a reason: the ``-daily.csv`` companions (the New York calendar day,
+not the city's climate day) and ``forecasts/cities.csv`` (metadata). A station
+file whose station is not a city's settlement station is skipped with a note.
+Imports stream, write in committed batches and are idempotent; a malformed line
+raises MalformedLine naming file and line, with every row before it kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from markets.history.readers import MalformedLine
+from weather.history import nws, observations, open_meteo
+from weather.history.store import (
+    BatchWriter,
+    Counts,
+    ForecastRow,
+    ObservationRow,
+    Row,
+    upsert_forecasts,
+    upsert_observations,
+)
+from weather.models import City, Observation
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("ghcnd", "acis", "fivethirtyeight", "nws-email", "open-meteo-archive", "open-meteo-historical")
+# nws-city is not a kind of file: its observations come from the nws-email file.
+REPORTED_KINDS = (*KINDS[:3], "nws-city", *KINDS[3:])
+
+_HOURLY = re.compile(r"open-meteo-historical-([a-z0-9]+)-hourly\.csv")
+_DAILY = re.compile(r"open-meteo-historical-([a-z0-9]+)-daily\.csv")
+_NWS = re.compile(r"nws-forecasts-\d{4}-\d{4}\.csv")
+DAILY_REFUSED = (
+    "Open-Meteo daily values of the New York calendar day, not the city's climate day; "
+    "the matching -hourly.csv file supersedes it"
+)
+CITIES_REFUSED = "metadata of the NWS forecast table's cities; mapped by an explicit table in weather.history.nws"
+UNKNOWN_REFUSED = "not a weather history file this importer knows"
+
+
+@dataclass
+class KindReport:
+    files: int = 0
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, counts: Counts) -> None:
+        self.created += counts.created
+        self.updated += counts.updated
+        self.unchanged += counts.unchanged
+
+
+@dataclass
+class ImportReport:
+    kinds: dict[str, KindReport] = field(default_factory=lambda: {kind: KindReport() for kind in REPORTED_KINDS})
+    notes: list[str] = field(default_factory=list)
+
+
+def classify(root: Path, path: Path) -> tuple[str | None, str | None]:
+    """(kind, None) for a file taken; (None, reason) for a weather file refused; (None, None) otherwise."""
+    parts = path.relative_to(root).parts
+    if len(parts) < 2 or parts[0] not in {"observations", "forecasts", "fivethirtyeight"}:
+        return None, None
+    folder, name = parts[:-1], parts[-1]
+    csv = name.endswith((".csv", ".csv.gz"))
+    if folder == ("observations", "ghcnd") and csv:
+        return "ghcnd", None
+    if folder == ("observations", "acis") and csv:
+        return "acis", None
+    if folder == ("fivethirtyeight",) and csv:
+        return "fivethirtyeight", None
+    if folder == ("forecasts",):
+        return _classify_forecast(name)
+    return None, UNKNOWN_REFUSED
+
+
+def _classify_forecast(name: str) -> tuple[str | None, str | None]:
+    if name == "open-meteo-nyc-archive.csv.gz":
+        return "open-meteo-archive", None
+    if _HOURLY.fullmatch(name):
+        return "open-meteo-historical", None
+    if _DAILY.fullmatch(name):
+        return None, DAILY_REFUSED
+    if _NWS.fullmatch(name):
+        return "nws-email", None
+    if name == "cities.csv":
+        return None, CITIES_REFUSED
+    return None, UNKNOWN_REFUSED
+
+
+def import_files(
+    files: dict[str, list[Path]], *, now: datetime, progress: Callable[[str], None] = logger.info
+) -> ImportReport:
+    """Import files sorted by kind (see classify), observations first."""
+    report = ImportReport()
+    run = _Run(report, now, progress)
+    for kind in KINDS:
+        for path in files.get(kind, []):
+            report.kinds[kind].files += 1
+            _HANDLERS[kind](run, path)
+    return report
+
+
+@dataclass
+class _Run:
+    report: ImportReport
+    now: datetime
+    progress: Callable[[str], None]
+
+    def note(self, text: str) -> None:
+        self.report.notes.append(text)
+
+    def observations(self, path: Path) -> BatchWriter[ObservationRow]:
+        return BatchWriter(path, upsert_observations, now=self.now)
+
+    def forecasts(self, path: Path) -> BatchWriter[ForecastRow]:
+        return BatchWriter(path, upsert_forecasts, now=self.now)
+
+    def finish(
+        self, path: Path, kind: str, read: int, writer: BatchWriter[ForecastRow] | BatchWriter[ObservationRow]
+    ) -> None:
+        counts = self.report.kinds[kind]
+        counts.read += read
+        counts.add(writer.counts)
+        if writer.future:
+            self.note(f"{path}: {writer.future} {kind} rows not yet known at the import time were not stored")
+        self.progress(f"{path}: {read} read, {writer.counts.created} new, {writer.counts.updated} updated")
+
+
+R = TypeVar("R", bound=Row)
+
+
+def _drain(rows: Iterator[tuple[int, R]], writer: BatchWriter[R]) -> int:
+    """Write every row; on a malformed line, store the rows before it, then raise. Returns the rows read."""
+    read = 0
+    try:
+        for number, row in rows:
+            writer.add(row, number)
+            read += 1
+    except MalformedLine:
+        writer.flush()
+        raise
+    writer.flush()
+    return read
+
+
+def _only_city(path: Path, run: _Run, missing: str, **lookup: str) -> City | None:
+    """The one city matching ``lookup``; otherwise a note says why the file is skipped (``missing`` when none)."""
+    cities = list(City.objects.filter(**lookup)[:2])
+    if len(cities) == 1:
+        return cities[0]
+    run.note(f"{path}: skipped: {missing if not cities else f'several cities match {lookup}'}")
+    return None
+
+
+def _station_city(path: Path, run: _Run, station: str, lookup: str) -> City | None:
+    why = observations.NOT_SETTLEMENT_STATIONS.get(station)
+    missing = f"{station} is not the settlement station of any city" + (f" ({why})" if why else "")
+    return _only_city(path, run, missing, **{lookup: station})
+
+
+def _import_station_file(run: _Run, path: Path, kind: str, lookup: str) -> None:
+    station = observations.station_of(path)
+    city = _station_city(path, run, station, lookup)
+    if city is None:
+        return
+    writer = run.observations(path)
+    if kind == "fivethirtyeight":
+        rows = observations.fivethirtyeight_rows(path, city_id=city.id, source=Observation.Source.FIVETHIRTYEIGHT)
+    else:
+        source = Observation.Source.GHCND if kind == "ghcnd" else Observation.Source.ACIS
+        rows = observations.long_table_rows(path, station=station, city_id=city.id, source=source)
+    run.finish(path, kind, _drain(rows, writer), writer)
+
+
+def _import_ghcnd(run: _Run, path: Path) -> None:
+    _import_station_file(run, path, "ghcnd", "ghcn_id")
+
+
+def _import_acis(run: _Run, path: Path) -> None:
+    _import_station_file(run, path, "acis", "station_icao")
+
+
+def _import_fivethirtyeight(run: _Run, path: Path) -> None:
+    _import_station_file(run, path, "fivethirtyeight", "station_icao")
+
+
+def _import_nws(run: _Run, path: Path) -> None:
+    found = {city.name: city.id for city in City.objects.filter(name__in=[m.city for m in nws.CITIES.values()])}
+    city_ids = {key: found[m.city] for key, m in nws.CITIES.items() if m.city in found}
+    for key, mapping in nws.CITIES.items():
+        if key not in city_ids:
+            run.note(f"{path}: {key[0]} skipped: no city named {mapping.city}")
+    forecasts, observed = run.forecasts(path), run.observations(path)
+    unmapped: Counter[tuple[str, str]] = Counter()
+    read = observed_rows = 0
+    try:
+        for number, parsed in nws.nws_rows(path, city_ids=city_ids):
+            read += 1
+            if parsed.city_key not in city_ids:
+                unmapped[parsed.city_key] += 1
+                continue
+            if nws.CITIES[parsed.city_key].observations:
+                observed_rows += 1
+            for row in parsed.forecasts:
+                forecasts.add(row, number)
+            if parsed.observation is not None:
+                observed.add(parsed.observation, number)
+    except MalformedLine:
+        forecasts.flush()  # the rows before the malformed line are kept
+        observed.flush()
+        raise
+    forecasts.flush()
+    observed.flush()
+    run.finish(path, "nws-email", read, forecasts)
+    run.report.kinds["nws-city"].files += 1
+    run.finish(path, "nws-city", observed_rows, observed)
+    _note_unmapped(run, path, unmapped)
+
+
+def _note_unmapped(run: _Run, path: Path, unmapped: Counter[tuple[str, str]]) -> None:
+    if not unmapped:
+        return
+    named = [f"{city} ({why})" for (city, state), why in nws.NOT_MAPPED.items() if (city, state) in unmapped]
+    run.note(
+        f"{path}: {sum(unmapped.values())} rows of {len(unmapped)} cities whose station is not a settlement "
+        f"station were skipped, among them {'; '.join(named) or 'none with a Kalshi series'}"
+    )
+
+
+def _import_archive(run: _Run, path: Path) -> None:
+    series = open_meteo.ARCHIVE_SERIES
+    city = _only_city(path, run, f"no city has the series {series}", high_series_ticker=series)
+    if city is None:
+        return
+    tally = open_meteo.Tally()
+    writer = run.forecasts(path)
+    rows = open_meteo.archive_rows(path, city_id=city.id, offset_minutes=city.standard_utc_offset_minutes, tally=tally)
+    read = _drain(rows, writer) + tally.partial_days
+    if tally.partial_days:
+        run.note(f"{path}: {tally.partial_days} forecasts of partial days (n_hours < 24) were not stored")
+    run.finish(path, "open-meteo-archive", read, writer)
+
+
+def _import_historical(run: _Run, path: Path) -> None:
+    match = _HOURLY.fullmatch(path.name)
+    if match is None:  # classify only routes matching names here
+        raise MalformedLine(path, None, "not an open-meteo-historical-<series>-hourly.csv file")
+    series = match.group(1).upper()
+    city = _only_city(path, run, f"no city has the series {series}", high_series_ticker=series)
+    if city is None:
+        return
+    tally = open_meteo.Tally()
+    writer = run.forecasts(path)
+    rows = open_meteo.historical_rows(
+        path, city_id=city.id, offset_minutes=city.standard_utc_offset_minutes, tally=tally
+    )
+    days = _drain(rows, writer)
+    run.note(
+        f"{path}: hours read as UTC{open_meteo.DOWNLOAD_OFFSET.total_seconds() / 3600:+.0f} (Open-Meteo's fixed "
+        f"offset at download), {days} complete climate days of {city.name}, {tally.incomplete_days} incomplete days "
+        f"not stored, {tally.filled_hours} zero-filled hours treated as missing"
+    )
+    run.finish(path, "open-meteo-historical", tally.hours, writer)
+
+
+_HANDLERS: dict[str, Callable[[_Run, Path], None]] = {
+    "ghcnd": _import_ghcnd,
+    "acis": _import_acis,
+    "fivethirtyeight": _import_fivethirtyeight,
+    "nws-email": _import_nws,
+    "open-meteo-archive": _import_archive,
+    "open-meteo-historical": _import_historical,
+}

@@ -13,7 +13,9 @@ PORT   ?= 8000
 PURE_CORE := kalshiweb/env.py kalshiweb/modes.py kalshiweb/keyfiles.py weather/climate.py \
              markets/units.py markets/brackets.py markets/tickers.py markets/errors.py markets/signing.py \
              markets/ratelimit.py markets/calls.py markets/transport.py markets/client.py markets/client_api.py \
-             markets/schemas markets/endpoints weather/sources weather/climate_report.py
+             markets/schemas markets/endpoints weather/sources weather/climate_report.py \
+             prediction/distributions.py prediction/probabilities.py prediction/emos.py \
+             prediction/climatology.py prediction/scoring.py
 
 .PHONY: help run setup install install-dev test lint format typecheck migrations-check bench lock clean superuser
 

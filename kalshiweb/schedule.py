@@ -63,4 +63,10 @@ def periodic_tasks() -> list[PeriodicTaskSpec]:
             every_seconds=6 * 60 * 60,
             description="Every 6 hours: rolling MAE and bias per source, model and lead time.",
         ),
+        PeriodicTaskSpec(
+            name="check settlements",
+            task="markets.tasks.check_settlements_task",
+            every_seconds=6 * 60 * 60,
+            description="Every 6 hours: the last two weeks' observed highs against what Kalshi settled on.",
+        ),
     ]

@@ -8,6 +8,7 @@ the task for the operator to see.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
@@ -68,3 +69,12 @@ def sync_markets_task(series_tickers: list[str] | None = None) -> dict[str, int]
     for error in report.errors:
         logger.warning("Market sync: %s", error)
     return {"series": len(report.series), "markets_created": created, "markets_updated": updated}
+
+
+@shared_task(ignore_result=True, soft_time_limit=300)
+def check_settlements_task() -> None:
+    """Record each recent event's observed high next to what Kalshi settled on (logs differences)."""
+    from markets.services.settlement import check_settlements
+
+    now = timezone.now()
+    check_settlements(now=now, start=(now - timedelta(days=14)).date())

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy import integrate, optimize, special  # type: ignore[import-untyped, unused-ignore]
+from scipy import integrate, optimize, special
 
 # A day's high is never known to better than about 1 °F: the CLI rounds to whole
 # degrees (a uniform ±0.5 on its own), real-time ASOS values drift by 1-2 °F

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special  # type: ignore[import-untyped, unused-ignore]
+from scipy import optimize, special
 
 from prediction.distributions import SIGMA_FLOOR_F, Normal
 

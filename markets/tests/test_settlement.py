@@ -83,3 +83,12 @@ def test_markets_that_settled_on_different_values_are_reported(nyc_event):
 )
 def test_settled_number_reads_kalshis_expiration_value(text, value):
     assert settled_number(text) == value
+
+
+def test_the_task_checks_the_last_two_weeks(nyc_event, monkeypatch):
+    from markets.tasks import check_settlements_task
+
+    seen = {}
+    monkeypatch.setattr("markets.services.settlement.check_settlements", lambda **kwargs: seen.update(kwargs))
+    check_settlements_task.delay()
+    assert (seen["now"].date() - seen["start"]).days == 14

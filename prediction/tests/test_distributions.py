@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate, stats  # type: ignore[import-untyped, unused-ignore]
+from scipy import integrate, stats
 
 from prediction.distributions import (
     SIGMA_FLOOR_F,

@@ -35,10 +35,10 @@ class Command(BaseCommand):
         truth = Counter(high.source for high in observed_highs(city, start, end).values())
         self.stdout.write(f"{city.name} ({city.station_icao}), climate days {start} to {end}")
         self.stdout.write("Observed highs from: " + ", ".join(f"{s} {n}" for s, n in truth.most_common()))
-        self.stdout.write(f"{'source':<24}{'model':<18}{'lead':>5}{'n':>7}{'MAE °F':>9}{'bias °F':>9}")
+        self.stdout.write(f"{'source':<24}{'model':<30}{'lead':>5}{'n':>7}{'MAE °F':>9}{'bias °F':>9}")
         for skill in skills:
             self.stdout.write(
-                f"{skill.source:<24}{skill.model:<18}{skill.lead_days:>5}{skill.n:>7}"
+                f"{skill.source:<24}{skill.model:<30}{skill.lead_days:>5}{skill.n:>7}"
                 f"{skill.mae_f:>9.2f}{skill.bias_f:>+9.2f}"
             )
         if not skills:

@@ -10,7 +10,8 @@ import pytest
 from markets.brackets import Bracket
 from markets.models import Series
 from markets.tests.factories import EventFactory, MarketFactory, TradeFactory
-from prediction.dataset import DecisionTime, build_cases
+from prediction.cases import DecisionTime
+from prediction.dataset import build_cases
 from weather.models import City, ForecastSnapshot, Observation, RunningExtreme
 
 pytestmark = pytest.mark.django_db

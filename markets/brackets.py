@@ -12,8 +12,10 @@ Pure functions with no Django imports.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -54,6 +56,19 @@ class Bracket:
         if self.high is None:
             return f"{self.low}° or above"
         return f"{self.low}° to {self.high}°"
+
+
+def ladder_centre(brackets: Sequence[Bracket]) -> float | None:
+    """The middle of an event's ladder in °F: Kalshi centres the brackets on its expected high at listing.
+
+    The midpoint of the span the bounded brackets cover (continuous edges), or
+    of the gap between the two tails when there is no bounded bracket.
+    """
+    lows = [b.continuous_edges()[0] for b in brackets if b.low is not None]
+    highs = [b.continuous_edges()[1] for b in brackets if b.high is not None]
+    if not lows or not highs:
+        return None
+    return (min(lows) + max(highs)) / 2
 
 
 def _whole(value: Decimal, what: str) -> int:
@@ -114,6 +129,53 @@ def from_subtitle(subtitle: str) -> Bracket:
             return Bracket(first + 1, None)
         return Bracket(None, first - 1)
     raise BracketError(f"cannot read a temperature bracket from subtitle {subtitle!r}")
+
+
+_TICKER_STRIKE = re.compile(r"-([BT])(-?\d+(?:\.\d+)?)$")
+
+
+def brackets_from_tickers(tickers: Sequence[str]) -> dict[str, Bracket]:
+    """An event's brackets read from its market tickers, for payloads without strikes or subtitles.
+
+    Kalshi's weather tickers end in ``-B<mid>`` for a two-degree bracket
+    (B66.5 is {66, 67}: floor 66, cap 67) or ``-T<n>`` for a tail; a tail's
+    side only shows beside the others: the tail at or below every bracket is
+    ``less than n`` ({≤ n-1}), the one at or above is ``greater than n``
+    ({≥ n+1}). Checked against every market of the shared history that has
+    strikes too. Anything else is a BracketError, never a guess.
+    """
+    between: dict[str, Decimal] = {}
+    tails: dict[str, Decimal] = {}
+    for ticker in tickers:
+        match = _TICKER_STRIKE.search(ticker)
+        if match is None:
+            raise BracketError(f"{ticker}: the ticker ends in no B<strike> or T<strike>")
+        (between if match.group(1) == "B" else tails)[ticker] = Decimal(match.group(2))
+    if len(tails) != 2:
+        raise BracketError(f"an event needs two tails to read its brackets from tickers, got {sorted(tails)}")
+    brackets = {ticker: _between_of(ticker, mid) for ticker, mid in between.items()}
+    (low_ticker, low), (high_ticker, high) = sorted(tails.items(), key=lambda item: item[1])
+    floors = [b.low for b in brackets.values() if b.low is not None]
+    caps = [b.high for b in brackets.values() if b.high is not None]
+    if low == high or (floors and low > min(floors)) or (caps and high < max(caps)):
+        raise BracketError(f"tails {low_ticker} and {high_ticker} do not bound the brackets between them")
+    brackets[low_ticker] = Bracket(None, math.ceil(low) - 1)
+    brackets[high_ticker] = Bracket(math.floor(high) + 1, None)
+    _check_contiguous(brackets)
+    return {ticker: brackets[ticker] for ticker in tickers}
+
+
+def _check_contiguous(brackets: dict[str, Bracket]) -> None:
+    """A download that lists only some of an event's markets leaves a gap: say which values are missing."""
+    rungs = sorted(brackets.items(), key=lambda item: item[1].continuous_edges())
+    for (_, previous), (ticker, current) in itertools.pairwise(rungs):
+        if previous.high is None or current.low is None or current.low != previous.high + 1:
+            raise BracketError(f"{ticker}: no market covers the values between {previous.label()!r} and it")
+
+
+def _between_of(ticker: str, mid: Decimal) -> Bracket:
+    floor = mid - Decimal("0.5")
+    return Bracket(_whole(floor, f"{ticker}: floor"), _whole(floor, f"{ticker}: floor") + 1)
 
 
 def bracket_of(*, strike_type: str | None, floor: Decimal | None, cap: Decimal | None, subtitle: str | None) -> Bracket:

@@ -9,6 +9,7 @@ from encrypted_model_fields.fields import EncryptedTextField
 
 from kalshiweb.masking import mask_tail
 from kalshiweb.modes import KalshiEnvironment
+from markets.brackets import Bracket, bracket_of, brackets_from_tickers
 from markets.fields import count_field, price_field, strike_field
 from weather.models import City
 
@@ -79,6 +80,18 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.event_ticker
+
+    def brackets(self) -> dict[str, Bracket]:
+        """Each market's bracket by ticker (use with prefetched markets); BracketError if one cannot be read.
+
+        From strikes or subtitles where the payload had them; markets imported
+        without either (some settled-market downloads) are read from the
+        event's tickers.
+        """
+        markets = list(self.markets.all())
+        bare = [m for m in markets if not (m.strike_type or m.subtitle or m.yes_sub_title)]
+        from_tickers = brackets_from_tickers([m.ticker for m in markets]) if bare else {}
+        return {m.ticker: from_tickers[m.ticker] if m in bare else m.bracket() for m in markets}
 
     @property
     def settlement_disagrees(self) -> bool:
@@ -176,6 +189,15 @@ class Market(models.Model):
 
     def __str__(self) -> str:
         return self.ticker
+
+    def bracket(self) -> Bracket:
+        """The winning values, from strikes or the subtitle (see markets.brackets); BracketError if neither reads."""
+        return bracket_of(
+            strike_type=self.strike_type or None,
+            floor=self.floor_strike,
+            cap=self.cap_strike,
+            subtitle=self.subtitle or self.yes_sub_title or None,
+        )
 
 
 class Trade(models.Model):

@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from markets.brackets import Bracket, BracketError, bracket_of, from_strikes, from_subtitle
+from markets.brackets import (
+    Bracket,
+    BracketError,
+    bracket_of,
+    brackets_from_tickers,
+    from_strikes,
+    from_subtitle,
+    ladder_centre,
+)
 
 
 def test_brackets_from_kalshis_strikes():
@@ -81,3 +89,47 @@ def test_a_strike_ladder_partitions_the_integers(low_cap, width):
     rungs.append(from_strikes("greater", Decimal(floor - 1), None))
     for value in range(low_cap - 10, floor + 10):
         assert sum(r.contains(value) for r in rungs) == 1, value
+
+
+def test_brackets_read_from_tickers_when_a_payload_has_no_strikes():
+    tickers = [f"KXHIGHLAX-25JAN05-{s}" for s in ("T66", "B66.5", "B68.5", "B70.5", "B72.5", "T73")]
+    assert brackets_from_tickers(tickers) == {
+        tickers[0]: Bracket(None, 65),
+        tickers[1]: Bracket(66, 67),
+        tickers[2]: Bracket(68, 69),
+        tickers[3]: Bracket(70, 71),
+        tickers[4]: Bracket(72, 73),
+        tickers[5]: Bracket(74, None),
+    }
+    # The same ladder from strikes, as a full payload states it.
+    assert list(brackets_from_tickers(tickers).values()) == [
+        from_strikes("less", None, Decimal(66)),
+        from_strikes("between", Decimal(66), Decimal(67)),
+        from_strikes("between", Decimal(68), Decimal(69)),
+        from_strikes("between", Decimal(70), Decimal(71)),
+        from_strikes("between", Decimal(72), Decimal(73)),
+        from_strikes("greater", Decimal(73), None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("suffixes", "message"),
+    [
+        (("T66", "B66.5", "B68.5"), "two tails"),
+        (("T66", "B66.5", "T67", "T80"), "two tails"),
+        (("T70", "B66.5", "T73"), "do not bound"),
+        (("T66", "B66.5", "X9", "T73"), "no B<strike>"),
+        (("T66", "B66.7", "T73"), "not a whole degree"),
+        (("T66", "B66.5", "B70.5", "B72.5", "T73"), "no market covers"),
+    ],
+)
+def test_tickers_that_do_not_spell_a_ladder_are_errors(suffixes, message):
+    with pytest.raises(BracketError, match=message):
+        brackets_from_tickers([f"KXHIGHNY-25JAN05-{s}" for s in suffixes])
+
+
+def test_the_ladder_centre_is_the_middle_of_the_bounded_brackets():
+    ladder = [Bracket(None, 65), Bracket(66, 67), Bracket(68, 69), Bracket(70, 71), Bracket(72, 73), Bracket(74, None)]
+    assert ladder_centre(ladder) == 69.5  # (65.5 + 73.5) / 2
+    assert ladder_centre([Bracket(None, 79), Bracket(80, None)]) == 79.5
+    assert ladder_centre([Bracket(None, 79)]) is None

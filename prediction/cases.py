@@ -11,7 +11,16 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from markets.brackets import Bracket
+from markets.brackets import Bracket, ladder_centre
+from weather.climate import climate_day_window
+
+HIGH_PUBLISHED_AFTER = timedelta(hours=9)  # into the next climate day: the final CLI is out by then
+
+
+def high_known_from(day: date, standard_offset_minutes: int) -> datetime:
+    """When a climate day's high (and so its markets' outcome) counts as known: 09:00 standard time next day."""
+    start_of_next, _ = climate_day_window(day + timedelta(days=1), standard_offset_minutes)
+    return start_of_next + HIGH_PUBLISHED_AFTER
 
 
 @dataclass(frozen=True)
@@ -75,10 +84,22 @@ class EventCase:
     history: tuple[KnownHigh, ...]  # the city's observed highs known by decided_at, oldest first
     running_max_f: float | None
     outcome: Outcome | None = field(default=None, compare=False)
+    listed_at: datetime | None = None  # when the event's first market opened
 
     @property
     def brackets(self) -> list[Bracket]:
         return [market.bracket for market in self.markets]
+
+    @property
+    def ladder_centre_f(self) -> float | None:
+        """Kalshi's expected high at listing (the ladder's centre), if the event was listed by the decision."""
+        return listed_centre(self.brackets, listed_at=self.listed_at, decided_at=self.decided_at)
+
+
+def listed_centre(brackets: list[Bracket], *, listed_at: datetime | None, decided_at: datetime) -> float | None:
+    if listed_at is None or listed_at > decided_at:
+        return None
+    return ladder_centre(brackets)
 
 
 @dataclass(frozen=True)
@@ -90,3 +111,4 @@ class TrainingPair:
     forecasts: tuple[ForecastInput, ...]
     observed_high_f: float
     known_from: datetime  # when the observed high was published: usable for training after this
+    ladder_centre_f: float | None = None  # the centre of that day's event ladder, if listed by decided_at

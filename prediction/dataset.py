@@ -17,21 +17,30 @@ import bisect
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
-from markets.brackets import BracketError, bracket_of
+from markets.brackets import Bracket, BracketError
 from markets.models import Event, Market, Series, Trade
 from markets.units import settled_number
-from prediction.cases import DecisionTime, EventCase, ForecastInput, KnownHigh, MarketInput, Outcome, TrainingPair
-from weather.climate import climate_date_at, climate_day_window
+from prediction.cases import (
+    DecisionTime,
+    EventCase,
+    ForecastInput,
+    KnownHigh,
+    MarketInput,
+    Outcome,
+    TrainingPair,
+    high_known_from,
+    listed_centre,
+)
+from weather.climate import climate_date_at
 from weather.models import City, ForecastSnapshot, RunningExtreme
 from weather.services.forecasts import forecasts_known_at
 from weather.services.truth import observed_highs
 
 logger = logging.getLogger(__name__)
 
-HIGH_PUBLISHED_AFTER = timedelta(hours=9)  # into the next climate day: the final CLI is out by then
 HISTORY_START = date(1990, 1, 1)
 
 
@@ -84,6 +93,7 @@ def build_cases(*, series: Series, start: date, end: date, decision: DecisionTim
                 history=tuple(history[: bisect.bisect_right(known_from, decided_at)]),
                 running_max_f=_running_max(city, event.target_date, decided_at),
                 outcome=_outcome(event, markets),
+                listed_at=_listed_at(event),
             )
         )
     return report
@@ -97,14 +107,9 @@ def city_history(city: City, *, series: Series | None = None, end: date) -> list
         for day, value in _settled_highs(series, end).items():
             highs.setdefault(day, (value, "kalshi"))
     return [
-        KnownHigh(day, value, source, _known_from(day, city.standard_utc_offset_minutes))
+        KnownHigh(day, value, source, high_known_from(day, city.standard_utc_offset_minutes))
         for day, (value, source) in sorted(highs.items())
     ]
-
-
-def _known_from(day: date, offset: int) -> datetime:
-    start_of_next, _ = climate_day_window(day + timedelta(days=1), offset)
-    return start_of_next + HIGH_PUBLISHED_AFTER
 
 
 def _settled_highs(series: Series, end: date) -> dict[date, float]:
@@ -134,17 +139,18 @@ def _load_tape(markets: list[Market], *, until: datetime | None) -> dict[int, tu
     return tape
 
 
+def _listed_at(event: Event) -> datetime | None:
+    opened = [m.open_time for m in event.markets.all() if m.open_time is not None]
+    return min(opened) if opened else None
+
+
 def _markets(
     event: Event, tape: dict[int, tuple[list[datetime], list[Decimal]]], decided_at: datetime
 ) -> tuple[MarketInput, ...]:
     inputs = []
+    brackets = event.brackets()
     for market in event.markets.all():
-        bracket = bracket_of(
-            strike_type=market.strike_type or None,
-            floor=market.floor_strike,
-            cap=market.cap_strike,
-            subtitle=market.subtitle or market.yes_sub_title or None,
-        )
+        bracket = brackets[market.ticker]
         times, prices = tape.get(market.pk, ([], []))
         index = bisect.bisect_right(times, decided_at) - 1
         inputs.append(
@@ -200,19 +206,44 @@ def _outcome(event: Event, markets: tuple[MarketInput, ...]) -> Outcome | None:
 
 
 def training_pairs(
-    *, city: City, decision: DecisionTime, start: date, end: date, series: Series | None = None
+    *,
+    city: City,
+    decision: DecisionTime,
+    start: date,
+    end: date,
+    series: Series | None = None,
+    require_forecasts: bool = True,
 ) -> list[TrainingPair]:
-    """Forecast/outcome pairs for every day in [start, end] that has both, Kalshi event or not.
+    """Forecast/outcome pairs for every day in [start, end] with an observed high, Kalshi event or not.
 
     Forecast archives often start long before the first market (New York's by ten
-    months), and a model of the weather learns from every such day.
+    months), and a model of the weather learns from every such day. Without
+    ``require_forecasts`` days with no forecast are kept too: climatology and
+    persistence models learn from them.
     """
     highs = {h.day: h for h in city_history(city, series=series, end=end) if h.day >= start}
     moments = [(day, decision.at(day, city.timezone)) for day in sorted(highs)]
     known = forecasts_known_at(city=city, moments=moments)
+    ladders = _ladders(series, start, end) if series is not None else {}
     pairs = []
     for day, decided_at in moments:
         inputs = _forecast_inputs(known[(day, decided_at)], city, day)
-        if inputs:
-            pairs.append(TrainingPair(day, decided_at, inputs, highs[day].high_f, highs[day].known_from))
+        if inputs or not require_forecasts:
+            brackets, listed_at = ladders.get(day, ([], None))
+            centre = listed_centre(brackets, listed_at=listed_at, decided_at=decided_at)
+            pairs.append(TrainingPair(day, decided_at, inputs, highs[day].high_f, highs[day].known_from, centre))
     return pairs
+
+
+def _ladders(series: Series, start: date, end: date) -> dict[date, tuple[list[Bracket], datetime | None]]:
+    """Each day's event brackets and listing time (events whose brackets cannot be read are left out)."""
+    ladders = {}
+    events = Event.objects.filter(series=series, target_date__gte=start, target_date__lte=end)
+    for event in events.prefetch_related("markets"):
+        try:
+            brackets = list(event.brackets().values())
+        except BracketError:
+            continue
+        if event.target_date is not None and brackets:
+            ladders[event.target_date] = (brackets, _listed_at(event))
+    return ladders

@@ -11,7 +11,7 @@ from markets.brackets import Bracket
 from markets.models import Series
 from markets.tests.factories import EventFactory, MarketFactory, TradeFactory
 from prediction.cases import DecisionTime
-from prediction.dataset import build_cases
+from prediction.dataset import build_cases, training_pairs
 from weather.models import City, ForecastSnapshot, Observation, RunningExtreme
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +160,41 @@ def test_training_pairs_cover_days_without_markets_and_respect_the_clock():
         (12, 33.0, 32.0),
     ]
     assert pairs[0].known_from == datetime(2024, 1, 11, 14, tzinfo=UTC)  # 09:00 EST the next day
+
+
+def test_the_ladder_centre_is_known_once_the_event_is_listed(nyc):
+    _, series, markets = nyc
+    [unlisted] = cases(series).cases
+    assert unlisted.ladder_centre_f is None  # no open time: when it was listed is unknown
+    for market in markets.values():
+        market.open_time = datetime(2025, 2, 27, 15, tzinfo=UTC)  # 10:00 EST the day before
+        market.save()
+    [case] = cases(series).cases
+    assert case.ladder_centre_f == 44.5  # the one bounded bracket {44, 45}: edges 43.5 and 45.5
+    [early] = cases(series, DecisionTime(time(9), day_before=True)).cases
+    assert early.ladder_centre_f is None
+
+
+def test_markets_without_strikes_or_subtitles_are_read_from_their_tickers(nyc):
+    _, series, markets = nyc
+    for market in markets.values():
+        market.strike_type, market.floor_strike, market.cap_strike = "", None, None
+        market.save()
+    [case] = cases(series).cases
+    assert case.brackets == [Bracket(None, 43), Bracket(44, 45), Bracket(46, None)]
+
+
+def test_training_pairs_carry_the_days_ladder_when_it_was_listed_by_then(nyc):
+    city, series, markets = nyc
+    for market in markets.values():
+        market.open_time = datetime(2025, 2, 27, 15, tzinfo=UTC)
+        market.save()
+    Observation.objects.create(city=city, date=DAY, source="ghcnd", high_f=45.0)
+    Observation.objects.create(city=city, date=DAY - timedelta(days=1), source="ghcnd", high_f=41.0)
+    pairs = training_pairs(
+        city=city, decision=TEN, start=DAY - timedelta(days=1), end=DAY, series=series, require_forecasts=False
+    )
+    assert [(p.day, p.ladder_centre_f, p.observed_high_f) for p in pairs] == [
+        (DAY - timedelta(days=1), None, 41.0),
+        (DAY, 44.5, 45.0),
+    ]

@@ -1,0 +1,187 @@
+"""Forecasters of an event's brackets: the model, and the baselines it is measured against.
+
+Each forecaster is refitted by the walk-forward evaluator (or the trainer) on
+what was known at a time, then predicts cases one at a time. ``predict`` sees
+the case and what the forecasters before it in the list predicted for it,
+which is how the pooled model combines the weather model with the market.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from prediction.cases import EventCase, TrainingPair
+from prediction.climatology import bracket_position_baseline
+from prediction.distributions import Distribution
+from prediction.features import CityKnowledge
+from prediction.probabilities import bracket_probabilities
+from prediction.scoring import normalise_prices
+from prediction.weather_model import WeatherModel
+
+MODEL, WEATHER, MARKET, CLIMATOLOGY, POSITIONS = "model", "weather", "market", "climatology", "positions"
+POOL_WEIGHTS = tuple(i / 20 for i in range(21))
+MIN_POOL_CASES = 20
+DEFAULT_WEATHER_WEIGHT = 0.5
+LOG_EPSILON = 1e-6
+
+
+@dataclass(frozen=True)
+class Forecast:
+    probabilities: tuple[float, ...]  # aligned with case.markets
+    distribution: Distribution | None = None
+    inputs: tuple[str, ...] = ()
+    market_weight: float | None = None  # the pool's weight on the market price, for the pooled model
+
+
+@dataclass(frozen=True)
+class Scored:
+    """An earlier case, its forecasts, and (once known) which bracket won."""
+
+    case: EventCase
+    forecasts: Mapping[str, Forecast | None]
+
+
+class Forecaster(ABC):
+    name: str
+
+    def fit(self, *, as_of: datetime, pairs: Sequence[TrainingPair], earlier: Sequence[Scored]) -> None:  # noqa: B027 - baselines learn nothing
+        """Learn from the training days and earlier cases whose outcomes were known by ``as_of``."""
+
+    @abstractmethod
+    def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None: ...
+
+
+class MarketForecaster(Forecaster):
+    """The market's own view: last trade prices at the decision time, normalised to sum to 1."""
+
+    name = MARKET
+
+    def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None:
+        prices = [market.last_price for market in case.markets]
+        if all(price is None for price in prices):
+            return None
+        return Forecast(tuple(normalise_prices(prices)), inputs=("last trades",))
+
+
+class ClimatologyForecaster(Forecaster):
+    """The day-of-year distribution of the city's highs, from the years before."""
+
+    name = CLIMATOLOGY
+
+    def __init__(self, knowledge: CityKnowledge) -> None:
+        self.knowledge = knowledge
+
+    def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None:
+        normal = self.knowledge.climatology_normal(case.target_date, when=case.decided_at)
+        if normal is None:
+            return None
+        return Forecast(tuple(bracket_probabilities(normal, case.brackets)), normal, ("climatology",))
+
+
+class PositionForecaster(Forecaster):
+    """How often each bracket position (lower tail ... upper tail) won in earlier events."""
+
+    name = POSITIONS
+
+    def __init__(self) -> None:
+        self.past: list[list[int]] = []
+
+    def fit(self, *, as_of: datetime, pairs: Sequence[TrainingPair], earlier: Sequence[Scored]) -> None:
+        self.past = [_outcomes(scored.case) for scored in earlier if scored.case.outcome is not None]
+
+    def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None:
+        if not self.past:
+            return None
+        return Forecast(tuple(bracket_position_baseline(self.past, len(case.markets))), inputs=("positions",))
+
+
+class WeatherForecaster(Forecaster):
+    """The weather model alone: forecasts, climatology and recent highs, no market price."""
+
+    name = WEATHER
+
+    def __init__(self, model: WeatherModel) -> None:
+        self.model = model
+
+    def fit(self, *, as_of: datetime, pairs: Sequence[TrainingPair], earlier: Sequence[Scored]) -> None:
+        self.model.fit(pairs, as_of=as_of)
+
+    def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None:
+        forecast = self.model.predict(
+            day=case.target_date,
+            when=case.decided_at,
+            forecasts=case.forecasts,
+            brackets=case.brackets,
+            running_max=case.running_max_f,
+            ladder_centre=case.ladder_centre_f,
+        )
+        if forecast is None:
+            return None
+        inputs = forecast.inputs + (("xgboost",) if forecast.corrected else ())
+        return Forecast(forecast.probabilities, forecast.distribution, inputs)
+
+
+class PooledForecaster(Forecaster):
+    """The model: the weather model's probabilities pooled with the market's, p = w·weather + (1-w)·market.
+
+    w is chosen on earlier cases (their out-of-sample forecasts) by log loss;
+    with fewer than MIN_POOL_CASES of them it is 0.5. Without a market price
+    the weather model stands alone, and the reverse.
+    """
+
+    name = MODEL
+
+    def __init__(self) -> None:
+        self.weight = DEFAULT_WEATHER_WEIGHT
+
+    def fit(self, *, as_of: datetime, pairs: Sequence[TrainingPair], earlier: Sequence[Scored]) -> None:
+        both: list[tuple[Forecast, Forecast, list[int]]] = []
+        for scored in earlier:
+            weather, market = scored.forecasts.get(WEATHER), scored.forecasts.get(MARKET)
+            if scored.case.outcome is not None and weather is not None and market is not None:
+                both.append((weather, market, _outcomes(scored.case)))
+        if len(both) < MIN_POOL_CASES:
+            self.weight = DEFAULT_WEATHER_WEIGHT
+            return
+        self.weight = min(POOL_WEIGHTS, key=lambda w: _pooled_log_loss(w, both))
+
+    def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None:
+        weather, market = others.get(WEATHER), others.get(MARKET)
+        if weather is None:
+            return None if market is None else replace(market, market_weight=1.0)
+        if market is None:
+            return replace(weather, market_weight=0.0)
+        pooled = tuple(
+            self.weight * w + (1 - self.weight) * m
+            for w, m in zip(weather.probabilities, market.probabilities, strict=True)
+        )
+        return Forecast(pooled, weather.distribution, (*weather.inputs, MARKET), market_weight=1 - self.weight)
+
+
+def _outcomes(case: EventCase) -> list[int]:
+    winner = case.outcome.winner if case.outcome is not None else None
+    return [int(market.ticker == winner) for market in case.markets]
+
+
+def _pooled_log_loss(weight: float, rows: Sequence[tuple[Forecast, Forecast, list[int]]]) -> float:
+    total = 0.0
+    for weather, market, outcome in rows:
+        for w, m, o in zip(weather.probabilities, market.probabilities, outcome, strict=True):
+            p = min(max(weight * w + (1 - weight) * m, LOG_EPSILON), 1 - LOG_EPSILON)
+            total -= math.log(p) if o else math.log(1 - p)
+    return total
+
+
+def standard_forecasters(knowledge: CityKnowledge, *, use_correction: bool = True) -> list[Forecaster]:
+    """The forecasters an evaluation compares, in the order they must run (the pool comes last)."""
+    return [
+        MarketForecaster(),
+        ClimatologyForecaster(knowledge),
+        PositionForecaster(),
+        WeatherForecaster(WeatherModel(knowledge, use_correction=use_correction)),
+        PooledForecaster(),
+    ]

@@ -1,0 +1,145 @@
+"""Baselines, the pooled model and the walk-forward loop, on hand-made cases."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from markets.brackets import Bracket
+from prediction.cases import EventCase, MarketInput, Outcome, TrainingPair, high_known_from
+from prediction.evaluation import outcomes, summarise, walk_forward
+from prediction.forecasters import (
+    MARKET,
+    MODEL,
+    POSITIONS,
+    WEATHER,
+    Forecast,
+    Forecaster,
+    MarketForecaster,
+    PooledForecaster,
+    PositionForecaster,
+    Scored,
+)
+
+BRACKETS = (Bracket(None, 39), Bracket(40, 41), Bracket(42, 43), Bracket(44, None))
+FIRST = date(2025, 1, 1)
+
+
+def case(n: int, *, prices=(None, None, None, None), winner: int | None = 1) -> EventCase:
+    day = FIRST + timedelta(days=n)
+    markets = tuple(
+        MarketInput(f"EV{n}-{k}", bracket, None if price is None else Decimal(price), None)
+        for k, (bracket, price) in enumerate(zip(BRACKETS, prices, strict=True))
+    )
+    return EventCase(
+        event_ticker=f"EV{n}",
+        series_ticker="KXHIGHNY",
+        city="New York",
+        target_date=day,
+        decided_at=datetime(day.year, day.month, day.day, 15, tzinfo=UTC),
+        standard_offset_minutes=-300,
+        markets=markets,
+        forecasts=(),
+        history=(),
+        running_max_f=None,
+        outcome=None if winner is None else Outcome(f"EV{n}-{winner}", 41.0),
+    )
+
+
+class Fixed(Forecaster):
+    """A forecaster with given probabilities per case, for the pool to weigh."""
+
+    def __init__(self, name: str, by_case: Mapping[str, Sequence[float]]) -> None:
+        self.name = name
+        self.by_case = by_case
+
+    def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None:
+        return Forecast(tuple(self.by_case[case.event_ticker]))
+
+
+def test_the_market_is_the_last_trades_normalised_with_a_floor_for_unpriced_brackets():
+    forecast = MarketForecaster().predict(case(0, prices=("0.10", "0.60", "0.30", None)), {})
+    assert forecast is not None
+    assert sum(forecast.probabilities) == pytest.approx(1.0)
+    assert forecast.probabilities[3] == pytest.approx(0.01 / 1.01)
+    assert MarketForecaster().predict(case(0), {}) is None
+
+
+def test_positions_learn_how_often_each_bracket_won():
+    earlier = [Scored(case(n, winner=1 if n % 4 else 2), {}) for n in range(40)]
+    positions = PositionForecaster()
+    positions.fit(as_of=case(50).decided_at, pairs=[], earlier=earlier)
+    forecast = positions.predict(case(50), {})
+    assert forecast is not None and sum(forecast.probabilities) == pytest.approx(1.0)
+    assert forecast.probabilities[1] > forecast.probabilities[2] > forecast.probabilities[0]
+
+
+@pytest.mark.parametrize(("sharp", "weight_on_weather"), [(WEATHER, 1.0), (MARKET, 0.0)])
+def test_the_pool_weighs_whichever_forecast_was_right_before(sharp, weight_on_weather):
+    right, vague = (0.05, 0.85, 0.05, 0.05), (0.25, 0.25, 0.25, 0.25)
+    earlier = [
+        Scored(
+            case(n),
+            {
+                WEATHER: Forecast(right if sharp == WEATHER else vague),
+                MARKET: Forecast(right if sharp == MARKET else vague),
+            },
+        )
+        for n in range(30)
+    ]
+    pool = PooledForecaster()
+    pool.fit(as_of=case(40).decided_at, pairs=[], earlier=earlier)
+    assert pool.weight == weight_on_weather
+    pooled = pool.predict(case(40), {WEATHER: Forecast(vague), MARKET: Forecast(right)})
+    assert pooled is not None and pooled.market_weight == 1 - weight_on_weather
+
+
+def test_the_pool_stands_on_one_leg_when_the_other_is_missing():
+    pool = PooledForecaster()
+    weather = Forecast((0.1, 0.2, 0.3, 0.4), inputs=("x",))
+    alone = pool.predict(case(0), {WEATHER: weather, MARKET: None})
+    assert alone is not None and alone.probabilities == weather.probabilities
+    assert pool.predict(case(0), {WEATHER: None, MARKET: None}) is None
+
+
+class Spy(Forecaster):
+    """Records, at every fit, what it was shown; predicts uniform."""
+
+    name = MODEL
+
+    def __init__(self) -> None:
+        self.fits: list[tuple[datetime, list[EventCase]]] = []
+
+    def fit(self, *, as_of: datetime, pairs: Sequence[TrainingPair], earlier: Sequence[Scored]) -> None:
+        self.fits.append((as_of, [s.case for s in earlier]))
+
+    def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None:
+        return Forecast((0.25,) * 4)
+
+
+def test_walk_forward_shows_each_fit_only_outcomes_published_before_it():
+    spy = Spy()
+    cases = [case(n) for n in range(30)]
+    results = walk_forward(list(reversed(cases)), pairs=[], forecasters=[spy], refit_every=timedelta(days=7))
+    assert [r.case.event_ticker for r in results] == [c.event_ticker for c in cases]  # decision order
+    assert [as_of for as_of, _ in spy.fits] == [cases[n].decided_at for n in (0, 7, 14, 21, 28)]
+    for as_of, shown in spy.fits:
+        assert all(high_known_from(c.target_date, c.standard_offset_minutes) <= as_of for c in shown)
+        assert len(shown) == (as_of.date() - FIRST).days  # yesterday's high is out at 09:00, before 10:00
+
+
+def test_summaries_compare_forecasters_on_the_same_events_with_intervals():
+    cases = [case(n, winner=n % 4) for n in range(20)] + [case(99, winner=None)]
+    sharp = {c.event_ticker: [0.9 if k == n % 4 else 0.1 / 3 for k in range(4)] for n, c in enumerate(cases)}
+    flat = {c.event_ticker: [0.25] * 4 for c in cases}
+    results = walk_forward(cases, pairs=[], forecasters=[Fixed(MODEL, sharp), Fixed(POSITIONS, flat)])
+    summary = summarise(results, names=(MODEL, POSITIONS))
+    assert summary["n_events"] == 20 and summary["n_markets"] == 80  # the unsettled event is left out
+    assert summary["brier_model"]["value"] < summary["brier_positions"]["value"]
+    low, high = summary["brier_model_minus_positions"]["low"], summary["brier_model_minus_positions"]["high"]
+    assert low <= summary["brier_model_minus_positions"]["value"] <= high < 0
+    assert [row for row in summary["reliability_model"] if row["count"]]
+    assert outcomes(cases[2]) == [0, 0, 1, 0]

@@ -25,3 +25,6 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def trading_state(self, event: dict[str, Any]) -> None:
         await self.send_json(event)
+
+    async def prediction_update(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)

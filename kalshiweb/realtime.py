@@ -27,7 +27,15 @@ class TradingStatePayload(TypedDict):
     changed_at: str
 
 
-Payload = TradingStatePayload
+class PredictionPayload(TypedDict):
+    type: Literal["prediction.update"]
+    event: str
+    as_of: str
+    model: str
+    brackets: dict[str, str]  # market ticker → probability, exact decimal string
+
+
+Payload = TradingStatePayload | PredictionPayload
 
 
 def broadcast(payload: Payload, *, group: str = EVENTS_GROUP) -> None:

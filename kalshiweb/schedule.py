@@ -64,6 +64,20 @@ def periodic_tasks() -> list[PeriodicTaskSpec]:
             description="Every 6 hours: rolling MAE and bias per source, model and lead time.",
         ),
         PeriodicTaskSpec(
+            name="train model",
+            task="prediction.tasks.train_model_task",
+            every_seconds=24 * 60 * 60,
+            description="Daily: a new model version from everything known, promoted only if it beats the current one "
+            "on the events since that one was trained.",
+        ),
+        PeriodicTaskSpec(
+            name="predict",
+            task="prediction.tasks.predict_task",
+            every_seconds=10 * 60,
+            description="Every 10 minutes: the promoted model's bracket probabilities for every open event "
+            "(nothing while the model is not ready; health 'model' says why).",
+        ),
+        PeriodicTaskSpec(
             name="check settlements",
             task="markets.tasks.check_settlements_task",
             every_seconds=6 * 60 * 60,

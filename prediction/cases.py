@@ -12,6 +12,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from markets.brackets import Bracket, ladder_centre
+from prediction.book import BookFeatures
 from weather.climate import climate_day_window
 
 HIGH_PUBLISHED_AFTER = timedelta(hours=9)  # into the next climate day: the final CLI is out by then
@@ -55,6 +56,12 @@ class MarketInput:
     bracket: Bracket
     last_price: Decimal | None  # last trade at or before the decision time, in dollars
     last_trade_at: datetime | None
+    mid_price: Decimal | None = None  # live: the mid of a fresh two-sided quote, when there is one
+
+    @property
+    def price(self) -> Decimal | None:
+        """The market's price at the decision: the quote's mid when known, else the last trade."""
+        return self.mid_price if self.mid_price is not None else self.last_price
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ class EventCase:
     running_max_f: float | None
     outcome: Outcome | None = field(default=None, compare=False)
     listed_at: datetime | None = None  # when the event's first market opened
+    book: BookFeatures | None = None  # order-book features at the decision (ENABLE_MICRO_FEATS)
 
     @property
     def brackets(self) -> list[Bracket]:
@@ -112,3 +120,4 @@ class TrainingPair:
     observed_high_f: float
     known_from: datetime  # when the observed high was published: usable for training after this
     ladder_centre_f: float | None = None  # the centre of that day's event ladder, if listed by decided_at
+    book: BookFeatures | None = None  # that day's order-book features at decided_at, when recorded

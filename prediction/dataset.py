@@ -17,12 +17,13 @@ import bisect
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from markets.brackets import Bracket, BracketError
-from markets.models import Event, Market, Series, Trade
+from markets.models import Event, Market, OrderBookSnapshot, Series, Trade
 from markets.units import settled_number
+from prediction.book import BookFeatures, Quote, best_quote, book_features
 from prediction.cases import (
     DecisionTime,
     EventCase,
@@ -42,6 +43,7 @@ from weather.services.truth import observed_highs
 logger = logging.getLogger(__name__)
 
 HISTORY_START = date(1990, 1, 1)
+QUOTE_MAX_AGE = timedelta(minutes=15)  # a live quote older than this is not the market's price any more
 
 
 @dataclass
@@ -50,36 +52,73 @@ class CaseReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def build_cases(*, series: Series, start: date, end: date, decision: DecisionTime) -> CaseReport:
-    """Every event of ``series`` with a climate day in [start, end], as known at ``decision``."""
-    report = CaseReport()
+def build_cases(*, series: Series, start: date, end: date, decision: DecisionTime, micro: bool = False) -> CaseReport:
+    """Every event of ``series`` with a climate day in [start, end], as known at ``decision``.
+
+    With ``micro`` each case carries its order-book features at the decision
+    (from the latest OrderBookSnapshot of each market by then).
+    """
     city = series.city
     if city is None:
-        report.skipped.append(f"{series.ticker}: no city")
-        return report
+        return CaseReport(skipped=[f"{series.ticker}: no city"])
     events = list(
         Event.objects.filter(series=series, target_date__gte=start, target_date__lte=end)
         .prefetch_related("markets")
         .order_by("target_date")
     )
-    moments = {
-        event.event_ticker: decision.at(event.target_date, city.timezone) for event in events if event.target_date
-    }
-    tape = _load_tape([m for e in events for m in e.markets.all()], until=max(moments.values(), default=None))
+    moments = {e.event_ticker: decision.at(e.target_date, city.timezone) for e in events if e.target_date}
+    return _cases(series, city, events, moments, history_end=end, micro=micro)
+
+
+def live_cases(*, series: Series, now: datetime, micro: bool = False) -> CaseReport:
+    """Every open event of ``series`` (climate day today or later, a market still trading), as known ``now``.
+
+    Market prices are the mid of each market's synced quote when it is at
+    most QUOTE_MAX_AGE old, else the last trade by ``now``.
+    """
+    city = series.city
+    if city is None:
+        return CaseReport(skipped=[f"{series.ticker}: no city"])
+    today = climate_date_at(now, city.standard_utc_offset_minutes)
+    events = list(
+        Event.objects.filter(series=series, target_date__gte=today, markets__status=Market.Status.ACTIVE)
+        .distinct()
+        .prefetch_related("markets")
+        .order_by("target_date")
+    )
+    moments = {e.event_ticker: now for e in events}
+    return _cases(series, city, events, moments, history_end=today, micro=micro, quotes_at=now)
+
+
+def _cases(
+    series: Series,
+    city: City,
+    events: list[Event],
+    moments: dict[str, datetime],
+    *,
+    history_end: date,
+    micro: bool,
+    quotes_at: datetime | None = None,
+) -> CaseReport:
+    report = CaseReport()
+    all_markets = [m for e in events for m in e.markets.all()]
+    last = max(moments.values(), default=None)
+    tape = _load_tape(all_markets, until=last)
     forecasts = forecasts_known_at(
         city=city, moments=[(e.target_date, moments[e.event_ticker]) for e in events if e.target_date]
     )
-    history = city_history(city, series=series, end=end)
+    history = city_history(city, series=series, end=history_end)
     known_from = [h.known_from for h in history]
+    books = _book_history(all_markets, until=last) if micro else {}
     for event in events:
         if event.target_date is None:
             continue
+        decided_at = moments[event.event_ticker]
         try:
-            markets = _markets(event, tape, moments[event.event_ticker])
+            markets = _markets(event, tape, decided_at, quotes_at=quotes_at)
         except BracketError as exc:
             report.skipped.append(f"{event.event_ticker}: {exc}")
             continue
-        decided_at = moments[event.event_ticker]
         report.cases.append(
             EventCase(
                 event_ticker=event.event_ticker,
@@ -94,6 +133,7 @@ def build_cases(*, series: Series, start: date, end: date, decision: DecisionTim
                 running_max_f=_running_max(city, event.target_date, decided_at),
                 outcome=_outcome(event, markets),
                 listed_at=_listed_at(event),
+                book=_book_at(event, books, decided_at) if micro else None,
             )
         )
     return report
@@ -145,7 +185,11 @@ def _listed_at(event: Event) -> datetime | None:
 
 
 def _markets(
-    event: Event, tape: dict[int, tuple[list[datetime], list[Decimal]]], decided_at: datetime
+    event: Event,
+    tape: dict[int, tuple[list[datetime], list[Decimal]]],
+    decided_at: datetime,
+    *,
+    quotes_at: datetime | None = None,
 ) -> tuple[MarketInput, ...]:
     inputs = []
     brackets = event.brackets()
@@ -159,9 +203,54 @@ def _markets(
                 bracket,
                 prices[index] if index >= 0 else None,
                 times[index] if index >= 0 else None,
+                _fresh_mid(market, quotes_at) if quotes_at is not None else None,
             )
         )
     return tuple(sorted(inputs, key=lambda m: (m.bracket.low is not None, m.bracket.low or 0, m.bracket.high or 0)))
+
+
+def _fresh_mid(market: Market, now: datetime) -> Decimal | None:
+    """The mid of the market's synced two-sided quote, if it was synced within QUOTE_MAX_AGE of ``now``."""
+    if market.yes_bid is None or market.yes_ask is None or market.synced_at is None:
+        return None
+    if not timedelta(0) <= now - market.synced_at <= QUOTE_MAX_AGE or market.yes_ask < market.yes_bid:
+        return None
+    return (market.yes_bid + market.yes_ask) / 2
+
+
+BookHistory = dict[int, tuple[list[datetime], list[Quote | None]]]
+
+
+def _book_history(markets: list[Market], *, until: datetime | None) -> BookHistory:
+    """Every market's best quotes from its book snapshots up to ``until``, for bisection."""
+    books: BookHistory = defaultdict(lambda: ([], []))
+    if until is None or not markets:
+        return books
+    rows = (
+        OrderBookSnapshot.objects.filter(market__in=[m.pk for m in markets], captured_at__lte=until)
+        .order_by("market_id", "captured_at")
+        .values_list("market_id", "captured_at", "yes_bids", "no_bids")
+    )
+    for market_id, captured, yes_bids, no_bids in rows.iterator(chunk_size=10_000):
+        times, quotes = books[market_id]
+        times.append(captured)
+        quotes.append(best_quote(_levels(yes_bids), _levels(no_bids)))
+    return books
+
+
+def _levels(raw: list[list[str]]) -> list[tuple[Decimal, Decimal]]:
+    return [(Decimal(price), Decimal(size)) for price, size in raw]
+
+
+def _book_at(event: Event, books: BookHistory, when: datetime) -> BookFeatures | None:
+    """The event's book features from each market's latest snapshot by ``when`` (None if one has none)."""
+    brackets = event.brackets()
+    quotes: list[tuple[Bracket, Quote | None]] = []
+    for market in event.markets.all():
+        times, snapshots = books.get(market.pk, ([], []))
+        index = bisect.bisect_right(times, when) - 1
+        quotes.append((brackets[market.ticker], snapshots[index] if index >= 0 else None))
+    return book_features(quotes)
 
 
 def _forecast_inputs(rows: list[ForecastSnapshot], city: City, target: date) -> tuple[ForecastInput, ...]:
@@ -213,6 +302,7 @@ def training_pairs(
     end: date,
     series: Series | None = None,
     require_forecasts: bool = True,
+    micro: bool = False,
 ) -> list[TrainingPair]:
     """Forecast/outcome pairs for every day in [start, end] with an observed high, Kalshi event or not.
 
@@ -224,26 +314,34 @@ def training_pairs(
     highs = {h.day: h for h in city_history(city, series=series, end=end) if h.day >= start}
     moments = [(day, decision.at(day, city.timezone)) for day in sorted(highs)]
     known = forecasts_known_at(city=city, moments=moments)
-    ladders = _ladders(series, start, end) if series is not None else {}
+    events = _readable_events(series, start, end) if series is not None else {}
+    last = max((when for _, when in moments), default=None)
+    books = _book_history([m for e in events.values() for m in e.markets.all()], until=last) if micro else {}
     pairs = []
     for day, decided_at in moments:
         inputs = _forecast_inputs(known[(day, decided_at)], city, day)
-        if inputs or not require_forecasts:
-            brackets, listed_at = ladders.get(day, ([], None))
-            centre = listed_centre(brackets, listed_at=listed_at, decided_at=decided_at)
-            pairs.append(TrainingPair(day, decided_at, inputs, highs[day].high_f, highs[day].known_from, centre))
+        if not inputs and require_forecasts:
+            continue
+        event = events.get(day)
+        centre = book = None
+        if event is not None:
+            brackets = list(event.brackets().values())
+            centre = listed_centre(brackets, listed_at=_listed_at(event), decided_at=decided_at)
+            book = _book_at(event, books, decided_at) if micro else None
+        high = highs[day]
+        pairs.append(TrainingPair(day, decided_at, inputs, high.high_f, high.known_from, centre, book))
     return pairs
 
 
-def _ladders(series: Series, start: date, end: date) -> dict[date, tuple[list[Bracket], datetime | None]]:
-    """Each day's event brackets and listing time (events whose brackets cannot be read are left out)."""
-    ladders = {}
+def _readable_events(series: Series, start: date, end: date) -> dict[date, Event]:
+    """Each day's event with its markets, where its brackets can be read."""
+    found = {}
     events = Event.objects.filter(series=series, target_date__gte=start, target_date__lte=end)
     for event in events.prefetch_related("markets"):
         try:
-            brackets = list(event.brackets().values())
+            event.brackets()
         except BracketError:
             continue
-        if event.target_date is not None and brackets:
-            ladders[event.target_date] = (brackets, _listed_at(event))
-    return ladders
+        if event.target_date is not None:
+            found[event.target_date] = event
+    return found

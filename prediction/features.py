@@ -12,9 +12,10 @@ import bisect
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from prediction.book import BookFeatures
 from prediction.cases import ForecastInput, KnownHigh
 from prediction.climatology import Climatology, ClimatologyError, seasonal_position
 from prediction.distributions import Normal
@@ -32,6 +33,7 @@ class Features:
     season_sin: float
     season_cos: float
     lead_days: int | None
+    micro: dict[str, float] = field(default_factory=dict)  # order-book features, when recorded
 
     def values_for(self, names: Sequence[str]) -> dict[str, float | None]:
         """The named features, None where this day lacks one (EMOS fills it from the others)."""
@@ -90,6 +92,7 @@ def features_at(
     forecasts: Sequence[ForecastInput],
     knowledge: CityKnowledge,
     ladder_centre: float | None = None,
+    book: BookFeatures | None = None,
 ) -> Features:
     """Every feature of ``day``'s high known at ``when`` (complete-day forecasts only)."""
     values: dict[str, float] = {}
@@ -117,4 +120,5 @@ def features_at(
         season_sin=math.sin(angle),
         season_cos=math.cos(angle),
         lead_days=min(leads) if leads else None,
+        micro=book.as_dict() if book is not None else {},
     )

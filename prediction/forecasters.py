@@ -20,7 +20,7 @@ from prediction.distributions import Distribution
 from prediction.features import CityKnowledge
 from prediction.probabilities import bracket_probabilities
 from prediction.scoring import normalise_prices
-from prediction.weather_model import WeatherModel
+from prediction.weather_model import WeatherForecast, WeatherModel
 
 MODEL, WEATHER, MARKET, CLIMATOLOGY, POSITIONS = "model", "weather", "market", "climatology", "positions"
 POOL_WEIGHTS = tuple(i / 20 for i in range(21))
@@ -56,15 +56,15 @@ class Forecaster(ABC):
 
 
 class MarketForecaster(Forecaster):
-    """The market's own view: last trade prices at the decision time, normalised to sum to 1."""
+    """The market's own view at the decision time (quote mid, else last trade), normalised to sum to 1."""
 
     name = MARKET
 
     def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None:
-        prices = [market.last_price for market in case.markets]
+        prices = [market.price for market in case.markets]
         if all(price is None for price in prices):
             return None
-        return Forecast(tuple(normalise_prices(prices)), inputs=("last trades",))
+        return Forecast(tuple(normalise_prices(prices)), inputs=("market prices",))
 
 
 class ClimatologyForecaster(Forecaster):
@@ -99,6 +99,13 @@ class PositionForecaster(Forecaster):
         return Forecast(tuple(bracket_position_baseline(self.past, len(case.markets))), inputs=("positions",))
 
 
+def weather_forecast(forecast: WeatherForecast | None) -> Forecast | None:
+    if forecast is None:
+        return None
+    inputs = forecast.inputs + (("xgboost",) if forecast.corrected else ())
+    return Forecast(forecast.probabilities, forecast.distribution, inputs)
+
+
 class WeatherForecaster(Forecaster):
     """The weather model alone: forecasts, climatology and recent highs, no market price."""
 
@@ -118,11 +125,9 @@ class WeatherForecaster(Forecaster):
             brackets=case.brackets,
             running_max=case.running_max_f,
             ladder_centre=case.ladder_centre_f,
+            book=case.book,
         )
-        if forecast is None:
-            return None
-        inputs = forecast.inputs + (("xgboost",) if forecast.corrected else ())
-        return Forecast(forecast.probabilities, forecast.distribution, inputs)
+        return weather_forecast(forecast)
 
 
 class PooledForecaster(Forecaster):
@@ -150,16 +155,20 @@ class PooledForecaster(Forecaster):
         self.weight = min(POOL_WEIGHTS, key=lambda w: _pooled_log_loss(w, both))
 
     def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None:
-        weather, market = others.get(WEATHER), others.get(MARKET)
-        if weather is None:
-            return None if market is None else replace(market, market_weight=1.0)
-        if market is None:
-            return replace(weather, market_weight=0.0)
-        pooled = tuple(
-            self.weight * w + (1 - self.weight) * m
-            for w, m in zip(weather.probabilities, market.probabilities, strict=True)
-        )
-        return Forecast(pooled, weather.distribution, (*weather.inputs, MARKET), market_weight=1 - self.weight)
+        return pool(others.get(WEATHER), others.get(MARKET), market_weight=1 - self.weight)
+
+
+def pool(weather: Forecast | None, market: Forecast | None, *, market_weight: float) -> Forecast | None:
+    """The linear pool (1 - w)·weather + w·market; either alone when the other is missing."""
+    if weather is None:
+        return None if market is None else replace(market, market_weight=1.0)
+    if market is None:
+        return replace(weather, market_weight=0.0)
+    pooled = tuple(
+        (1 - market_weight) * w + market_weight * m
+        for w, m in zip(weather.probabilities, market.probabilities, strict=True)
+    )
+    return Forecast(pooled, weather.distribution, (*weather.inputs, MARKET), market_weight=market_weight)
 
 
 def _outcomes(case: EventCase) -> list[int]:
@@ -176,12 +185,14 @@ def _pooled_log_loss(weight: float, rows: Sequence[tuple[Forecast, Forecast, lis
     return total
 
 
-def standard_forecasters(knowledge: CityKnowledge, *, use_correction: bool = True) -> list[Forecaster]:
+def standard_forecasters(
+    knowledge: CityKnowledge, *, use_correction: bool = True, micro: bool = False
+) -> list[Forecaster]:
     """The forecasters an evaluation compares, in the order they must run (the pool comes last)."""
     return [
         MarketForecaster(),
         ClimatologyForecaster(knowledge),
         PositionForecaster(),
-        WeatherForecaster(WeatherModel(knowledge, use_correction=use_correction)),
+        WeatherForecaster(WeatherModel(knowledge, use_correction=use_correction, micro=micro)),
         PooledForecaster(),
     ]

@@ -86,8 +86,9 @@ class Prediction(models.Model):
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="predictions")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="predictions")
     as_of = models.DateTimeField(help_text="Decision time: only data available by then was used.")
-    mean_f = models.FloatField("mean (°F)")
-    std_f = models.FloatField("standard deviation (°F)")
+    # Null when the model stood on market prices alone (no weather distribution for the day).
+    mean_f = models.FloatField("mean (°F)", null=True, blank=True)
+    std_f = models.FloatField("standard deviation (°F)", null=True, blank=True)
     running_max_f = models.FloatField(
         "observed running max (°F)", null=True, blank=True, help_text="Conditioned on, when the day had begun."
     )

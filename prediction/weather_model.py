@@ -22,15 +22,17 @@ of those days, held out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from markets.brackets import Bracket
+from prediction.book import BOOK_FEATURE_NAMES, BookFeatures
 from prediction.cases import ForecastInput, TrainingPair
 from prediction.distributions import Distribution, Normal
 from prediction.emos import EmosError, EmosModel, fit_emos
-from prediction.features import CLIMATOLOGY, PERSISTENCE, CityKnowledge, Features, features_at
+from prediction.features import CLIMATOLOGY, LADDER, PERSISTENCE, CityKnowledge, Features, features_at
 from prediction.probabilities import bracket_probabilities
 from prediction.xgb import ResidualModel, ResidualModelError
 
@@ -61,6 +63,48 @@ class FittedPattern:
     rows: int
     held_out_crps: float | None  # EMOS alone on the held-out days
     held_out_corrected_crps: float | None  # with the correction
+    micro: bool = False  # whether the correction reads order-book features
+    recent_crps: float | None = None  # out-of-sample over SELECTION_WINDOW, when the pattern was compared
+
+    def forecast(
+        self, features: Features, brackets: Sequence[Bracket], *, running_max: float | None = None
+    ) -> WeatherForecast:
+        mean = self.emos.mu(features.values_for(self.features))
+        if self.correction is not None:
+            mean += self.correction.predict([correction_row(features, mean, self.features, micro=self.micro)])[0]
+        distribution = Normal(mean, self.emos.sigma(features.spread))
+        probabilities = bracket_probabilities(distribution, brackets, running_max=running_max)
+        return WeatherForecast(distribution, tuple(probabilities), self.features, self.correction is not None)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "emos": self.emos.to_json_dict(),
+            "correction": self.correction.to_json_dict() if self.correction is not None else None,
+            "rows": self.rows,
+            "held_out_crps": self.held_out_crps,
+            "held_out_corrected_crps": self.held_out_corrected_crps,
+            "micro": self.micro,
+            "recent_crps": self.recent_crps,
+        }
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> FittedPattern:
+        correction = data.get("correction")
+        return cls(
+            features=tuple(str(name) for name in data["features"]),
+            emos=EmosModel.from_json_dict(data["emos"]),
+            correction=ResidualModel.from_json_dict(correction) if correction is not None else None,
+            rows=int(data["rows"]),
+            held_out_crps=_optional_float(data.get("held_out_crps")),
+            held_out_corrected_crps=_optional_float(data.get("held_out_corrected_crps")),
+            micro=bool(data.get("micro", False)),
+            recent_crps=_optional_float(data.get("recent_crps")),
+        )
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(str(value))
 
 
 @dataclass
@@ -80,9 +124,10 @@ class _Row:
 class WeatherModel:
     """``fit`` on the days known by a time; ``predict`` one day's high at a decision time."""
 
-    def __init__(self, knowledge: CityKnowledge, *, use_correction: bool = True) -> None:
+    def __init__(self, knowledge: CityKnowledge, *, use_correction: bool = True, micro: bool = False) -> None:
         self.knowledge = knowledge
         self.use_correction = use_correction
+        self.micro = micro
         self.report = FitReport()
         self._rows: list[_Row] = []
         self._features: dict[tuple[date, datetime], Features] = {}
@@ -115,20 +160,16 @@ class WeatherModel:
         brackets: Sequence[Bracket],
         running_max: float | None = None,
         ladder_centre: float | None = None,
+        book: BookFeatures | None = None,
     ) -> WeatherForecast | None:
         """The distribution and bracket probabilities of ``day``'s high as known ``when``; None if no model fits."""
         features = features_at(
-            day=day, when=when, forecasts=forecasts, knowledge=self.knowledge, ladder_centre=ladder_centre
+            day=day, when=when, forecasts=forecasts, knowledge=self.knowledge, ladder_centre=ladder_centre, book=book
         )
-        fitted = self._fitted_for(ordered(features.values))
+        fitted = self.fitted_for(ordered(features.values))
         if fitted is None:
             return None
-        mean = fitted.emos.mu(features.values_for(fitted.features))
-        if fitted.correction is not None:
-            mean += fitted.correction.predict([correction_row(features, mean, fitted.features)])[0]
-        distribution = Normal(mean, fitted.emos.sigma(features.spread))
-        probabilities = bracket_probabilities(distribution, brackets, running_max=running_max)
-        return WeatherForecast(distribution, tuple(probabilities), fitted.features, fitted.correction is not None)
+        return fitted.forecast(features, brackets, running_max=running_max)
 
     def _features_of(self, pair: TrainingPair) -> Features:
         key = (pair.day, pair.decided_at)
@@ -139,10 +180,11 @@ class WeatherModel:
                 forecasts=pair.forecasts,
                 knowledge=self.knowledge,
                 ladder_centre=pair.ladder_centre_f,
+                book=pair.book,
             )
         return self._features[key]
 
-    def _fitted_for(self, wanted: tuple[str, ...]) -> FittedPattern | None:
+    def fitted_for(self, wanted: tuple[str, ...]) -> FittedPattern | None:
         """The model for a day with the features ``wanted``: the better of all of them or the forecasts alone.
 
         Climatology and persistence help where forecasts are missing or poor,
@@ -156,6 +198,24 @@ class WeatherModel:
             fitted = [f for f in (self._pattern(c) for c in candidates) if f is not None]
             self._chosen[wanted] = self._best(fitted)
         return self._chosen[wanted]
+
+    def freeze(self) -> tuple[tuple[FittedPattern, ...], dict[tuple[str, ...], tuple[str, ...]]]:
+        """The fitted patterns a stored model needs, and which serves which set of features.
+
+        Covers every feature set of the last SELECTION_WINDOW of training days
+        and its fallbacks (no ladder yet, no forecast yet, neither), so a live
+        prediction finds its pattern without refitting.
+        """
+        since = self._as_of.date() - SELECTION_WINDOW if self._as_of is not None else date.min
+        seen = {ordered(row.features.values) for row in self._rows if row.day >= since}
+        choices: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for wanted in sorted(seen):
+            for variant in fallbacks(wanted):
+                chosen = self.fitted_for(variant)
+                if chosen is not None:
+                    choices[variant] = chosen.features
+        patterns = tuple(self.report.patterns[features] for features in sorted(set(choices.values())))
+        return patterns, choices
 
     def _pattern(self, pattern: tuple[str, ...]) -> FittedPattern | None:
         if pattern in self._failed:
@@ -173,19 +233,14 @@ class WeatherModel:
         if len(fitted) < 2 or self._as_of is None:
             return fitted[0] if fitted else None
         since = self._as_of.date() - SELECTION_WINDOW
-        scores = [
-            {
-                r.row.day: Normal(r.mean, r.sigma).crps(r.row.observed)
-                for r in self._rolling(f.features, self._complete(f.features))
-                if r.row.day >= since
-            }
-            for f in fitted
-        ]
+        scores = [self._recent_crps(f.features, since=since) for f in fitted]
         common = set.intersection(*(set(score) for score in scores))
         if len(common) < MIN_SELECTION_DAYS:
             return fitted[0]
         means = [sum(score[day] for day in common) / len(common) for score in scores]
-        return fitted[means.index(min(means))]
+        for candidate, mean in zip(fitted, means, strict=True):
+            self.report.patterns[candidate.features] = replace(candidate, recent_crps=mean)
+        return self.report.patterns[fitted[means.index(min(means))].features]
 
     def _recent_crps(self, names: tuple[str, ...], *, since: date) -> dict[date, float]:
         rolled = self._rolling(names, self._complete(names))
@@ -209,7 +264,7 @@ class WeatherModel:
         except EmosError as exc:
             self.report.notes.append(f"{list(names)}: {exc}")
             return None
-        fitted = FittedPattern(names, emos, None, len(rows), None, None)
+        fitted = FittedPattern(names, emos, None, len(rows), None, None, micro=self.micro)
         if self.use_correction:
             fitted = self._with_correction(fitted, rows)
         return fitted
@@ -237,20 +292,22 @@ class WeatherModel:
         rolled = self._rolling(fitted.features, rows)
         split = int(len(rolled) * (1 - VALIDATION_SHARE))
         try:
-            early_correction = _residual_model(rolled[:split], fitted.features)
+            early_correction = _residual_model(rolled[:split], fitted.features, micro=self.micro)
         except ResidualModelError as exc:
             self.report.notes.append(f"{list(fitted.features)}: no correction ({exc})")
             return fitted
         held_out = rolled[split:]
-        shifts = early_correction.predict([correction_row(r.row.features, r.mean, fitted.features) for r in held_out])
+        shifts = early_correction.predict(
+            [correction_row(r.row.features, r.mean, fitted.features, micro=self.micro) for r in held_out]
+        )
         plain = sum(Normal(r.mean, r.sigma).crps(r.row.observed) for r in held_out) / len(held_out)
         corrected = sum(
             Normal(r.mean + shift, r.sigma).crps(r.row.observed) for r, shift in zip(held_out, shifts, strict=True)
         ) / len(held_out)
         correction = None
         if corrected < plain * (1 - MIN_IMPROVEMENT):
-            correction = _residual_model(rolled, fitted.features)
-        return FittedPattern(fitted.features, fitted.emos, correction, fitted.rows, plain, corrected)
+            correction = _residual_model(rolled, fitted.features, micro=self.micro)
+        return replace(fitted, correction=correction, held_out_crps=plain, held_out_corrected_crps=corrected)
 
     def _rolling(self, names: tuple[str, ...], rows: Sequence[_Row]) -> list[_Rolled]:
         """Each row with the mean and sigma of the EMOS model fitted on the recent rows before its week."""
@@ -288,6 +345,14 @@ def forecasts_only(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(name for name in names if name not in (CLIMATOLOGY, PERSISTENCE))
 
 
+def fallbacks(wanted: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """``wanted`` and what a day may have instead: no ladder, no forecasts, only climatology and persistence."""
+    variants = [wanted, tuple(n for n in wanted if n != LADDER)]
+    variants.append(tuple(n for n in wanted if n in (LADDER, CLIMATOLOGY, PERSISTENCE)))
+    variants.append(tuple(n for n in wanted if n in (CLIMATOLOGY, PERSISTENCE)))
+    return [v for v in dict.fromkeys(variants) if v]
+
+
 def _fit_emos(rows: Sequence[_Row], names: Sequence[str]) -> EmosModel:
     matrix = [[row.features.values[name] for name in names] for row in rows]
     spreads = [row.features.spread for row in rows]
@@ -295,17 +360,20 @@ def _fit_emos(rows: Sequence[_Row], names: Sequence[str]) -> EmosModel:
     return fit_emos(matrix, [row.observed for row in rows], spread, feature_names=list(names))
 
 
-def _residual_model(rolled: Sequence[_Rolled], names: Sequence[str]) -> ResidualModel:
-    matrix = [correction_row(r.row.features, r.mean, names) for r in rolled]
+def _residual_model(rolled: Sequence[_Rolled], names: Sequence[str], *, micro: bool) -> ResidualModel:
+    matrix = [correction_row(r.row.features, r.mean, names, micro=micro) for r in rolled]
     residuals = [r.row.observed - r.mean for r in rolled]
-    return ResidualModel.fit(matrix, residuals, names=correction_names(names))
+    return ResidualModel.fit(matrix, residuals, names=correction_names(names, micro=micro))
 
 
-def correction_names(features: Sequence[str]) -> list[str]:
-    return ["emos_mean", *features, "spread", "season_sin", "season_cos", "lead_days"]
+def correction_names(features: Sequence[str], *, micro: bool = False) -> list[str]:
+    book = list(BOOK_FEATURE_NAMES) if micro else []
+    return ["emos_mean", *features, "spread", "season_sin", "season_cos", "lead_days", *book]
 
 
-def correction_row(row: Features, mean: float, features: Sequence[str]) -> list[float | None]:
-    """The XGBoost inputs of one day: the EMOS mean, the features, spread, season and lead."""
+def correction_row(row: Features, mean: float, features: Sequence[str], *, micro: bool = False) -> list[float | None]:
+    """The XGBoost inputs of one day: the EMOS mean, the features, spread, season, lead (and the book)."""
     lead = float(row.lead_days) if row.lead_days is not None else None
-    return [mean, *(row.values.get(name) for name in features), row.spread, row.season_sin, row.season_cos, lead]
+    book = [row.micro.get(name) for name in BOOK_FEATURE_NAMES] if micro else []
+    values = [row.values.get(name) for name in features]
+    return [mean, *values, row.spread, row.season_sin, row.season_cos, lead, *book]

@@ -10,8 +10,10 @@ Deterministic: one thread and a fixed seed, so evaluations reproduce exactly.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -54,6 +56,24 @@ class ResidualModel:
         data = xgboost.DMatrix(_matrix(rows, len(names)), label=np.asarray(residuals, dtype=float), missing=math.nan)
         booster = xgboost.train(PARAMS, data, num_boost_round=ROUNDS)
         return cls(tuple(names), bytes(booster.save_raw(raw_format="json")), len(rows))
+
+    def to_json_dict(self) -> dict[str, object]:
+        return {
+            "feature_names": list(self.feature_names),
+            "booster": base64.b64encode(self.booster).decode("ascii"),
+            "n_train": self.n_train,
+        }
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, object]) -> ResidualModel:
+        try:
+            names = data["feature_names"]
+            if not isinstance(names, list):
+                raise TypeError("feature_names is not a list")
+            booster = base64.b64decode(str(data["booster"]), validate=True)
+            return cls(tuple(str(n) for n in names), booster, int(str(data["n_train"])))
+        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            raise ResidualModelError(f"not a stored residual model: {exc}") from exc
 
     def predict(self, rows: Sequence[Sequence[float | None]]) -> list[float]:
         matrix = xgboost.DMatrix(_matrix(rows, len(self.feature_names)), missing=math.nan)

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
+
 from markets.models import Series
-from prediction.cases import DecisionTime
+from prediction.cases import DecisionTime, TrainingPair
 from prediction.dataset import build_cases, city_history, training_pairs
 from prediction.evaluation import CaseResult, summarise, walk_forward
 from prediction.features import CityKnowledge
-from prediction.forecasters import CLIMATOLOGY, MARKET, MODEL, POSITIONS, WEATHER, standard_forecasters
+from prediction.forecasters import CLIMATOLOGY, MARKET, MODEL, POSITIONS, WEATHER, Forecaster, standard_forecasters
 
 NAMES = (MODEL, WEATHER, MARKET, CLIMATOLOGY, POSITIONS)
 TRAINING_HISTORY = timedelta(days=3 * 365)  # training days before the first evaluated day
@@ -24,16 +26,33 @@ WARM_UP = timedelta(days=90)
 @dataclass
 class SeriesEvaluation:
     series: str
-    results: list[CaseResult] = field(default_factory=list)
+    results: list[CaseResult] = field(default_factory=list)  # the evaluated days
     skipped: list[str] = field(default_factory=list)
     training_days: int = 0
     training_days_with_forecasts: int = 0
+    # What training a live model continues from: every result (warm-up too), the forecasters
+    # as the walk left them, the city's knowledge and the training days.
+    all_results: list[CaseResult] = field(default_factory=list)
+    forecasters: list[Forecaster] = field(default_factory=list)
+    knowledge: CityKnowledge | None = None
+    pairs: list[TrainingPair] = field(default_factory=list)
 
 
 def evaluate_series(
-    series: Series, *, start: date, end: date, decision: DecisionTime, use_correction: bool = True
+    series: Series,
+    *,
+    start: date,
+    end: date,
+    decision: DecisionTime,
+    use_correction: bool = True,
+    micro: bool | None = None,
 ) -> SeriesEvaluation:
-    """Walk forward over one series' events in [start, end] at one decision time."""
+    """Walk forward over one series' events in [start, end] at one decision time.
+
+    ``micro`` (default: the ENABLE_MICRO_FEATS setting) adds order-book
+    features to the XGBoost correction.
+    """
+    micro = settings.ENABLE_MICRO_FEATS if micro is None else micro
     evaluation = SeriesEvaluation(series.ticker)
     city = series.city
     if city is None:
@@ -47,14 +66,17 @@ def evaluate_series(
         end=end,
         series=series,
         require_forecasts=False,
+        micro=micro,
     )
-    evaluation.training_days = len(pairs)
-    evaluation.training_days_with_forecasts = sum(1 for p in pairs if p.forecasts)
-    built = build_cases(series=series, start=start - WARM_UP, end=end, decision=decision)
-    evaluation.skipped.extend(built.skipped)
-    forecasters = standard_forecasters(knowledge, use_correction=use_correction)
+    built = build_cases(series=series, start=start - WARM_UP, end=end, decision=decision, micro=micro)
+    forecasters = standard_forecasters(knowledge, use_correction=use_correction, micro=micro)
     results = walk_forward(built.cases, pairs=pairs, forecasters=forecasters)
     evaluation.results = [r for r in results if r.case.target_date >= start]
+    evaluation.skipped.extend(built.skipped)
+    evaluation.training_days = len(pairs)
+    evaluation.training_days_with_forecasts = sum(1 for p in pairs if p.forecasts)
+    evaluation.all_results, evaluation.forecasters = results, forecasters
+    evaluation.knowledge, evaluation.pairs = knowledge, pairs
     return evaluation
 
 

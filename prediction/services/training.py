@@ -1,0 +1,257 @@
+"""Training the bracket model: walk-forward validation, the final fit, the stored version, promotion.
+
+For every traded series and decision slot the model is first walked forward
+over the last VALIDATION days (refitted weekly on earlier data only, exactly
+as evaluateforecasts does), which gives its validation scores and the
+out-of-sample forecasts the market pool learns its weight from; then it is
+fitted on everything known now and frozen into the artifact.
+
+A new version replaces the promoted one only when it forecasts better on the
+same events: those decided after the promoted version was trained, where both
+are out of sample (the candidate's walk-forward forecasts against the stored
+model's). With too few such events yet, the promoted version stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time as clock
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+
+from markets.models import Series
+from prediction.artifact import ArtifactError, BracketModel, SeriesModel, SlotModel
+from prediction.cases import DecisionTime, high_known_from
+from prediction.evaluation import CaseResult, outcomes, summarise
+from prediction.forecasters import MARKET, MODEL, PooledForecaster, Scored, WeatherForecaster
+from prediction.models import ModelVersion
+from prediction.scoring import log_loss
+from prediction.services.evaluate import SeriesEvaluation, evaluate_series
+from weather.climate import climate_date_at
+
+logger = logging.getLogger(__name__)
+
+MODEL_NAME = "bracket-model"
+SLOTS = (DecisionTime(time(18), day_before=True), DecisionTime(time(10)), DecisionTime(time(14)))
+VALIDATION = timedelta(days=56)
+MIN_COMPARISON_EVENTS = 15
+
+
+class TrainingError(RuntimeError):
+    """Nothing could be trained (no series with enough history)."""
+
+
+@dataclass
+class SlotTraining:
+    series: Series
+    decision: DecisionTime
+    evaluation: SeriesEvaluation
+    model: SlotModel | None
+
+
+@dataclass
+class TrainingOutcome:
+    version: ModelVersion
+    promoted: bool
+    reason: str
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+
+def traded_series(now: datetime) -> list[Series]:
+    """Daily-high series with a city and events in the validation window."""
+    since = now.date() - VALIDATION
+    return list(
+        Series.objects.filter(city__isnull=False, measure=Series.Measure.HIGH, events__target_date__gte=since)
+        .select_related("city")
+        .distinct()
+        .order_by("ticker")
+    )
+
+
+def train_bracket_model(
+    *,
+    now: datetime,
+    series: Sequence[Series] | None = None,
+    use_correction: bool = True,
+    micro: bool | None = None,
+    promote: bool = True,
+) -> TrainingOutcome:
+    """Train, validate and store a new version; promote it if it beats the promoted one."""
+    started = clock.perf_counter()
+    micro = settings.ENABLE_MICRO_FEATS if micro is None else micro
+    trained = [
+        _train_slot(s, decision, now=now, use_correction=use_correction, micro=micro)
+        for s in (series if series is not None else traded_series(now))
+        for decision in SLOTS
+    ]
+    models: dict[str, list[SlotModel]] = {}
+    for slot in trained:
+        if slot.model is not None:
+            models.setdefault(slot.series.ticker, []).append(slot.model)
+    if not models:
+        raise TrainingError("no series had enough history to fit a model on")
+    artifact = BracketModel({t: SeriesModel(t, tuple(slots)) for t, slots in models.items()}, micro=micro)
+    version = _store(artifact, trained, now=now, use_correction=use_correction)
+    promoted, reason = _promote_if_better(version, trained, now=now) if promote else (False, "not asked to promote")
+    seconds = clock.perf_counter() - started
+    logger.info("trained %s in %.1fs: %s", version, seconds, reason)
+    notes = [f"{t.series.ticker} {t.decision.label()}: no model" for t in trained if t.model is None]
+    return TrainingOutcome(version, promoted, reason, seconds, notes)
+
+
+def _train_slot(
+    series: Series, decision: DecisionTime, *, now: datetime, use_correction: bool, micro: bool
+) -> SlotTraining:
+    if series.city is None:
+        raise TrainingError(f"{series.ticker} has no city")
+    end = climate_date_at(now, series.city.standard_utc_offset_minutes) - timedelta(days=1)
+    evaluation = evaluate_series(
+        series,
+        start=end - VALIDATION + timedelta(days=1),
+        end=end,
+        decision=decision,
+        use_correction=use_correction,
+        micro=micro,
+    )
+    earlier = [
+        Scored(r.case, r.forecasts)
+        for r in evaluation.all_results
+        if high_known_from(r.case.target_date, r.case.standard_offset_minutes) <= now
+    ]
+    for forecaster in evaluation.forecasters:
+        forecaster.fit(as_of=now, pairs=evaluation.pairs, earlier=earlier)
+    weather = next((f for f in evaluation.forecasters if isinstance(f, WeatherForecaster)), None)
+    pool = next((f for f in evaluation.forecasters if isinstance(f, PooledForecaster)), None)
+    if weather is None or pool is None:
+        return SlotTraining(series, decision, evaluation, None)
+    patterns, choices = weather.model.freeze()
+    model = SlotModel(decision, patterns, choices, market_weight=1 - pool.weight) if patterns else None
+    return SlotTraining(series, decision, evaluation, model)
+
+
+def _store(artifact: BracketModel, trained: list[SlotTraining], *, now: datetime, use_correction: bool) -> ModelVersion:
+    body = zlib.compress(artifact.to_json().encode("utf-8"), level=9)
+    latest = ModelVersion.objects.filter(name=MODEL_NAME).aggregate(latest=Max("version"))["latest"] or 0
+    features = sorted(
+        {name for m in artifact.series.values() for s in m.slots for p in s.patterns for name in p.features}
+    )
+    starts = [p.day for t in trained for p in t.evaluation.pairs]
+    return ModelVersion.objects.create(
+        name=MODEL_NAME,
+        version=latest + 1,
+        kind=ModelVersion.Kind.BLEND,
+        trained_at=now,
+        training_start=min(starts) if starts else None,
+        training_end=max(starts) if starts else None,
+        features=features,
+        params={
+            "slots": [s.label() for s in SLOTS],
+            "validation_days": VALIDATION.days,
+            "xgboost_correction": use_correction,
+            "micro_features": artifact.micro,
+            "series": sorted(artifact.series),
+            "artifact_encoding": "zlib(json)",
+        },
+        validation_scores=validation_scores(trained),
+        artifact=body,
+        artifact_sha256=hashlib.sha256(body).hexdigest(),
+    )
+
+
+def load_artifact(version: ModelVersion) -> BracketModel:
+    """The stored model, checked against its digest."""
+    body = bytes(version.artifact or b"")
+    if hashlib.sha256(body).hexdigest() != version.artifact_sha256:
+        raise ArtifactError(f"{version}: the artifact does not match its SHA-256")
+    try:
+        return BracketModel.from_json(zlib.decompress(body))
+    except zlib.error as exc:
+        raise ArtifactError(f"{version}: the artifact is not zlib-compressed JSON ({exc})") from exc
+
+
+def validation_scores(trained: Sequence[SlotTraining]) -> dict[str, Any]:
+    """Brier and log loss of model and market on the validation events, overall and per series and slot."""
+    scores: dict[str, Any] = {"overall": _scores([r for t in trained for r in t.evaluation.results])}
+    for t in trained:
+        scores[f"{t.series.ticker} {t.decision.label()}"] = _scores(t.evaluation.results)
+    return scores
+
+
+def _scores(results: Sequence[CaseResult]) -> dict[str, Any]:
+    summary = summarise(results, names=(MODEL, MARKET))
+    flat: dict[str, Any] = {"n_events": summary["n_events"]}
+    for key in ("brier_model", "brier_market", "log_loss_model", "log_loss_market"):
+        if key in summary:
+            flat[key] = summary[key]["value"]
+    return flat
+
+
+def _promote_if_better(version: ModelVersion, trained: Sequence[SlotTraining], *, now: datetime) -> tuple[bool, str]:
+    current = ModelVersion.objects.promoted().filter(name=MODEL_NAME).first()
+    if current is None:
+        n_events = version.validation_scores["overall"]["n_events"]
+        if n_events < MIN_COMPARISON_EVENTS:
+            return False, f"only {n_events} validation events; {MIN_COMPARISON_EVENTS} are needed to promote"
+        _promote(version, None, now=now)
+        return True, f"promoted: the first model, validated on {n_events} events"
+    comparison = compare_with(current, trained)
+    if comparison is None:
+        return False, f"{current} stays: it has no readable artifact to compare with ({current.artifact_sha256[:8]})"
+    n, candidate, incumbent = comparison
+    if n < MIN_COMPARISON_EVENTS:
+        return False, f"{current} stays: only {n} events since it was trained; {MIN_COMPARISON_EVENTS} are needed"
+    summary = f"log loss {candidate:.4f} against {incumbent:.4f} on {n} events since {current} was trained"
+    if candidate < incumbent:
+        _promote(version, current, now=now)
+        return True, f"promoted: {summary}"
+    return False, f"{current} stays: {summary}"
+
+
+def compare_with(current: ModelVersion, trained: Sequence[SlotTraining]) -> tuple[int, float, float] | None:
+    """(events, candidate log loss, promoted log loss) on the events decided after ``current`` was trained."""
+    try:
+        incumbent = load_artifact(current)
+    except ArtifactError:
+        logger.exception("cannot read %s to compare with", current)
+        return None
+    ours: list[list[float]] = []
+    theirs: list[list[float]] = []
+    truth: list[list[int]] = []
+    for t in trained:
+        model = incumbent.series.get(t.series.ticker)
+        knowledge = t.evaluation.knowledge
+        if model is None or knowledge is None or t.series.city is None:
+            continue
+        for result in t.evaluation.results:
+            candidate = result.forecasts.get(MODEL)
+            if result.case.outcome is None or candidate is None or current.trained_at is None:
+                continue
+            if result.case.decided_at <= current.trained_at:
+                continue
+            old, _ = model.forecast_case(result.case, knowledge, zone=t.series.city.timezone)
+            if old is not None:
+                ours.append(list(candidate.probabilities))
+                theirs.append(list(old.probabilities))
+                truth.append(outcomes(result.case))
+    if not truth:
+        return 0, math.nan, math.nan
+    return len(truth), log_loss(ours, truth), log_loss(theirs, truth)
+
+
+def _promote(version: ModelVersion, current: ModelVersion | None, *, now: datetime) -> None:
+    with transaction.atomic():
+        if current is not None:
+            ModelVersion.objects.filter(pk=current.pk).update(status=ModelVersion.Status.RETIRED)
+        version.status = ModelVersion.Status.PROMOTED
+        version.promoted_at = now
+        version.save(update_fields=["status", "promoted_at"])

@@ -1,0 +1,162 @@
+"""The model's lifecycle on a simulated New York: train, store, promote only if better, predict."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+
+from markets.models import Event, Market
+from prediction.artifact import BracketModel, SeriesModel
+from prediction.models import ModelVersion, Prediction
+from prediction.services.predict import exact_split, predict_open_events
+from prediction.services.training import MODEL_NAME, load_artifact, train_bracket_model
+from prediction.tests.world import build_world, local
+from weather.models import ForecastSnapshot
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+LAST = date(2025, 2, 28)
+NOW = datetime(2025, 3, 1, 17, tzinfo=UTC)  # noon in New York: Feb 28's high is out, Mar 1 is trading
+
+
+@pytest.fixture
+def world():
+    return build_world(first_day=date(2024, 6, 1), first_event=date(2024, 11, 1), last_day=LAST)
+
+
+def train(now=NOW, **kwargs):
+    return train_bracket_model(now=now, use_correction=False, **kwargs)
+
+
+def open_event(world, day: date, *, synced_at: datetime):
+    """Tomorrow's event, listed and quoted, with the morning's forecast."""
+    event = Event.objects.create(series=world.series, event_ticker=f"KXHIGHNY-{day:%y%b%d}".upper(), target_date=day)
+    ladder: list[tuple[str, int | None, int | None, str]] = [
+        ("less", None, 40, "T40"),
+        ("between", 40, 41, "B40.5"),
+        ("between", 42, 43, "B42.5"),
+        ("greater", 43, None, "T43"),
+    ]
+    quotes = [("0.08", "0.10"), ("0.40", "0.44"), ("0.34", "0.38"), ("0.10", "0.13")]
+    for (kind, floor, cap, suffix), (bid, ask) in zip(ladder, quotes, strict=True):
+        Market.objects.create(
+            event=event,
+            ticker=f"{event.event_ticker}-{suffix}",
+            strike_type=kind,
+            floor_strike=None if floor is None else Decimal(floor),
+            cap_strike=None if cap is None else Decimal(cap),
+            status=Market.Status.ACTIVE,
+            open_time=local(day - timedelta(days=1), time(10)),
+            yes_bid=Decimal(bid),
+            yes_ask=Decimal(ask),
+            synced_at=synced_at,
+        )
+    ForecastSnapshot.objects.create(
+        city=world.city, source="open-meteo", model="archive", target_date=day,
+        available_at=local(day, time(8)), high_f=42.0, n_hours=24,
+    )  # fmt: skip
+    return event
+
+
+def test_a_trained_version_stores_its_window_scores_and_a_readable_artifact(world):
+    outcome = train()
+    version = outcome.version
+    assert (version.name, version.version, version.kind) == (MODEL_NAME, 1, "blend")
+    assert version.trained_at == NOW and version.training_end == LAST
+    assert version.artifact_sha256 == hashlib.sha256(bytes(version.artifact)).hexdigest()
+    model = load_artifact(version)
+    assert list(model.series) == ["KXHIGHNY"]
+    assert [s.decision.label() for s in model.series["KXHIGHNY"].slots] == [
+        "18:00 the day before",
+        "10:00 on the day",
+        "14:00 on the day",
+    ]
+    assert "open-meteo/archive" in version.features
+    overall = version.validation_scores["overall"]
+    assert overall["n_events"] >= 100 and overall["brier_model"] < 0.2
+    assert version.validation_scores["KXHIGHNY 10:00 on the day"]["n_events"] == 56
+    # The first model with enough validated events is promoted, and trading may use it.
+    assert outcome.promoted and version.status == "promoted"
+    assert ModelVersion.objects.readiness(now=NOW, max_age=timedelta(days=14)).model == version
+
+
+def test_the_artifact_round_trips_and_a_damaged_one_is_refused(world):
+    version = train().version
+    model = load_artifact(version)
+    assert BracketModel.from_json(model.to_json()) == model
+    version.artifact = bytes(version.artifact)[:-1] + b"x"
+    with pytest.raises(ValueError, match="SHA-256"):
+        load_artifact(version)
+
+
+def test_a_new_version_is_not_promoted_without_new_events_to_compare_on(world):
+    first = train().version
+    second = train(now=NOW + timedelta(hours=1))
+    assert not second.promoted and second.version.status == "candidate"
+    assert f"{first} stays: only 0 events since it was trained" in second.reason
+    first.refresh_from_db()
+    assert first.status == "promoted"
+
+
+def test_a_better_version_replaces_a_worse_one_on_the_events_since(world):
+    early = train(now=datetime(2025, 2, 5, 17, tzinfo=UTC)).version
+    sabotage(early, shift_f=6.0)  # a promoted model that is badly off from here on
+    outcome = train()
+    assert outcome.promoted, outcome.reason
+    assert outcome.reason.startswith("promoted: log loss")
+    early.refresh_from_db()
+    assert (early.status, outcome.version.status) == ("retired", "promoted")
+
+
+def sabotage(version: ModelVersion, *, shift_f: float) -> None:
+    """Shift every stored pattern's mean and ignore the market: the stored model is now plainly worse."""
+    model = load_artifact(version)
+    series = {}
+    for ticker, series_model in model.series.items():
+        slots = []
+        for slot in series_model.slots:
+            patterns = tuple(
+                replace(p, emos=replace(p.emos, intercept=p.emos.intercept + shift_f)) for p in slot.patterns
+            )
+            slots.append(replace(slot, patterns=patterns, market_weight=0.0))
+        series[ticker] = SeriesModel(ticker, tuple(slots))
+    body = zlib.compress(BracketModel(series, micro=model.micro).to_json().encode())
+    ModelVersion.objects.filter(pk=version.pk).update(artifact=body, artifact_sha256=hashlib.sha256(body).hexdigest())
+
+
+def test_open_events_get_probabilities_that_sum_to_exactly_one(world):
+    train()
+    event = open_event(world, date(2025, 3, 1), synced_at=NOW - timedelta(minutes=3))
+    run = predict_open_events(now=NOW)
+    [prediction] = run.predictions
+    assert prediction.event == event and prediction.as_of == NOW
+    probabilities = {b.market.ticker.rsplit("-", 1)[1]: b.probability for b in prediction.brackets.all()}
+    assert set(probabilities) == {"T40", "B40.5", "B42.5", "T43"}
+    assert sum(probabilities.values()) == Decimal(1)
+    assert all(Decimal(0) <= p <= Decimal(1) for p in probabilities.values())
+    assert prediction.mean_f == pytest.approx(42.0 - 1.0, abs=1.5)  # the simulated forecast runs 1 °F warm
+    assert "open-meteo/archive" in prediction.inputs["model"] and "market" in prediction.inputs["model"]
+    assert prediction.inputs["ladder_centre_f"] == 41.5
+    # Running again at the same time replaces, never duplicates.
+    predict_open_events(now=NOW)
+    assert Prediction.objects.count() == 1
+
+
+def test_no_predictions_without_a_ready_model_and_the_reason_is_given(world):
+    open_event(world, date(2025, 3, 1), synced_at=NOW)
+    run = predict_open_events(now=NOW)
+    assert (run.predictions, run.reason) == ([], "no promoted model yet")
+    train()
+    stale = predict_open_events(now=NOW + timedelta(days=30))
+    assert stale.predictions == [] and "trained more than 14 days ago" in stale.reason
+
+
+def test_exact_split_puts_rounding_drift_on_the_largest():
+    values = exact_split((1 / 3, 1 / 3, 1 / 3))
+    assert sum(values) == Decimal(1)
+    assert values[0] == Decimal("0.33333334") and values[1:] == [Decimal("0.33333333")] * 2

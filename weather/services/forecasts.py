@@ -181,23 +181,25 @@ def forecasts_known_at(
     """
     if not moments:
         return {}
-    days = {day for day, _ in moments}
+    wanted: dict[date, list[datetime]] = {}
+    for day, when in moments:
+        wanted.setdefault(day, []).append(when)
     latest_moment = max(when for _, when in moments)
-    rows = ForecastSnapshot.objects.filter(city=city, target_date__in=days, available_at__lte=latest_moment)
+    rows = ForecastSnapshot.objects.filter(city=city, target_date__in=wanted, available_at__lte=latest_moment)
     if sources is not None:
         rows = rows.filter(source__in=sources)
-    by_day: dict[date, list[ForecastSnapshot]] = {}
-    for row in rows.order_by("available_at", "id"):
-        by_day.setdefault(row.target_date, []).append(row)
-    answer: dict[tuple[date, datetime], list[ForecastSnapshot]] = {}
-    for day, when in moments:
-        newest: dict[tuple[str, str], ForecastSnapshot] = {}
-        for row in by_day.get(day, []):
-            if row.available_at > when:
-                break  # rows are in availability order
-            newest[(row.source, row.model)] = row
-        answer[(day, when)] = [newest[key] for key in sorted(newest)]
-    return answer
+    # Archives hold hundreds of issues per day: find the newest ids from light tuples, streamed,
+    # and load only those rows (a New York evaluation keeps ~600 of ~400,000).
+    newest: dict[tuple[date, datetime], dict[tuple[str, str], int]] = {key: {} for key in moments}
+    ordered_rows = rows.order_by("available_at", "id").values_list(
+        "id", "target_date", "source", "model", "available_at"
+    )
+    for pk, day, source, model, available_at in ordered_rows.iterator(chunk_size=20_000):
+        for when in wanted[day]:
+            if available_at <= when:
+                newest[(day, when)][(source, model)] = pk
+    loaded = ForecastSnapshot.objects.in_bulk([pk for ids in newest.values() for pk in ids.values()])
+    return {key: [loaded[ids[k]] for k in sorted(ids)] for key, ids in newest.items()}
 
 
 class ReplaySource:

@@ -20,10 +20,10 @@ from django.conf import settings
 from django.db import transaction
 
 from kalshiweb.realtime import PredictionPayload, broadcast_on_commit
-from markets.models import Event, Market, Series
+from markets.models import Event, Series
 from prediction.artifact import ArtifactError, BracketModel
 from prediction.cases import EventCase
-from prediction.dataset import city_history, live_cases
+from prediction.dataset import live_cases
 from prediction.distributions import Distribution, Normal
 from prediction.features import CityKnowledge
 from prediction.forecasters import Forecast
@@ -81,19 +81,22 @@ def _predict_series(
     run.skipped.extend(built.skipped)
     if not built.cases:
         return
-    knowledge = CityKnowledge(city_history(city, series=series, end=now.date()))
+    knowledge = CityKnowledge(built.cases[0].history)  # every high published by now (cases share the moment)
+    events = Event.objects.filter(event_ticker__in=[c.event_ticker for c in built.cases]).prefetch_related("markets")
+    by_ticker = {e.event_ticker: e for e in events}
     for case in built.cases:
         pooled, weather = model.for_series(series.ticker).forecast_case(case, knowledge, zone=city.timezone)
         if pooled is None:
             run.skipped.append(f"{case.event_ticker}: neither a weather forecast nor market prices")
             continue
-        run.predictions.append(store_prediction(version, case, pooled, weather))
+        run.predictions.append(store_prediction(version, by_ticker[case.event_ticker], case, pooled, weather))
 
 
-def store_prediction(version: ModelVersion, case: EventCase, pooled: Forecast, weather: Forecast | None) -> Prediction:
+def store_prediction(
+    version: ModelVersion, event: Event, case: EventCase, pooled: Forecast, weather: Forecast | None
+) -> Prediction:
     """One Prediction with its BracketProbability rows, in one transaction, broadcast once committed."""
-    event = Event.objects.get(event_ticker=case.event_ticker)
-    markets = {m.ticker: m for m in Market.objects.filter(event=event)}
+    markets = {m.ticker: m for m in event.markets.all()}
     distribution = (weather or pooled).distribution
     probabilities = exact_split(pooled.probabilities)
     with transaction.atomic():

@@ -31,6 +31,16 @@ class World:
     last_day: date
 
 
+def new_york() -> City:
+    """The seeded New York, or (after a test flushed the seed) one made like it."""
+    from weather.tests.factories import CityFactory
+
+    city = City.objects.filter(name="New York").first()
+    if city is None:
+        city = CityFactory.create(name="New York", timezone="America/New_York", standard_utc_offset_minutes=-300)
+    return city
+
+
 def high_on(day: date, rng: random.Random) -> float:
     season = math.cos(2 * math.pi * (day.timetuple().tm_yday - 200) / 365.25)
     return round(55 + 20 * season + rng.gauss(0, 4))
@@ -43,7 +53,7 @@ def local(day: date, clock: time) -> datetime:
 def build_world(*, first_day: date, first_event: date, last_day: date, seed: int = 7) -> World:
     """Observations and forecasts from ``first_day``, Kalshi events from ``first_event``, to ``last_day``."""
     rng = random.Random(seed)
-    city = City.objects.get(name="New York")
+    city = new_york()
     series, _ = Series.objects.get_or_create(ticker="KXHIGHNY", defaults={"city": city, "measure": "high"})
     observations, forecasts, trades = [], [], []
     day = first_day

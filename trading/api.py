@@ -9,11 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trading.models import TradingState
-from trading.services import TradingStateError, set_trading_state
+from trading.services import TradingStateError, set_trading_state, trading_gate
 
 
 class TradingStateApi(APIView):
-    """GET the trading state; POST {state, reason} to halt, resume or go reduce-only."""
+    """GET the trading state and whether positions may be opened; POST {state, reason} to switch it."""
 
     class InputSerializer(serializers.Serializer[dict[str, str]]):
         state = serializers.ChoiceField(choices=TradingState.State.choices)
@@ -25,7 +25,21 @@ class TradingStateApi(APIView):
             fields = ["state", "reason", "changed_by", "changed_at"]
 
     def get(self, request: Request) -> Response:
-        return Response(self.OutputSerializer(TradingState.load()).data)
+        gate = trading_gate(now=timezone.now())
+        model = gate.model.model
+        return Response(
+            {
+                **self.OutputSerializer(gate.state).data,
+                "may_open_positions": gate.may_open_positions,
+                "blocked_by": list(gate.reasons),
+                "model": {
+                    "ready": gate.model.ready,
+                    "reason": gate.model.reason,
+                    "version": str(model) if model is not None else None,
+                    "trained_at": model.trained_at if model is not None else None,
+                },
+            }
+        )
 
     def post(self, request: Request) -> Response:
         given = self.InputSerializer(data=request.data)

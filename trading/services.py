@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 
 from kalshiweb.realtime import broadcast_on_commit
+from prediction.models import ModelVersion, Readiness
 from trading.models import TradingState, TradingStateChange
 
 logger = logging.getLogger(__name__)
@@ -15,6 +18,28 @@ logger = logging.getLogger(__name__)
 
 class TradingStateError(ValueError):
     """A trading-state change that was refused, with a message for the operator."""
+
+
+@dataclass(frozen=True)
+class TradingGate:
+    """Whether new positions may be opened now, and every reason they may not."""
+
+    may_open_positions: bool
+    reasons: tuple[str, ...]
+    state: TradingState
+    model: Readiness
+
+
+def trading_gate(*, now: datetime) -> TradingGate:
+    """What the strategy asks before any new exposure: the kill switch and a ready model."""
+    state = TradingState.load()
+    model = ModelVersion.objects.readiness(now=now, max_age=timedelta(days=settings.MODEL_MAX_AGE_DAYS))
+    reasons = []
+    if not state.allows_new_exposure:
+        reasons.append(f"trading is {state.get_state_display().lower()}: {state.reason}")
+    if not model.ready:
+        reasons.append(f"model not ready: {model.reason}")
+    return TradingGate(not reasons, tuple(reasons), state, model)
 
 
 def set_trading_state(*, state: str, reason: str, actor: str, now: datetime) -> TradingState:

@@ -110,7 +110,15 @@ class TestAdmin:
 
 class TestApi:
     def test_it_reads_and_switches_the_state(self, staff_client):
-        assert staff_client.get("/api/trading/state/").json()["state"] == "halted"
+        shown = staff_client.get("/api/trading/state/").json()
+        assert shown["state"] == "halted" and shown["may_open_positions"] is False
+        assert shown["model"] == {
+            "ready": False,
+            "reason": "no promoted model yet",
+            "version": None,
+            "trained_at": None,
+        }
+        assert shown["blocked_by"][1] == "model not ready: no promoted model yet"
         response = staff_client.post("/api/trading/state/", {"state": "reduce_only", "reason": "winding down"})
         assert response.status_code == 200
         assert response.json()["state"] == "reduce_only"
@@ -144,3 +152,24 @@ class TestCommand:
     def test_it_requires_a_reason(self):
         with pytest.raises(CommandError, match="Give a reason"):
             call_command("tradingstate", "resume")
+
+
+@pytest.mark.django_db
+def test_new_positions_need_an_active_switch_and_a_ready_model():
+    from datetime import timedelta
+
+    from prediction.models import ModelVersion
+    from trading.services import trading_gate
+
+    now = datetime(2026, 11, 21, 12, tzinfo=UTC)
+    resume_trading(reason="limits reviewed", actor="ops", now=now)
+    gate = trading_gate(now=now)
+    assert not gate.may_open_positions and gate.reasons == ("model not ready: no promoted model yet",)
+    ModelVersion.objects.create(
+        name="bracket-model", version=1, kind="blend", status="promoted", trained_at=now - timedelta(days=1)
+    )
+    assert trading_gate(now=now).may_open_positions
+    stale = trading_gate(now=now + timedelta(days=20))
+    assert not stale.may_open_positions and "trained more than 14 days ago" in stale.reasons[0]
+    halt_trading(reason="storm", actor="ops", now=now)
+    assert trading_gate(now=now).reasons == ("trading is halted: storm",)

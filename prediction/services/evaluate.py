@@ -97,6 +97,7 @@ def evaluation_report(
     for evaluation in evaluations:
         section = _section(evaluation.results)
         section["all_forecasters"] = _flatten(summarise(evaluation.results, names=NAMES))
+        section["model_market_positions"] = _flatten(summarise(evaluation.results, names=(MODEL, MARKET, POSITIONS)))
         section["training_days"] = evaluation.training_days
         section["training_days_with_forecasts"] = evaluation.training_days_with_forecasts
         section["skipped"] = evaluation.skipped

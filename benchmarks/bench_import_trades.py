@@ -9,7 +9,6 @@ memory grows with file size. Quick size uses a synthetic tape.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
 import os
@@ -23,8 +22,7 @@ from django.utils import timezone
 
 from benchmarks import Figure, Skip
 from markets.history.importer import import_kalshi_history
-from markets.history.readers import json_objects
-from markets.history.tape import RowError, import_tape, trade_row
+from markets.history.tape import import_tape, tape_rows
 from markets.models import Event, Market, Series, Trade
 
 SHARED = Path(os.environ.get("KALSHIWEB_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data"
@@ -115,9 +113,7 @@ def timed_import(paths: list[Path], market_ids: dict[str, int]) -> tuple[int, in
 def parse_only(paths: list[Path], market_ids: dict[str, int]) -> float:
     started, count = time.perf_counter(), 0
     for path in paths:
-        for _, data in json_objects(path):
-            with contextlib.suppress(RowError):
-                trade_row(data, market_ids)
+        for _ in tape_rows(path, market_ids):
             count += 1
     return count / (time.perf_counter() - started)
 

@@ -27,7 +27,8 @@ from datetime import UTC, date, datetime, time
 
 from markets.client_api import ExchangeApi
 from markets.history.catalog import UpsertResult, chunked
-from markets.history.tape import RowError, TradeRow, api_trade_row, write_batch
+from markets.history.tape import RowError, api_trade_row
+from markets.history.tape_store import TradeRow, write_batch
 from markets.models import Market
 from markets.schemas import HistoricalCutoff, Trade
 from markets.schemas import Market as MarketData

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from markets.history import tape
+from markets.history import tape, tape_store
 from markets.history.importer import import_kalshi_history
-from markets.history.readers import MalformedLine
+from markets.history.readers import MalformedLine, json_objects
 from markets.models import Event, Market, Series, Trade
 
 pytestmark = pytest.mark.django_db
@@ -71,9 +73,11 @@ def trade(n: int, ticker: str, **fields: object) -> dict[str, object]:
     return base
 
 
-def write_jsonl(path: Path, rows: list[dict[str, object]], *, gz: bool = False) -> Path:
+def write_jsonl(path: Path, rows: list[dict[str, object]], *, gz: bool = False, compact: bool = False) -> Path:
+    """JSON Lines; ``compact`` writes Kalshi's own form (no spaces), which the tape's fast path reads."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = "".join(json.dumps(row) + "\n" for row in rows).encode()
+    separators = (",", ":") if compact else (", ", ": ")
+    text = "".join(json.dumps(row, separators=separators) + "\n" for row in rows).encode()
     path.write_bytes(gzip.compress(text) if gz else text)
     return path
 
@@ -220,9 +224,11 @@ def test_a_truncated_gzip_tape_fails_where_it_breaks(history):
         ({"trade_id": "has\ttab"}, "trade_id"),
     ],
 )
-def test_bad_prints_are_rejected_with_a_reason(history, change, message):
+@pytest.mark.parametrize("compact", [False, True], ids=["spaced", "kalshi-form"])
+def test_bad_prints_are_rejected_with_a_reason(history, change, message, compact):
     path = history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz"
-    write_jsonl(path, [trade(1, "KXHIGHNY-25FEB28-B44.5"), trade(2, "KXHIGHNY-25FEB28-B44.5", **change)], gz=True)
+    rows = [trade(1, "KXHIGHNY-25FEB28-B44.5"), trade(2, "KXHIGHNY-25FEB28-B44.5", **change)]
+    write_jsonl(path, rows, gz=True, compact=compact)
     with pytest.raises(MalformedLine) as excinfo:
         import_kalshi_history(history, now=NOW)
     assert excinfo.value.line == 2
@@ -324,13 +330,13 @@ def test_a_settled_row_whose_date_contradicts_its_ticker_is_an_error(history):
 
 def test_batches_are_bounded_whatever_the_file_size(history, monkeypatch):
     sizes: list[int] = []
-    real = tape.write_batch
+    real = tape_store.TapeWriter.flush
 
-    def recording(rows):
-        sizes.append(len(rows))
-        return real(rows)
+    def recording(writer):
+        sizes.append(len(writer._batch))
+        return real(writer)
 
-    monkeypatch.setattr(tape, "write_batch", recording)
+    monkeypatch.setattr(tape_store.TapeWriter, "flush", recording)
     write_jsonl(
         history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz",
         [trade(n, "KXHIGHNY-25FEB28-B44.5") for n in range(1, 26)],
@@ -382,3 +388,62 @@ def test_free_text_settlement_values_are_kept(history):
     write_jsonl(path, rows)
     import_kalshi_history(history, now=NOW)
     assert Market.objects.get(ticker="KXHIGHNY-25FEB28-B44.5").expiration_value == explanation
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    trade_id=st.from_regex(r"[0-9A-Za-z._:-]{1,64}", fullmatch=True),
+    count=st.integers(-5, 10**9 + 5),
+    yes=st.integers(-1, 101),
+    no=st.integers(-1, 101),
+    clock=st.tuples(st.integers(0, 25), st.integers(0, 61), st.integers(0, 61)),
+    day=st.sampled_from(["2025-02-28", "2024-02-29", "2025-02-29", "2025-13-01", "2025-04-31"]),
+    fraction=st.sampled_from(["", ".5", ".000000", ".123456", ".1234567", ".250"]),
+    side=st.sampled_from(["yes", "no", "maybe"]),
+)
+def test_the_fast_path_reads_exactly_what_the_general_path_reads(trade_id, count, yes, no, clock, day, fraction, side):
+    """Lines in Kalshi's own form skip the JSON parser; they must give the same row, or fall back."""
+    hours, minutes, seconds = clock
+    data = {
+        "trade_id": trade_id,
+        "ticker": "KXHIGHNY-25FEB28-B44.5",
+        "count": count,
+        "created_time": f"{day}T{hours:02d}:{minutes:02d}:{seconds:02d}{fraction}Z",
+        "yes_price": yes,
+        "no_price": no,
+        "taker_side": side,
+    }
+    market_ids = {"KXHIGHNY-25FEB28-B44.5": 7}
+    fast = tape.tape_line_row(json.dumps(data, separators=(",", ":")).encode(), market_ids)
+    try:
+        general = tape.trade_row(data, market_ids)
+    except tape.RowError:
+        assert fast is None  # every error is the general path's to report
+        return
+    assert fast is None or fast == ("KXHIGHNY-25FEB28-B44.5", general)
+
+
+def test_a_tape_that_partly_overlaps_what_is_stored_adds_only_the_new_prints(history):
+    path = history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz"
+    write_jsonl(path, [trade(n, "KXHIGHNY-25FEB28-B44.5") for n in range(1, 8)], gz=True, compact=True)
+    import_kalshi_history(history, now=NOW)
+    assert Trade.objects.count() == 7
+    # Batches that start with a new print and then meet a stored one (on PostgreSQL the COPY
+    # fails and the batch is redone with ON CONFLICT), batches that start stored, all-new ones.
+    order = [8, 1, 9, 2, 3, 10, 4, 11, 5, 6, 7, 12, *range(13, 20)]
+    write_jsonl(path, [trade(n, "KXHIGHNY-25FEB28-B44.5") for n in order], gz=True, compact=True)
+    market_ids = dict(Market.objects.values_list("ticker", "id"))
+    result = tape.import_tape(path, market_ids, batch_size=4)
+    assert (result.read, result.inserted) == (19, 12)
+    assert Trade.objects.count() == 19
+    again = tape.import_tape(path, market_ids, batch_size=4)
+    assert again.inserted == 0 and Trade.objects.count() == 19
+
+
+def test_the_reader_follows_concatenated_gzip_members_and_refuses_trailing_garbage(tmp_path):
+    path = tmp_path / "t.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"a": 1}\n') + gzip.compress(b'{"a": 2}\n{"a": 3}'))
+    assert [n for n, _ in json_objects(path)] == [1, 2, 3]
+    path.write_bytes(gzip.compress(b'{"a": 1}\n') + b"not gzip")
+    with pytest.raises(MalformedLine, match="truncated or corrupt"):
+        list(json_objects(path))

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from benchmarks import Figure, Skip
 from markets.history.importer import import_kalshi_history
-from markets.history.tape import import_tape, tape_rows
+from markets.history.tape import TapeResult, import_tape, read_tape
 from markets.models import Event, Market, Series, Trade
 
 SHARED = Path(os.environ.get("KALSHIWEB_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data"
@@ -110,12 +110,12 @@ def timed_import(paths: list[Path], market_ids: dict[str, int]) -> tuple[int, in
     return read, inserted, elapsed, memory
 
 
-def parse_only(paths: list[Path], market_ids: dict[str, int]) -> float:
-    started, count = time.perf_counter(), 0
+def parse_only(paths: list[Path], market_ids: dict[str, int], *, copy_text: bool) -> float:
+    started, result = time.perf_counter(), TapeResult()
     for path in paths:
-        for _ in tape_rows(path, market_ids):
-            count += 1
-    return count / (time.perf_counter() - started)
+        for _ in read_tape(path, market_ids, result, copy_text=copy_text):
+            pass
+    return result.read / (time.perf_counter() - started)
 
 
 def run(*, quick: bool) -> list[Figure]:
@@ -127,13 +127,15 @@ def run(*, quick: bool) -> list[Figure]:
         again_read, again_inserted, second, _ = timed_import(paths, market_ids)
         if inserted != read or again_inserted != 0:
             raise RuntimeError(f"import was not exact: {read} read, {inserted} new, then {again_inserted} new")
-        parsed = parse_only(paths, market_ids)
+        as_rows = parse_only(paths, market_ids, copy_text=False)
+        as_copy_text = parse_only(paths, market_ids, copy_text=True)
     mib = 1024 * 1024
     return [
         Figure("trades imported", read, "trades", f"{len(paths)} tape(s)"),
         Figure("first import", read / first, "trades/s", f"{first:.1f} s"),
         Figure("re-import (all already present)", again_read / second, "trades/s", f"{second:.1f} s"),
-        Figure("read + validate only (no database)", parsed, "trades/s"),
+        Figure("read + validate only, as rows (no database)", as_rows, "trades/s", "SQLite's form"),
+        Figure("read + validate only, as COPY text (no database)", as_copy_text, "trades/s", "PostgreSQL's form"),
         Figure(
             "peak RSS growth during the import",
             max(memory.peak - memory.baseline, 1) / mib,

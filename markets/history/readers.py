@@ -59,25 +59,35 @@ def _blocks(path: Path) -> Iterator[bytes]:
             raise EOFError("compressed file ended before the end-of-stream marker was reached")
 
 
-def raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw line); a truncated or corrupt file fails at the line where it breaks.
+def line_chunks(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(number of its first line, whole lines each ending in a newline), a block at a time.
 
-    Splits each block, carrying a partial last line over to the next, so
-    memory stays at one block whatever the file size.
+    A block's partial last line is carried over to the next, so memory stays at
+    one block whatever the file size; the file's last line gets its newline
+    added if it lacks one. A truncated or corrupt file fails, after every whole
+    line before the break, with the number of the first line lost.
     """
-    number = 0
+    number = 1
     tail = b""
     try:
         for block in _blocks(path):
-            lines = (tail + block).split(b"\n")
-            tail = lines.pop()
-            for raw in lines:
-                number += 1
-                yield number, raw
+            data = tail + block
+            cut = data.rfind(b"\n") + 1
+            tail = data[cut:]
+            if cut:
+                yield number, data[:cut]
+                number += data.count(b"\n", 0, cut)
     except (EOFError, zlib.error) as exc:
-        raise MalformedLine(path, number + 1, f"the file is truncated or corrupt ({exc})") from None
+        raise MalformedLine(path, number, f"the file is truncated or corrupt ({exc})") from None
     if tail:
-        yield number + 1, tail
+        yield number, tail + b"\n"
+
+
+def raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw line without its newline) for each line of the file; see line_chunks."""
+    for first, chunk in line_chunks(path):
+        for offset, raw in enumerate(chunk.split(b"\n")[:-1]):
+            yield first + offset, raw
 
 
 def json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -7,9 +7,11 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -328,16 +330,16 @@ def test_a_settled_row_whose_date_contradicts_its_ticker_is_an_error(history):
     assert excinfo.value.line == 2
 
 
-def test_batches_are_bounded_whatever_the_file_size(history, monkeypatch):
-    sizes: list[int] = []
+def test_what_a_tape_import_holds_is_bounded_whatever_the_file_size(history, monkeypatch):
+    held: list[int] = []
     real = tape_store.TapeWriter.flush
 
     def recording(writer):
-        sizes.append(len(writer._batch))
+        held.append(len(writer._batch))
         return real(writer)
 
     monkeypatch.setattr(tape_store.TapeWriter, "flush", recording)
-    write_jsonl(
+    path = write_jsonl(
         history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz",
         [trade(n, "KXHIGHNY-25FEB28-B44.5") for n in range(1, 26)],
         gz=True,
@@ -345,9 +347,14 @@ def test_batches_are_bounded_whatever_the_file_size(history, monkeypatch):
     import_kalshi_history(history, now=NOW)
     market_ids = dict(Market.objects.values_list("ticker", "id"))
     Trade.objects.all().delete()
-    sizes.clear()
-    tape.import_tape(history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz", market_ids, batch_size=10)
-    assert sizes == [10, 10, 5]
+    held.clear()
+    assert tape.import_tape(path, market_ids, batch_size=10).inserted == 25
+    # PostgreSQL streams a new tape into one COPY and holds none of it; SQLite writes batches.
+    assert held == ([0] if connection.vendor == "postgresql" else [10, 10, 5])
+    held.clear()
+    assert tape.import_tape(path, market_ids, batch_size=10).inserted == 0
+    # Stored already: PostgreSQL's COPY stops at the first print (holding nothing), then batches.
+    assert held == ([0, 10, 10, 5] if connection.vendor == "postgresql" else [10, 10, 5])
     assert Trade.objects.count() == 25
 
 
@@ -414,13 +421,51 @@ def test_the_fast_path_reads_exactly_what_the_general_path_reads(trade_id, count
         "taker_side": side,
     }
     market_ids = {"KXHIGHNY-25FEB28-B44.5": 7}
-    fast = tape.tape_line_row(json.dumps(data, separators=(",", ":")).encode(), market_ids)
     try:
         general = tape.trade_row(data, market_ids)
     except tape.RowError:
-        assert fast is None  # every error is the general path's to report
-        return
-    assert fast is None or fast == ("KXHIGHNY-25FEB28-B44.5", general)
+        general = None
+    line = json.dumps(data, separators=(",", ":")).encode() + b"\n"
+    for copy_text in (False, True):
+        fast = fast_path_only(line, market_ids, copy_text=copy_text)
+        if fast is None:
+            continue  # the general path decides
+        assert general is not None  # every error is the general path's to report
+        if not copy_text:
+            assert fast == [general]
+            continue
+        assert [copy_columns(line) for line in fast] == [copy_columns(tape_store.copy_line(general))]
+
+
+def copy_columns(line: bytes) -> list[object]:
+    """A COPY line's columns, the time as a datetime (the fast path keeps Kalshi's digits of it)."""
+    *columns, created = line.decode().removesuffix("\n").split("\t")
+    return [*columns, datetime.fromisoformat(created)]
+
+
+class _NotFast(Exception):
+    pass
+
+
+def fast_path_only(line: bytes, market_ids: dict[str, int], *, copy_text: bool) -> list | None:
+    """What the fast path reads from a line, or None where it hands the line to the general path."""
+    with patch.object(tape, "_read_general", side_effect=_NotFast):
+        try:
+            return tape.read_lines(Path("t.jsonl"), 1, line, market_ids, copy_text=copy_text)
+        except _NotFast:
+            return None
+
+
+def test_tapes_in_kalshis_own_form_take_the_fast_path():
+    market_ids = {"KXHIGHNY-25FEB28-B44.5": 7}
+    lines = b"".join(
+        json.dumps(trade(n, "KXHIGHNY-25FEB28-B44.5"), separators=(",", ":")).encode() + b"\n" for n in (1, 2)
+    )
+    rows = fast_path_only(lines, market_ids, copy_text=False)
+    assert rows is not None and [row[0] for row in rows] == [trade(n, "X")["trade_id"] for n in (1, 2)]
+    copy_lines = fast_path_only(lines, market_ids, copy_text=True)
+    assert copy_lines is not None
+    assert [copy_columns(line) for line in copy_lines] == [copy_columns(tape_store.copy_line(row)) for row in rows]
 
 
 def test_a_tape_that_partly_overlaps_what_is_stored_adds_only_the_new_prints(history):
@@ -438,6 +483,20 @@ def test_a_tape_that_partly_overlaps_what_is_stored_adds_only_the_new_prints(his
     assert Trade.objects.count() == 19
     again = tape.import_tape(path, market_ids, batch_size=4)
     assert again.inserted == 0 and Trade.objects.count() == 19
+
+
+def test_a_bad_line_after_stored_prints_still_keeps_the_new_prints_before_it(history):
+    path = history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz"
+    write_jsonl(path, [trade(n, "KXHIGHNY-25FEB28-B44.5") for n in (1, 2)], gz=True, compact=True)
+    import_kalshi_history(history, now=NOW)
+    # New first (PostgreSQL streams it), then a stored print, another new one, then a bad line.
+    rows = [trade(n, "KXHIGHNY-25FEB28-B44.5") for n in (3, 1, 4)] + [trade(5, "KXHIGHNY-25FEB28-B44.5", count=0)]
+    write_jsonl(path, rows, gz=True, compact=True)
+    market_ids = dict(Market.objects.values_list("ticker", "id"))
+    with pytest.raises(MalformedLine) as caught:
+        tape.import_tape(path, market_ids, batch_size=2)
+    assert caught.value.line == 4
+    assert sorted(Trade.objects.values_list("trade_id", flat=True)) == [trade(n, "X")["trade_id"] for n in (1, 2, 3, 4)]
 
 
 def test_the_reader_follows_concatenated_gzip_members_and_refuses_trailing_garbage(tmp_path):

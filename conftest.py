@@ -86,6 +86,16 @@ def rsa_private_pem() -> bytes:
     )
 
 
+UNREADABLE_PEM_BODY = b"bm90IGEga2V5"  # base64 of "not a key"
+
+
+@pytest.fixture(scope="session")
+def unreadable_private_pem(rsa_private_pem: bytes) -> bytes:
+    """The generated key's PEM armour around a body that is not a key (no key text is ever committed)."""
+    lines = rsa_private_pem.splitlines()
+    return b"\n".join([lines[0], UNREADABLE_PEM_BODY, lines[-1]]) + b"\n"
+
+
 @pytest.fixture
 def staff_user(django_user_model):
     return django_user_model.objects.create_superuser(username="operator", email="", password="pw-for-tests-only")

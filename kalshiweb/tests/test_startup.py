@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, UNREADABLE_PEM_BODY
 
 pytestmark = pytest.mark.slow
 
@@ -52,14 +52,14 @@ def test_it_refuses_to_start_with_bad_settings(tmp_path, env, expected):
     assert "hunter2" not in result.stderr
 
 
-def test_it_reports_a_bad_key_file_at_start_up(tmp_path):
+def test_it_reports_a_bad_key_file_at_start_up(tmp_path, unreadable_private_pem):
     key_file = tmp_path / "kalshi.pem"
-    key_file.write_text("-----BEGIN PRIVATE KEY-----\nnot really a key\n-----END PRIVATE KEY-----\n")
+    key_file.write_bytes(unreadable_private_pem)
     result = run_manage(tmp_path, "check", KALSHI_API_KEY_ID="0000-key", KALSHI_PRIVATE_KEY_PATH=str(key_file))
     assert result.returncode != 0
     assert "kalshiweb.E001" in result.stderr
     assert f"KALSHI_PRIVATE_KEY_PATH={key_file}: the PEM data is not a readable private key" in result.stderr
-    assert "not really a key" not in result.stderr
+    assert UNREADABLE_PEM_BODY.decode() not in result.stderr
 
 
 def test_it_starts_with_the_embedded_defaults(tmp_path):

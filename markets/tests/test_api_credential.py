@@ -85,12 +85,14 @@ def test_the_admin_never_renders_the_key_or_the_full_key_id(staff_client, rsa_pr
     assert "…c7a1" in pages[0].content.decode()
 
 
-def test_a_bad_key_is_refused_on_the_form_and_the_stored_key_is_kept(staff_client, rsa_private_pem):
+def test_a_bad_key_is_refused_on_the_form_and_the_stored_key_is_kept(
+    staff_client, rsa_private_pem, unreadable_private_pem
+):
     credential = ApiCredential.objects.create(
         name="main", environment="PROD", key_id=KEY_ID, private_key=rsa_private_pem.decode()
     )
     url = reverse("admin:markets_apicredential_change", args=[credential.pk])
-    upload = SimpleUploadedFile("broken.pem", b"-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n")
+    upload = SimpleUploadedFile("broken.pem", unreadable_private_pem)
     response = staff_client.post(
         url, {"name": "main", "environment": "PROD", "is_active": "on", "private_key_file": upload}
     )

@@ -33,13 +33,18 @@ def test_it_loads_an_rsa_key_and_fingerprints_it(rsa_private_pem):
     ("data", "message"),
     [
         (b"just some text", "not a PEM file"),
-        (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "not a readable private key"),
         (b"gAAAAABl-ciphertext-from-another-key", "FIELD_ENCRYPTION_KEY has changed"),
     ],
 )
 def test_it_explains_unusable_key_data(data, message):
     with pytest.raises(CredentialError, match=message) as excinfo:
         load_private_key(data, source="API credential 'main'")
+    assert str(excinfo.value).startswith("API credential 'main': ")
+
+
+def test_it_explains_pem_armour_around_something_that_is_not_a_key(unreadable_private_pem):
+    with pytest.raises(CredentialError, match="not a readable private key") as excinfo:
+        load_private_key(unreadable_private_pem, source="API credential 'main'")
     assert str(excinfo.value).startswith("API credential 'main': ")
 
 

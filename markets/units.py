@@ -130,9 +130,16 @@ def utc_text(value: object, *, field: str) -> str:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise UnitError(f"{field}: {value!r} is not an RFC 3339 timestamp") from None
-        text = value[:10] + " " + value[11:19]
-        return f"{text}.{parsed.microsecond:06d}" if parsed.microsecond else text
+        return stored_utc_text(value[:10], value[11:19], f"{parsed.microsecond:06d}")
     return timestamp(value, field=field).replace(tzinfo=None).isoformat(" ")
+
+
+def stored_utc_text(day: str, clock: str, fraction: str) -> str:
+    """'YYYY-MM-DD HH:MM:SS[.ffffff]' from its parts, as Django stores a UTC time: six digits, none when zero.
+
+    ``fraction`` is the digits after the second's point, at most six ('25' is .25 s).
+    """
+    return f"{day} {clock}.{fraction:0<6}" if fraction.strip("0") else f"{day} {clock}"
 
 
 def optional_timestamp(value: object, *, field: str) -> datetime | None:

@@ -22,7 +22,7 @@ from typing import Any
 from markets.history.readers import MalformedLine, json_object, line_chunks
 from markets.history.tape_store import BATCH_SIZE, StoredPrintMet, TapeWriter, TradeRow, copy_line
 from markets.schemas.market_data import Trade as TradeData
-from markets.units import CENTS_TEXT, UnitError, count_of, price_of, utc_text
+from markets.units import CENTS_TEXT, UnitError, count_of, price_of, stored_utc_text, utc_text
 
 # Also guarantees the id is safe to write into COPY's tab-separated text unescaped.
 _TRADE_ID = re.compile(r"^[0-9A-Za-z._:-]{1,64}$")
@@ -133,7 +133,8 @@ def _read_chunk(chunk: _Chunk, prints: list[Any]) -> None:
         elif copy_text:
             append(b"%s\t%s\t%s\t%s\t%s\t%s %s\n" % (trade_id, market[1], count, prices[2], side, day, clock))
         else:
-            created = _stored_time(day.decode(), clock.decode())
+            whole, _, fraction = clock.decode().partition(".")
+            created = stored_utc_text(day.decode(), whole, fraction)
             append((trade_id.decode(), market[0], count.decode(), prices[0], prices[1], side.decode(), created))
     if position != len(chunk.text):
         _read_general(chunk, position, len(chunk.text), prints)
@@ -162,14 +163,6 @@ def _unknown(result: TapeResult, ticker: str) -> None:
     result.unknown_market += 1
     if len(result.unknown_examples) < 3:
         result.unknown_examples.append(ticker)
-
-
-def _stored_time(day: str, clock: str) -> str:
-    """'YYYY-MM-DD HH:MM:SS[.ffffff]' as Django writes a UTC datetime (six digits, none when zero)."""
-    whole, _, fraction = clock.partition(".")
-    if fraction.strip("0"):
-        return f"{day} {whole}.{fraction:0<6}"
-    return f"{day} {whole}"
 
 
 def _is_date(text: str) -> bool:

@@ -89,9 +89,6 @@ class TapeWriter:
     def __exit__(self, *exc: object) -> None:
         self.flush()
 
-    def add(self, row: TradeRow) -> None:
-        self.extend([copy_line(row)] if self.copy_text else [row])
-
     def extend(self, prints: list[bytes] | list[TradeRow]) -> None:
         """Add prints in this writer's form, writing each batch as it fills."""
         if self._stream:

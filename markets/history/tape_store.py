@@ -141,13 +141,14 @@ def _write(batch: list[Any], *, copy_text: bool) -> int:
 class _StreamingCopy:
     """One tape's COPY into the Trade table, open while its lines arrive."""
 
-    def __init__(self, stack: ExitStack | None, copy: Any) -> None:
-        self._stack, self._copy = stack, copy
+    def __init__(self, stack: ExitStack, copy: Any) -> None:
+        self._stack: ExitStack | None = stack  # None once the COPY has ended
+        self._copy = copy
         self.sent = 0
 
     @classmethod
     def start(cls, first: bytes) -> _StreamingCopy:
-        """Open the transaction and the COPY, unless the first print is stored already (a re-import)."""
+        """Open the transaction and the COPY; StoredPrintMet if the first print is stored (a re-import)."""
         table, columns = _columns()
         trade_id, market_id = first.split(b"\t", 2)[:2]
         with connection.cursor() as cursor:
@@ -156,7 +157,7 @@ class _StreamingCopy:
                 [int(market_id), trade_id.decode()],
             )
             if cursor.fetchone() is not None:
-                return cls(None, None)
+                raise StoredPrintMet
         stack = ExitStack()
         try:
             stack.enter_context(transaction.atomic())

@@ -128,7 +128,7 @@ def check_worker(now: datetime) -> tuple[Status, str, dict[str, Any]]:
 def check_model(now: datetime) -> tuple[Status, str, dict[str, Any]]:
     from prediction.models import ModelVersion
 
-    readiness = ModelVersion.objects.readiness(now=now, max_age=timedelta(days=settings.MODEL_MAX_AGE_DAYS))
+    readiness = ModelVersion.objects.readiness(now=now)
     return (Status.OK if readiness.ready else Status.WARN), readiness.reason, {}
 
 

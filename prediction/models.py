@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models
 
 from markets.models import Event, Market
@@ -23,8 +24,14 @@ class ModelVersionQuerySet(models.QuerySet["ModelVersion"]):
     def promoted(self) -> ModelVersionQuerySet:
         return self.filter(status=ModelVersion.Status.PROMOTED)
 
-    def readiness(self, *, now: datetime, max_age: timedelta) -> Readiness:
-        """Trading consults this: no promoted model, or a stale one, means no trading."""
+    def readiness(self, *, now: datetime, max_age: timedelta | None = None) -> Readiness:
+        """Trading consults this: no promoted model, or a stale one, means no trading.
+
+        ``max_age`` defaults to MODEL_MAX_AGE_DAYS, so trading, predictions and
+        the health check apply one rule.
+        """
+        if max_age is None:
+            max_age = timedelta(days=settings.MODEL_MAX_AGE_DAYS)
         model = self.promoted().order_by("-promoted_at").first()
         if model is None:
             return Readiness(False, "no promoted model yet")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 
 from kalshiweb.realtime import broadcast_on_commit
@@ -33,7 +32,7 @@ class TradingGate:
 def trading_gate(*, now: datetime) -> TradingGate:
     """What the strategy asks before any new exposure: the kill switch and a ready model."""
     state = TradingState.load()
-    model = ModelVersion.objects.readiness(now=now, max_age=timedelta(days=settings.MODEL_MAX_AGE_DAYS))
+    model = ModelVersion.objects.readiness(now=now)
     reasons = []
     if not state.allows_new_exposure:
         reasons.append(f"trading is {state.get_state_display().lower()}: {state.reason}")

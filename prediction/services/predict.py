@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
-from django.conf import settings
 from django.db import transaction
 
 from kalshiweb.realtime import PredictionPayload, broadcast_on_commit
@@ -51,7 +50,7 @@ def _artifact(pk: int, sha256: str) -> BracketModel:
 
 def predict_open_events(*, now: datetime, series: list[Series] | None = None) -> PredictionRun:
     """Probabilities for every open event of the model's series, as known ``now``."""
-    readiness = ModelVersion.objects.readiness(now=now, max_age=timedelta(days=settings.MODEL_MAX_AGE_DAYS))
+    readiness = ModelVersion.objects.readiness(now=now)
     if not readiness.ready or readiness.model is None:
         logger.info("no predictions: %s", readiness.reason)
         return PredictionRun(None, reason=readiness.reason)

@@ -14,8 +14,11 @@ import logging
 import re
 import threading
 import traceback
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
+
+from kalshiweb.env import mask_url_password
 
 REDACTED = "[REDACTED]"
 
@@ -32,7 +35,7 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+_PATTERNS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     # A whole PEM private key, or the start of one cut off mid-way.
     (
         re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL),
@@ -40,8 +43,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # Kalshi's signature header in dict reprs or HTTP dumps.
     (re.compile(r"(KALSHI-ACCESS-SIGNATURE['\"]?\s*[:=]\s*['\"]?)[A-Za-z0-9+/=_-]+", re.IGNORECASE), r"\1" + REDACTED),
-    # Passwords in URLs (database, Redis).
-    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.IGNORECASE), r"\1***@"),
+    # Passwords in URLs (database, Redis): up to the last '@' of the word, as settings read them.
+    (
+        re.compile(r"\b[a-z][a-z0-9+.-]*://[^:/@\s]*:\S*@", re.IGNORECASE),
+        lambda match: mask_url_password(match.group(0)),
+    ),
 )
 
 _secrets: set[str] = set()

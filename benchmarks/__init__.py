@@ -8,7 +8,12 @@ targets live here, not in timed tests.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
+
+# ../shared/data beside the repository (KALSHIWEB_SHARED moves it), as the tests find it.
+SHARED_DATA_DIR = Path(os.environ.get("KALSHIWEB_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data"
 
 
 class Skip(Exception):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -20,12 +19,10 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from benchmarks import Figure, Skip
+from benchmarks import SHARED_DATA_DIR, Figure, Skip
 from markets.history.importer import import_kalshi_history
 from markets.history.tape import TapeResult, import_tape, read_tape
 from markets.models import Event, Market, Series, Trade
-
-SHARED = Path(os.environ.get("KALSHIWEB_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data"
 
 
 class RssSampler:
@@ -87,16 +84,16 @@ def synthetic_tapes(directory: Path, trades: int) -> list[Path]:
 
 
 def shared_tapes() -> list[Path]:
-    if not (SHARED / "kalshi" / "trades").is_dir():
-        raise Skip(f"the shared trade tapes are not at {SHARED / 'kalshi'}")
+    if not (SHARED_DATA_DIR / "kalshi" / "trades").is_dir():
+        raise Skip(f"the shared trade tapes are not at {SHARED_DATA_DIR / 'kalshi'}")
     # Events and markets first (not timed): the tapes refer to them.
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "kalshi").mkdir()
         for kind in ("events", "markets"):  # copied: small, and the file walk does not follow links
-            shutil.copytree(SHARED / "kalshi" / kind, root / "kalshi" / kind)
+            shutil.copytree(SHARED_DATA_DIR / "kalshi" / kind, root / "kalshi" / kind)
         import_kalshi_history(root, now=timezone.now(), progress=lambda _: None)
-    return sorted((SHARED / "kalshi" / "trades").glob("*.jsonl.gz"))
+    return sorted((SHARED_DATA_DIR / "kalshi" / "trades").glob("*.jsonl.gz"))
 
 
 def timed_import(paths: list[Path], market_ids: dict[str, int]) -> tuple[int, int, float, RssSampler]:

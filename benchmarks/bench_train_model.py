@@ -11,12 +11,10 @@ the process before training. Quick size trains on a small simulated New York.
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-from benchmarks import Figure
+from benchmarks import SHARED_DATA_DIR, Figure
 from benchmarks.bench_import_trades import RssSampler
 from kalshiweb.history import import_history
 from markets.models import Event, Series, Trade
@@ -24,15 +22,14 @@ from prediction.models import ModelVersion
 from prediction.services.training import train_bracket_model
 from weather.models import ForecastSnapshot, Observation
 
-SHARED = Path(os.environ.get("KALSHIWEB_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data"
 AS_OF = datetime(2025, 3, 1, 17, tzinfo=UTC)
 
 
 def run(*, quick: bool) -> list[Figure]:
-    if quick or not SHARED.is_dir():
-        return _simulated(note="" if quick else f"no shared data at {SHARED}: a simulated city instead")
+    if quick or not SHARED_DATA_DIR.is_dir():
+        return _simulated(note="" if quick else f"no shared data at {SHARED_DATA_DIR}: a simulated city instead")
     started = time.perf_counter()
-    import_history(SHARED, now=AS_OF, progress=lambda line: None)
+    import_history(SHARED_DATA_DIR, now=AS_OF, progress=lambda line: None)
     imported = time.perf_counter() - started
     try:
         figures = _train(note="shared history")

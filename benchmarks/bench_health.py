@@ -1,4 +1,4 @@
-"""Cost of one /health/ request (all six checks), as scraped by monitors every few seconds."""
+"""Cost of one /health/ request (all seven checks), as scraped by monitors every few seconds."""
 
 from __future__ import annotations
 

@@ -185,7 +185,7 @@ def check_weather_sources(now: datetime) -> tuple[Status, str, dict[str, Any]]:
     stale = [r.source for r in rows if r.last_success_at is None or now - r.last_success_at > WEATHER_SOURCE_STALE]
     if failing or stale:
         parts = ([f"failing: {', '.join(failing)}"] if failing else []) + (
-            [f"no success in 3 h: {', '.join(stale)}"] if stale else []
+            [f"no success in {WEATHER_SOURCE_STALE.total_seconds() / 3600:g} h: {', '.join(stale)}"] if stale else []
         )
         return Status.WARN, "; ".join(parts), data
     return Status.OK, f"{len(rows)} sources reporting", data

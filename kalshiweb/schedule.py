@@ -1,4 +1,4 @@
-"""Every periodic task, in one place, synced into django-celery-beat by ``setup_periodic_tasks``.
+"""Every periodic task, in one place, synced into django-celery-beat by ``manage.py setup`` (and ``runembedded``).
 
 Intervals in seconds; each entry says when and why it fires. Later issues add
 the forecast, market and trading pipeline here.

@@ -19,7 +19,10 @@ from markets.history.readers import MalformedLine
 
 
 class Command(BaseCommand):
-    help = "Import Kalshi markets, events, trade tapes and settled tables from a folder like ../shared/data."
+    help = (
+        "Import Kalshi markets, events, trade tapes and settled tables, observed highs and archived "
+        "forecasts from a folder like ../shared/data."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", type=Path)

@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from kalshiweb.masking import mask_tail
+
 KEY_HEADER = "KALSHI-ACCESS-KEY"
 TIMESTAMP_HEADER = "KALSHI-ACCESS-TIMESTAMP"
 SIGNATURE_HEADER = "KALSHI-ACCESS-SIGNATURE"
@@ -53,8 +55,7 @@ class RequestSigner:
         self._clock = clock
 
     def __repr__(self) -> str:
-        tail = self.key_id[-4:] if len(self.key_id) > 8 else ""
-        return f"<RequestSigner key …{tail}>"
+        return f"<RequestSigner key {mask_tail(self.key_id)}>"
 
     def timestamp_ms(self) -> int:
         # round(), not int(): seconds * 1000 in binary floating point can land just below the ms.

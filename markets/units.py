@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-ONE_DOLLAR = Decimal(1)
 _CENT = Decimal("0.01")
 _FIXED_POINT = re.compile(r"^-?\d+(\.\d+)?$")
 # Exact dollar values of 0..100 cents, built once: the legacy history files carry
@@ -131,7 +130,12 @@ def utc_text(value: object, *, field: str) -> str:
         except ValueError:
             raise UnitError(f"{field}: {value!r} is not an RFC 3339 timestamp") from None
         return stored_utc_text(value[:10], value[11:19], f"{parsed.microsecond:06d}")
-    return timestamp(value, field=field).replace(tzinfo=None).isoformat(" ")
+    return stored_utc(timestamp(value, field=field))
+
+
+def stored_utc(moment: datetime) -> str:
+    """An aware time as naive UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]', the form Django stores."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
 
 
 def stored_utc_text(day: str, clock: str, fraction: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from markets.history.readers import MalformedLine, json_object, line_chunks
 from markets.history.tape_store import BATCH_SIZE, StoredPrintMet, TapeWriter, TradeRow, copy_line
 from markets.schemas.market_data import Trade as TradeData
-from markets.units import CENTS_TEXT, UnitError, count_of, price_of, stored_utc_text, utc_text
+from markets.units import CENTS_TEXT, UnitError, count_of, price_of, stored_utc, stored_utc_text, utc_text
 
 # Also guarantees the id is safe to write into COPY's tab-separated text unescaped.
 _TRADE_ID = re.compile(r"^[0-9A-Za-z._:-]{1,64}$")
@@ -175,10 +175,6 @@ def _is_date(text: str) -> bool:
 
 def trade_row(data: dict[str, Any], market_ids: dict[str, int]) -> TradeRow | None:
     """Validate one print into text columns; None when its market is not imported."""
-    return _general_trade_row(data, market_ids)
-
-
-def _general_trade_row(data: dict[str, Any], market_ids: dict[str, int]) -> TradeRow | None:
     trade_id = data.get("trade_id")
     if type(trade_id) is not str or not _TRADE_ID.match(trade_id):
         raise RowError(f"trade_id {trade_id!r} is missing or malformed")
@@ -224,7 +220,7 @@ def api_trade_row(trade: TradeData, market_id: int) -> TradeRow:
     if not _TRADE_ID.match(trade.trade_id):
         raise RowError(f"trade_id {trade.trade_id!r} is malformed")
     count, yes, no = _checked(trade.count, trade.yes_price, trade.no_price, trade.trade_id)
-    created = trade.created_time.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    created = stored_utc(trade.created_time)
     return (trade.trade_id, market_id, count, yes, no, str(trade.taker_side), created)
 
 

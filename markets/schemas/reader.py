@@ -144,9 +144,6 @@ class Reader:
         """A field that is always a fixed-point dollar string, whatever its name (e.g. ``fee_cost``)."""
         return self.convert(units.dollars, self._get(name), field=name)
 
-    def opt_dollars(self, name: str) -> Decimal | None:
-        return self.dollars(name) if self.has(name) else None
-
     def cents(self, name: str) -> Decimal:
         """A field that is integer cents in the API (balances, revenue) as Decimal dollars."""
         return self.convert(units.cents, self._get(name), field=name)

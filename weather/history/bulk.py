@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from django.db import connection, models
+
+from markets.units import stored_utc
 
 _COPY_SPECIAL = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 Convert = Callable[[object], object]
@@ -131,7 +133,7 @@ def _plain_cell(value: object) -> str:
 def _datetime_text(value: object) -> str:
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise TypeError(f"{value!r} is not an aware datetime")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    return stored_utc(value)
 
 
 @lru_cache(maxsize=65_536)

@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.db import transaction
+
 from markets.models import Event, Series
 from markets.units import settled_number
 from weather.models import City
 from weather.services.truth import ObservedHigh, observed_highs
 
 logger = logging.getLogger(__name__)
+_CHECKED_FIELDS = ["observed_high_f", "observed_high_source", "settled_high_f", "settlement_checked_at"]
 
 
 @dataclass
@@ -51,18 +54,18 @@ def check_settlements(*, now: datetime, start: date | None = None, end: date | N
         truth = observed_highs(city, dated[0][0], dated[-1][0])
         for day, event in dated:
             _check_event(event, truth.get(day), report, now=now)
+        with transaction.atomic():  # one write per city, not one commit per event
+            Event.objects.bulk_update([event for _, event in dated], _CHECKED_FIELDS, batch_size=500)
     return report
 
 
 def _check_event(event: Event, observed: ObservedHigh | None, report: SettlementReport, *, now: datetime) -> None:
     settled = _settled_high(event, report)
     value = Decimal(str(observed.value_f)) if observed is not None else None
-    Event.objects.filter(pk=event.pk).update(
-        observed_high_f=value,
-        observed_high_source=observed.source if observed is not None else "",
-        settled_high_f=settled,
-        settlement_checked_at=now,
-    )
+    event.observed_high_f = value
+    event.observed_high_source = observed.source if observed is not None else ""
+    event.settled_high_f = settled
+    event.settlement_checked_at = now
     report.checked += 1
     if settled is None:
         report.unsettled += 1

@@ -185,6 +185,7 @@ class Market(models.Model):
         ordering = ["event", "floor_strike", "ticker"]
         indexes = [
             models.Index(fields=["status", "close_time"], name="market_status_close"),
+            models.Index(fields=["synced_at"], name="market_synced_at"),  # the health check's newest sync
         ]
 
     def __str__(self) -> str:

@@ -198,7 +198,11 @@ class ForecastSnapshot(models.Model):
                 name="forecast_issued_before_available",
             ),
         ]
-        indexes = [models.Index(fields=["city", "target_date", "available_at"], name="forecast_point_in_time")]
+        indexes = [
+            models.Index(fields=["city", "target_date", "available_at"], name="forecast_point_in_time"),
+            # The health check's "newest forecast we could have known", asked on every probe.
+            models.Index(fields=["available_at"], name="forecast_available_at"),
+        ]
 
     def __str__(self) -> str:
         known = f"{self.available_at:%Y-%m-%d %H:%MZ}"

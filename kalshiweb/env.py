@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TypeVar
 
@@ -30,25 +29,14 @@ def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
     return value or None
 
 
-def _bad(name: str, value: str, expected: str, *, secret: bool = False) -> ImproperlyConfigured:
-    shown = "<hidden>" if secret else repr(value)
-    return ImproperlyConfigured(f"Environment variable {name}={shown} is invalid: expected {expected}.")
+def _bad(name: str, value: str, expected: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"Environment variable {name}={value!r} is invalid: expected {expected}.")
 
 
-def env_str(
-    name: str,
-    default: str | None = None,
-    *,
-    required: bool = False,
-    environ: Mapping[str, str] | None = None,
-) -> str | None:
-    """Return the stripped value, the default when unset or empty, or raise if required."""
+def env_str(name: str, default: str | None = None, *, environ: Mapping[str, str] | None = None) -> str | None:
+    """Return the stripped value, or the default when unset or empty."""
     value = _raw(name, environ)
-    if value is None:
-        if required and default is None:
-            raise ImproperlyConfigured(f"Environment variable {name} is required but not set.")
-        return default
-    return value
+    return default if value is None else value
 
 
 def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = None) -> bool:
@@ -84,26 +72,6 @@ def env_int(
         low = "-inf" if minimum is None else str(minimum)
         high = "inf" if maximum is None else str(maximum)
         raise _bad(name, value, f"an integer between {low} and {high}")
-    return number
-
-
-def env_decimal(
-    name: str,
-    default: Decimal,
-    *,
-    minimum: Decimal | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> Decimal:
-    """Parse a finite decimal number (never a float)."""
-    value = _raw(name, environ)
-    if value is None:
-        return default
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise _bad(name, value, "a decimal number") from None
-    if not number.is_finite() or (minimum is not None and number < minimum):
-        raise _bad(name, value, f"a finite decimal number >= {minimum}")
     return number
 
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -9,7 +7,6 @@ from kalshiweb.env import (
     env_bool,
     env_choice,
     env_database,
-    env_decimal,
     env_http_url,
     env_int,
     env_list,
@@ -38,25 +35,12 @@ def test_it_rejects_an_ambiguous_boolean_naming_the_variable():
         env_bool("ENABLE_MICRO_FEATS", default=False, environ={"ENABLE_MICRO_FEATS": "maybe"})
 
 
-def test_it_requires_a_required_string():
-    with pytest.raises(ImproperlyConfigured, match="KALSHI_API_KEY_ID is required"):
-        env_str("KALSHI_API_KEY_ID", required=True, environ={})
-
-
 def test_it_checks_integer_bounds():
     assert env_int("REST_PAGE_SIZE", 500, minimum=1, maximum=1000, environ={"REST_PAGE_SIZE": "200"}) == 200
     with pytest.raises(ImproperlyConfigured, match="between 1 and 1000"):
         env_int("REST_PAGE_SIZE", 500, minimum=1, maximum=1000, environ={"REST_PAGE_SIZE": "5000"})
     with pytest.raises(ImproperlyConfigured, match="an integer"):
         env_int("REST_PAGE_SIZE", 500, environ={"REST_PAGE_SIZE": "12.5"})
-
-
-def test_it_parses_decimals_without_floats():
-    assert env_decimal("X", Decimal(0), environ={"X": "0.1"}) == Decimal("0.1")
-    with pytest.raises(ImproperlyConfigured):
-        env_decimal("X", Decimal(0), environ={"X": "NaN"})
-    with pytest.raises(ImproperlyConfigured):
-        env_decimal("X", Decimal(0), environ={"X": "abc"})
 
 
 def test_it_parses_choices_case_insensitively_and_lists_the_options():

@@ -104,6 +104,12 @@ class EventCase:
         return listed_centre(self.brackets, listed_at=self.listed_at, decided_at=self.decided_at)
 
 
+def outcomes(case: EventCase) -> list[int]:
+    """Scoring's outcome vector: 1 for the market that won, 0 for the others (all 0 while unknown)."""
+    winner = case.outcome.winner if case.outcome is not None else None
+    return [int(market.ticker == winner) for market in case.markets]
+
+
 def listed_centre(brackets: list[Bracket], *, listed_at: datetime | None, decided_at: datetime) -> float | None:
     if listed_at is None or listed_at > decided_at:
         return None

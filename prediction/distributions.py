@@ -422,9 +422,6 @@ class Truncated(Distribution):
             return 0.0
         return min(1.0, max(0.0, self.base.cdf(x) - self._mass_below) / self._mass_above)
 
-    def sf(self, x: float) -> float:
-        return 1.0 - self.cdf(x)
-
     def probability_between(self, lower: float, upper: float) -> float:
         start = max(lower, self.lower)
         if upper <= start:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from prediction.cases import EventCase, TrainingPair, high_known_from
+from prediction.cases import EventCase, TrainingPair, high_known_from, outcomes
 from prediction.forecasters import MARKET, MODEL, Forecast, Forecaster, Scored
 from prediction.scoring import (
     Score,
@@ -50,13 +50,7 @@ def walk_forward(
     last_fit = None
     for case in sorted(cases, key=lambda c: (c.decided_at, c.event_ticker)):
         if last_fit is None or case.decided_at - last_fit >= refit_every:
-            earlier = [
-                Scored(r.case, r.forecasts)
-                for r in results
-                if high_known_from(r.case.target_date, r.case.standard_offset_minutes) <= case.decided_at
-            ]
-            for forecaster in forecasters:
-                forecaster.fit(as_of=case.decided_at, pairs=pairs, earlier=earlier)
+            refit(forecasters, results, pairs=pairs, as_of=case.decided_at)
             last_fit = case.decided_at
         result = CaseResult(case)
         for forecaster in forecasters:
@@ -65,14 +59,22 @@ def walk_forward(
     return results
 
 
+def refit(
+    forecasters: Sequence[Forecaster], results: Sequence[CaseResult], *, pairs: Sequence[TrainingPair], as_of: datetime
+) -> None:
+    """Fit every forecaster on the training days and the results whose outcomes were published by ``as_of``."""
+    earlier = [
+        Scored(r.case, r.forecasts)
+        for r in results
+        if high_known_from(r.case.target_date, r.case.standard_offset_minutes) <= as_of
+    ]
+    for forecaster in forecasters:
+        forecaster.fit(as_of=as_of, pairs=pairs, earlier=earlier)
+
+
 def comparable(results: Sequence[CaseResult], names: Sequence[str]) -> list[CaseResult]:
     """Cases with an outcome that every named forecaster forecast."""
     return [r for r in results if r.case.outcome is not None and all(r.forecasts.get(n) for n in names)]
-
-
-def outcomes(case: EventCase) -> list[int]:
-    winner = case.outcome.winner if case.outcome is not None else None
-    return [int(market.ticker == winner) for market in case.markets]
 
 
 def summarise(results: Sequence[CaseResult], *, names: Sequence[str], seed: int = SEED) -> dict[str, Any]:
@@ -91,7 +93,7 @@ def summarise(results: Sequence[CaseResult], *, names: Sequence[str], seed: int 
         summary[f"log_loss_{name}"] = _score(bootstrap_score(log, seed=seed))
         summary[f"reliability_{name}"] = [asdict(b) for b in reliability_table(probabilities, truth)]
         summary[f"ece_{name}"] = expected_calibration_error(probabilities, truth)
-        _continuous(summary, name, common)
+        _continuous(summary, name, common, seed=seed)
     for other in names:
         if other != MODEL and MODEL in losses:
             summary[f"brier_{MODEL}_minus_{other}"] = _score(
@@ -115,7 +117,7 @@ def _forecast(result: CaseResult, name: str) -> Forecast:
     return forecast
 
 
-def _continuous(summary: dict[str, Any], name: str, common: Sequence[CaseResult]) -> None:
+def _continuous(summary: dict[str, Any], name: str, common: Sequence[CaseResult], *, seed: int) -> None:
     """CRPS and MAE of the high for forecasters with a distribution (on days with a known high)."""
     pairs = [
         (_forecast(r, name).distribution, r.case.outcome.high_f)
@@ -126,8 +128,8 @@ def _continuous(summary: dict[str, Any], name: str, common: Sequence[CaseResult]
         return
     crps = [[distribution.crps(high)] for distribution, high in pairs if distribution is not None]
     errors = [[absolute_error(distribution, high)] for distribution, high in pairs if distribution is not None]
-    summary[f"crps_{name}"] = _score(bootstrap_score(crps, seed=SEED))
-    summary[f"mae_{name}"] = _score(bootstrap_score(errors, seed=SEED))
+    summary[f"crps_{name}"] = _score(bootstrap_score(crps, seed=seed))
+    summary[f"mae_{name}"] = _score(bootstrap_score(errors, seed=seed))
 
 
 def _score(score: Score) -> dict[str, float | int]:

@@ -8,25 +8,23 @@ which is how the pooled model combines the weather model with the market.
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from prediction.cases import EventCase, TrainingPair
+from prediction.cases import EventCase, TrainingPair, outcomes
 from prediction.climatology import bracket_position_baseline
 from prediction.distributions import Distribution
 from prediction.features import CityKnowledge
 from prediction.probabilities import bracket_probabilities
-from prediction.scoring import normalise_prices
+from prediction.scoring import log_loss, normalise_prices
 from prediction.weather_model import WeatherForecast, WeatherModel
 
 MODEL, WEATHER, MARKET, CLIMATOLOGY, POSITIONS = "model", "weather", "market", "climatology", "positions"
 POOL_WEIGHTS = tuple(i / 20 for i in range(21))
 MIN_POOL_CASES = 20
 DEFAULT_WEATHER_WEIGHT = 0.5
-LOG_EPSILON = 1e-6
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ class PositionForecaster(Forecaster):
         self.past: list[list[int]] = []
 
     def fit(self, *, as_of: datetime, pairs: Sequence[TrainingPair], earlier: Sequence[Scored]) -> None:
-        self.past = [_outcomes(scored.case) for scored in earlier if scored.case.outcome is not None]
+        self.past = [outcomes(scored.case) for scored in earlier if scored.case.outcome is not None]
 
     def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None:
         if not self.past:
@@ -144,15 +142,18 @@ class PooledForecaster(Forecaster):
         self.weight = DEFAULT_WEATHER_WEIGHT
 
     def fit(self, *, as_of: datetime, pairs: Sequence[TrainingPair], earlier: Sequence[Scored]) -> None:
-        both: list[tuple[Forecast, Forecast, list[int]]] = []
+        both: list[tuple[Forecast, Forecast]] = []
+        truth: list[list[int]] = []
         for scored in earlier:
             weather, market = scored.forecasts.get(WEATHER), scored.forecasts.get(MARKET)
             if scored.case.outcome is not None and weather is not None and market is not None:
-                both.append((weather, market, _outcomes(scored.case)))
+                both.append((weather, market))
+                truth.append(outcomes(scored.case))
         if len(both) < MIN_POOL_CASES:
             self.weight = DEFAULT_WEATHER_WEIGHT
             return
-        self.weight = min(POOL_WEIGHTS, key=lambda w: _pooled_log_loss(w, both))
+        # min() keeps the first of equal losses: ties go to the lower weather weight.
+        self.weight = min(POOL_WEIGHTS, key=lambda w: _pooled_log_loss(w, both, truth))
 
     def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None:
         return pool(others.get(WEATHER), others.get(MARKET), market_weight=1 - self.weight)
@@ -164,6 +165,10 @@ def pool(weather: Forecast | None, market: Forecast | None, *, market_weight: fl
         return None if market is None else replace(market, market_weight=1.0)
     if market is None:
         return replace(weather, market_weight=0.0)
+    return _linear_pool(weather, market, market_weight=market_weight)
+
+
+def _linear_pool(weather: Forecast, market: Forecast, *, market_weight: float) -> Forecast:
     pooled = tuple(
         (1 - market_weight) * w + market_weight * m
         for w, m in zip(weather.probabilities, market.probabilities, strict=True)
@@ -171,18 +176,10 @@ def pool(weather: Forecast | None, market: Forecast | None, *, market_weight: fl
     return Forecast(pooled, weather.distribution, (*weather.inputs, MARKET), market_weight=market_weight)
 
 
-def _outcomes(case: EventCase) -> list[int]:
-    winner = case.outcome.winner if case.outcome is not None else None
-    return [int(market.ticker == winner) for market in case.markets]
-
-
-def _pooled_log_loss(weight: float, rows: Sequence[tuple[Forecast, Forecast, list[int]]]) -> float:
-    total = 0.0
-    for weather, market, outcome in rows:
-        for w, m, o in zip(weather.probabilities, market.probabilities, outcome, strict=True):
-            p = min(max(weight * w + (1 - weight) * m, LOG_EPSILON), 1 - LOG_EPSILON)
-            total -= math.log(p) if o else math.log(1 - p)
-    return total
+def _pooled_log_loss(weight: float, both: Sequence[tuple[Forecast, Forecast]], truth: Sequence[list[int]]) -> float:
+    """Log loss of the pool that gives the weather model ``weight``, pooled exactly as predict pools."""
+    pooled = [_linear_pool(weather, market, market_weight=1 - weight).probabilities for weather, market in both]
+    return log_loss(pooled, truth)
 
 
 def standard_forecasters(

@@ -249,8 +249,8 @@ class WeatherModel:
     def _trainable(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
         """The largest part of ``wanted`` that enough training days had, dropping the rarest feature first."""
         pattern = list(wanted)
+        counts = {name: sum(name in row.features.values for row in self._rows) for name in pattern}
         while pattern and len(self._complete(pattern)) < MIN_ROWS:
-            counts = {name: sum(name in row.features.values for row in self._rows) for name in pattern}
             pattern.remove(min(pattern, key=lambda name: (counts[name], name)))
         return tuple(pattern)
 

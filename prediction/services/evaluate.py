@@ -12,7 +12,7 @@ from django.conf import settings
 from markets.models import Series
 from prediction.cases import DecisionTime, TrainingPair
 from prediction.dataset import build_cases, city_history, training_pairs
-from prediction.evaluation import CaseResult, summarise, walk_forward
+from prediction.evaluation import REFIT_EVERY, CaseResult, summarise, walk_forward
 from prediction.features import CityKnowledge
 from prediction.forecasters import CLIMATOLOGY, MARKET, MODEL, POSITIONS, WEATHER, Forecaster, standard_forecasters
 
@@ -28,14 +28,20 @@ class SeriesEvaluation:
     series: str
     results: list[CaseResult] = field(default_factory=list)  # the evaluated days
     skipped: list[str] = field(default_factory=list)
-    training_days: int = 0
-    training_days_with_forecasts: int = 0
     # What training a live model continues from: every result (warm-up too), the forecasters
     # as the walk left them, the city's knowledge and the training days.
     all_results: list[CaseResult] = field(default_factory=list)
     forecasters: list[Forecaster] = field(default_factory=list)
     knowledge: CityKnowledge | None = None
     pairs: list[TrainingPair] = field(default_factory=list)
+
+    @property
+    def training_days(self) -> int:
+        return len(self.pairs)
+
+    @property
+    def training_days_with_forecasts(self) -> int:
+        return sum(1 for p in self.pairs if p.forecasts)
 
 
 def evaluate_series(
@@ -73,8 +79,6 @@ def evaluate_series(
     results = walk_forward(built.cases, pairs=pairs, forecasters=forecasters)
     evaluation.results = [r for r in results if r.case.target_date >= start]
     evaluation.skipped.extend(built.skipped)
-    evaluation.training_days = len(pairs)
-    evaluation.training_days_with_forecasts = sum(1 for p in pairs if p.forecasts)
     evaluation.all_results, evaluation.forecasters = results, forecasters
     evaluation.knowledge, evaluation.pairs = knowledge, pairs
     return evaluation
@@ -108,7 +112,7 @@ def evaluation_report(
         "decision_time": decision.clock.strftime("%H:%M"),
         "day_before": decision.day_before,
         "series": [e.series for e in evaluations],
-        "refit_every_days": 7,
+        "refit_every_days": REFIT_EVERY.days,
         "warm_up_days": WARM_UP.days,
         "compared_on": "events every compared forecaster could forecast, with a known winner",
     }

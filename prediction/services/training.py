@@ -30,9 +30,9 @@ from django.db.models import Max
 
 from markets.models import Series
 from prediction.artifact import ArtifactError, BracketModel, SeriesModel, SlotModel
-from prediction.cases import DecisionTime, high_known_from
-from prediction.evaluation import CaseResult, outcomes, summarise
-from prediction.forecasters import MARKET, MODEL, PooledForecaster, Scored, WeatherForecaster
+from prediction.cases import DecisionTime, outcomes
+from prediction.evaluation import CaseResult, refit, summarise
+from prediction.forecasters import MARKET, MODEL, PooledForecaster, WeatherForecaster
 from prediction.models import ModelVersion
 from prediction.scoring import log_loss
 from prediction.services.evaluate import SeriesEvaluation, evaluate_series
@@ -123,13 +123,7 @@ def _train_slot(
         use_correction=use_correction,
         micro=micro,
     )
-    earlier = [
-        Scored(r.case, r.forecasts)
-        for r in evaluation.all_results
-        if high_known_from(r.case.target_date, r.case.standard_offset_minutes) <= now
-    ]
-    for forecaster in evaluation.forecasters:
-        forecaster.fit(as_of=now, pairs=evaluation.pairs, earlier=earlier)
+    refit(evaluation.forecasters, evaluation.all_results, pairs=evaluation.pairs, as_of=now)
     weather = next((f for f in evaluation.forecasters if isinstance(f, WeatherForecaster)), None)
     pool = next((f for f in evaluation.forecasters if isinstance(f, PooledForecaster)), None)
     if weather is None or pool is None:

@@ -10,8 +10,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from markets.management.kalshi_errors import series_list
 from markets.models import Series
 from prediction.cases import DecisionTime
+from prediction.management.series import named_series
 from prediction.services.evaluate import evaluate_series, evaluation_report
 
 
@@ -28,7 +30,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--start", type=date.fromisoformat, required=True)
         parser.add_argument("--end", type=date.fromisoformat, required=True)
-        parser.add_argument("--series", help="Comma-separated series tickers (default: every series with events).")
+        parser.add_argument(
+            "--series", type=series_list, help="Comma-separated series tickers (default: every series with events)."
+        )
         parser.add_argument("--decision-time", type=clock, default=time(10), help="Local clock time (default 10:00).")
         parser.add_argument("--day-before", action="store_true", help="Decide on the evening before the climate day.")
         parser.add_argument("--no-xgboost", action="store_true", help="The statistical model alone.")
@@ -49,15 +53,10 @@ class Command(BaseCommand):
             options["json"].write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
             self.stdout.write(f"Wrote {options['json']}")
 
-    def _series(self, wanted: str | None, start: date, end: date) -> list[Series]:
+    def _series(self, wanted: list[str] | None, start: date, end: date) -> list[Series]:
         queryset = Series.objects.filter(city__isnull=False, measure=Series.Measure.HIGH)
-        if wanted:
-            tickers = [t.strip() for t in wanted.split(",") if t.strip()]
-            found = list(queryset.filter(ticker__in=tickers))
-            missing = sorted(set(tickers) - {s.ticker for s in found})
-            if missing:
-                raise CommandError(f"Unknown or city-less daily-high series: {', '.join(missing)}")
-            return found
+        if wanted is not None:
+            return named_series(queryset, wanted, unknown="Unknown or city-less daily-high series")
         found = list(queryset.filter(events__target_date__gte=start, events__target_date__lte=end).distinct())
         if not found:
             raise CommandError(f"No daily-high events between {start} and {end}; import or sync some first.")

@@ -7,7 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from markets.management.kalshi_errors import series_list
 from markets.models import Series
+from prediction.management.series import named_series
 from prediction.services.predict import predict_open_events
 
 
@@ -15,15 +17,14 @@ class Command(BaseCommand):
     help = "Store the promoted model's bracket probabilities for every open event (what the periodic task does)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--series", help="Comma-separated series tickers (default: every series of the model).")
+        parser.add_argument(
+            "--series", type=series_list, help="Comma-separated series tickers (default: every series of the model)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         series = None
-        if options["series"]:
-            tickers = [t.strip() for t in options["series"].split(",") if t.strip()]
-            series = list(Series.objects.filter(ticker__in=tickers).select_related("city"))
-            if len(series) != len(set(tickers)):
-                raise CommandError(f"Unknown series among {', '.join(tickers)}")
+        if options["series"] is not None:
+            series = named_series(Series.objects.select_related("city"), options["series"], unknown="Unknown series")
         run = predict_open_events(now=timezone.now(), series=series)
         if run.model is None:
             raise CommandError(f"No predictions: {run.reason}")

@@ -8,7 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from markets.management.kalshi_errors import series_list
 from markets.models import Series
+from prediction.management.series import named_series
 from prediction.services.training import TrainingError, train_bracket_model
 
 
@@ -24,7 +26,9 @@ class Command(BaseCommand):
     help = "Train a new version of the bracket model, validate it walk-forward, and promote it if it is better."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--series", help="Comma-separated series tickers (default: those with recent events).")
+        parser.add_argument(
+            "--series", type=series_list, help="Comma-separated series tickers (default: those with recent events)."
+        )
         parser.add_argument(
             "--as-of", type=instant, help="Train on what was known at this time (UTC unless it says), e.g. on history."
         )
@@ -34,12 +38,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         now = options["as_of"] or timezone.now()
         series = None
-        if options["series"]:
-            tickers = [t.strip() for t in options["series"].split(",") if t.strip()]
-            series = list(Series.objects.filter(ticker__in=tickers, city__isnull=False).select_related("city"))
-            missing = sorted(set(tickers) - {s.ticker for s in series})
-            if missing:
-                raise CommandError(f"Unknown or city-less series: {', '.join(missing)}")
+        if options["series"] is not None:
+            queryset = Series.objects.filter(city__isnull=False).select_related("city")
+            series = named_series(queryset, options["series"], unknown="Unknown or city-less series")
         try:
             outcome = train_bracket_model(
                 now=now, series=series, use_correction=not options["no_xgboost"], promote=not options["no_promote"]

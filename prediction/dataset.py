@@ -35,7 +35,7 @@ from prediction.cases import (
     high_known_from,
     listed_centre,
 )
-from weather.climate import climate_date_at
+from weather.climate import climate_date_at, lead_days
 from weather.models import City, ForecastSnapshot, RunningExtreme
 from weather.services.forecasts import forecasts_known_at
 from weather.services.truth import observed_highs
@@ -258,7 +258,7 @@ def _forecast_inputs(rows: list[ForecastSnapshot], city: City, target: date) -> 
     for row in rows:
         if row.high_f is None:
             continue
-        lead = (target - climate_date_at(row.available_at, city.standard_utc_offset_minutes)).days
+        lead = lead_days(target, row.available_at, city.standard_utc_offset_minutes)
         inputs.append(
             ForecastInput(
                 row.source,

@@ -11,12 +11,19 @@ Pure functions with no Django imports; times are aware UTC datetimes.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
+@functools.lru_cache(maxsize=64)
 def standard_time_zone(offset_minutes: int) -> timezone:
-    """A fixed-offset tzinfo for a standard-time offset such as -300 (EST)."""
+    """A fixed-offset tzinfo for a standard-time offset such as -300 (EST).
+
+    Cached because every timed reading of a forecast goes through here, and a
+    handful of offsets cover every station; a ValueError is raised each time,
+    since lru_cache does not keep exceptions.
+    """
     if not -14 * 60 <= offset_minutes <= 14 * 60:
         raise ValueError(f"standard-time offset {offset_minutes} min is outside UTC-14..UTC+14")
     return timezone(timedelta(minutes=offset_minutes))
@@ -37,6 +44,16 @@ def climate_date_at(instant: datetime, offset_minutes: int) -> date:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("climate_date_at needs an aware datetime; got a naive one")
     return instant.astimezone(standard_time_zone(offset_minutes)).date()
+
+
+def lead_days(target: date, available_at: datetime, offset_minutes: int) -> int:
+    """Climate days from the one containing ``available_at`` to ``target``: 0 on the day itself.
+
+    The lead of a forecast, counted in the station's climate days rather than
+    UTC or local calendar days: a run received at 00:30 daylight time belongs
+    to the previous climate day, so it counts one more day of lead.
+    """
+    return (target - climate_date_at(available_at, offset_minutes)).days
 
 
 def zone_standard_offset_minutes(zone_name: str) -> int:

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import transaction
 
-from weather.climate import climate_date_at
+from weather.climate import lead_days
 from weather.models import City, ForecastSnapshot, SourceAccuracy
 from weather.services.truth import observed_highs
 
@@ -60,7 +60,7 @@ def forecast_errors(
     for source, model, target, available_at, high in rows.iterator(chunk_size=20_000):
         if high is None or target not in truth or not math.isfinite(high):
             continue
-        lead = (target - climate_date_at(available_at, offset)).days
+        lead = lead_days(target, available_at, offset)
         if not 0 <= lead <= max_lead:
             continue  # a 'forecast' available after its day began is not scored as one
         key = (source, model, target, lead)
@@ -85,11 +85,16 @@ def summarise(errors: Iterable[ForecastError]) -> list[Skill]:
 
 def update_source_accuracy(*, city: City, as_of: date, now: datetime, windows: Iterable[int] = WINDOWS_DAYS) -> int:
     """Store each window's skill computed from the climate days before ``as_of``; returns rows written."""
+    windows = tuple(windows)
+    end = as_of - timedelta(days=1)
     written = 0
     with transaction.atomic():
+        # Every window ends the day before as_of, so one read of the longest covers them all: a
+        # target day's scored forecasts do not depend on the range they were read with.
+        errors = forecast_errors(city, as_of - timedelta(days=max(windows)), end) if windows else []
         for window in windows:
-            start, end = as_of - timedelta(days=window), as_of - timedelta(days=1)
-            for skill in summarise(forecast_errors(city, start, end)):
+            start = as_of - timedelta(days=window)
+            for skill in summarise(error for error in errors if start <= error.target_date <= end):
                 SourceAccuracy.objects.update_or_create(
                     city=city,
                     source=skill.source,

@@ -40,6 +40,7 @@ PLAUSIBLE_MAX_F = 135.0
 DEFAULT_MAX_RUN_AGE = timedelta(hours=18)
 # Providers stamp run times with their own clocks; a few minutes ahead of ours is skew, not fiction.
 CLOCK_SKEW = timedelta(minutes=5)
+_HOUR = timedelta(hours=1)
 _ICAO = re.compile(r"^[A-Z0-9]{4}$")
 _EARTH_RADIUS_KM = 6371.0
 
@@ -239,14 +240,19 @@ def daily_extremes(samples: Iterable[Sample], days: Iterable[date], offset_minut
     wanted = set(days)
     values: dict[date, list[float]] = {day: [] for day in wanted}
     hours: dict[date, set[int]] = {day: set() for day in wanted}
+    # Each day's window start is worked out once, not per reading (an ensemble call has thousands).
+    # Lazily, on the day's first reading: an offset that raises still raises only when a value is seen.
+    starts: dict[date, datetime] = {}
     for at, value in samples:
         if value is None:
             continue
         day = climate_date_at(at, offset_minutes)
         if day not in wanted:
             continue
-        start, _ = climate_day_window(day, offset_minutes)
-        hours[day].add(int((at - start) // timedelta(hours=1)))
+        start = starts.get(day)
+        if start is None:
+            start = starts[day] = climate_day_window(day, offset_minutes)[0]
+        hours[day].add(int((at - start) // _HOUR))
         values[day].append(value)
     return {day: _extremes(day, values[day], len(hours[day])) for day in sorted(wanted)}
 

@@ -133,8 +133,23 @@ def cities_due(cities: Iterable[City], *, now: datetime) -> list[City]:
 def ingest_running_extremes(
     *, cities: Iterable[City], now: datetime, observer: Observer | None = None
 ) -> ObservationReport:
-    """Record the running max/min of each city's current climate day (append-only)."""
-    observer = observer or StationObservations(app_name=APP_NAME, contact=settings.WEATHER_CONTACT)
+    """Record the running max/min of each city's current climate day (append-only).
+
+    Without an ``observer``, a live client is built for this run and closed at its end.
+    """
+    due = list(cities)
+    if not due:
+        return ObservationReport()  # none due: no client to build, nothing to record
+    if observer is not None:
+        return _observe(due, now=now, observer=observer)  # the caller's: theirs to close
+    live = StationObservations(app_name=APP_NAME, contact=settings.WEATHER_CONTACT)
+    try:
+        return _observe(due, now=now, observer=live)
+    finally:
+        live.close()  # every run builds one: unclosed, each would leak its connection pool
+
+
+def _observe(cities: Sequence[City], *, now: datetime, observer: Observer) -> ObservationReport:
     report = ObservationReport()
     for city in cities:
         try:

@@ -16,10 +16,34 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 # In dependency order: weather rows may refer to markets' series, never the reverse.
 IMPORTERS: tuple[str, ...] = ("markets.history.importer", "weather.history.importer")
+
+
+class Tally(Protocol):
+    """Rows an upsert created, updated and left unchanged (each importer has its own result type)."""
+
+    created: int
+    updated: int
+    unchanged: int
+
+
+@dataclass
+class KindReport:
+    """One kind of file's counts in an importer's report: the ``kinds`` values every importer returns."""
+
+    files: int = 0
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, counts: Tally) -> None:
+        self.created += counts.created
+        self.updated += counts.updated
+        self.unchanged += counts.unchanged
 
 
 @dataclass

@@ -20,6 +20,7 @@ from django.db import models, transaction
 
 from markets.brackets import BracketError
 from markets.errors import BadResponse
+from markets.history.readers import RowProblem
 from markets.models import Event, Market, Series
 from markets.schemas.market_data import Event as EventData
 from markets.schemas.market_data import Market as MarketData
@@ -45,10 +46,6 @@ class UpsertResult:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.notes.extend(other.notes)
-
-
-class RowProblem(ValueError):
-    """A row that cannot be imported; the caller adds the file and line."""
 
 
 def ensure_series(tickers: Iterable[str]) -> dict[str, Series]:

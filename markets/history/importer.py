@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kalshiweb.history import KindReport
 from markets.history.catalog import (
     RowProblem,
     UpsertResult,
@@ -41,15 +42,6 @@ from markets.models import Market
 logger = logging.getLogger(__name__)
 
 KINDS = ("events", "markets", "settled", "settled-markets", "trades")
-
-
-@dataclass
-class KindReport:
-    files: int = 0
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
 
 
 @dataclass
@@ -226,9 +218,7 @@ def _import_trades(
 def _count(counts: KindReport, read: int, result: UpsertResult) -> None:
     counts.files += 1
     counts.read += read
-    counts.created += result.created
-    counts.updated += result.updated
-    counts.unchanged += result.unchanged
+    counts.add(result)
 
 
 def _note_disagreements(path: Path, merge: FillBlanks, report: ImportReport) -> None:

@@ -26,6 +26,10 @@ class MalformedLine(ValueError):
         self.path, self.line, self.reason = path, line, reason
 
 
+class RowProblem(ValueError):
+    """A row that cannot be imported; the caller adds the file and line."""
+
+
 def _open_binary(path: Path) -> IO[bytes]:
     if path.name.endswith(".gz"):
         return cast(IO[bytes], gzip.open(path, "rb"))

@@ -29,11 +29,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+from kalshiweb.history import KindReport
 from markets.history.readers import MalformedLine
 from weather.history import nws, observations, open_meteo
 from weather.history.store import (
     BatchWriter,
-    Counts,
     ForecastRow,
     ObservationRow,
     Row,
@@ -57,20 +57,6 @@ DAILY_REFUSED = (
 )
 CITIES_REFUSED = "metadata of the NWS forecast table's cities; mapped by an explicit table in weather.history.nws"
 UNKNOWN_REFUSED = "not a weather history file this importer knows"
-
-
-@dataclass
-class KindReport:
-    files: int = 0
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def add(self, counts: Counts) -> None:
-        self.created += counts.created
-        self.updated += counts.updated
-        self.unchanged += counts.unchanged
 
 
 @dataclass

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 
+from markets.history.readers import RowProblem
 from weather.sources.base import temperature_problem
 
 _WHOLE = re.compile(r"-?\d{1,3}")
@@ -20,10 +21,6 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UNPADDED_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _SECONDS = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _HOUR = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:00")
-
-
-class RowProblem(ValueError):
-    """A row that cannot be imported; the caller adds the file and line."""
 
 
 def whole_f(text: str, column: str) -> float:

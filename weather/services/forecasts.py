@@ -168,8 +168,10 @@ def latest_forecasts(
 ) -> list[ForecastSnapshot]:
     """What we knew at ``as_of`` about ``city``'s climate day: the latest run of each source and model.
 
-    The way the rest of the code reads forecasts, so nothing downstream can see
-    a value before it was available.
+    One (day, time) at a time, through the queryset's point-in-time filter; the
+    prediction code reads many at once with forecasts_known_at, which a property
+    test holds to the same answer, so nothing downstream sees a value before it
+    was available.
     """
     rows = ForecastSnapshot.objects.as_of(as_of).filter(city=city, target_date=target_date)
     if sources is not None:

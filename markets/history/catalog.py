@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -206,17 +206,25 @@ def ensure_events(tickers: set[str], *, series_ticker: str | None) -> dict[str, 
     """Events for these tickers; missing ones are created under ``series_ticker`` (else an error)."""
     found = {e.event_ticker: e for e in Event.objects.filter(event_ticker__in=tickers)}
     missing = sorted(tickers - found.keys())
-    if missing and series_ticker is None:
+    if not missing:
+        return found
+    if series_ticker is None:
         raise RowProblem(f"event {missing[0]} is not imported (import its events file first)")
-    if missing and series_ticker is not None:
+    # Every date is checked before anything is written, so a bad ticker leaves no partial batch behind.
+    targets = {ticker: _target_date(ticker) for ticker in missing}
+    with transaction.atomic():
         series = ensure_series([series_ticker])[series_ticker]
-        for ticker in missing:
-            try:
-                target = event_date(ticker)
-            except TickerError as exc:
-                raise RowProblem(str(exc)) from None
-            found[ticker] = Event.objects.create(event_ticker=ticker, series=series, target_date=target)
+        new = [Event(event_ticker=ticker, series=series, target_date=target) for ticker, target in targets.items()]
+        # bulk_create sets the primary keys (SQLite and PostgreSQL), which the markets' foreign keys need.
+        found.update((event.event_ticker, event) for event in Event.objects.bulk_create(new, batch_size=BATCH_SIZE))
     return found
+
+
+def _target_date(event_ticker: str) -> date:
+    try:
+        return event_date(event_ticker)
+    except TickerError as exc:
+        raise RowProblem(str(exc)) from None
 
 
 def merge_market(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:

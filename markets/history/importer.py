@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kalshiweb.history import KindReport
 from markets.history.catalog import (
@@ -40,6 +40,8 @@ from markets.history.tape import import_tape
 from markets.models import Market
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 KINDS = ("events", "markets", "settled", "settled-markets", "trades")
 
@@ -123,7 +125,7 @@ def import_files(
     return report
 
 
-def _json_fields(path: Path, to_fields: Callable[[dict[str, Any]], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _json_fields(path: Path, to_fields: Callable[[dict[str, Any]], T]) -> Iterator[T]:
     for number, data in json_objects(path):
         try:
             yield to_fields(data)
@@ -131,14 +133,23 @@ def _json_fields(path: Path, to_fields: Callable[[dict[str, Any]], dict[str, Any
             raise MalformedLine(path, number, str(exc)) from None
 
 
+def _csv_fields(path: Path, expected: tuple[str, ...], to_fields: Callable[[dict[str, str]], T]) -> Iterator[T]:
+    for number, row in csv_rows(path, expected=expected):
+        try:
+            yield to_fields(row)
+        except RowProblem as exc:
+            raise MalformedLine(path, number, str(exc)) from None
+
+
 def _import_catalog(
     path: Path,
     counts: KindReport,
-    rows: Iterator[dict[str, Any]],
+    rows: Iterator[T],
     upsert: Callable[..., UpsertResult],
     now: datetime,
     progress: Callable[[str], None],
 ) -> None:
+    """Upsert ``rows`` a batch at a time; a problem found only by the upsert names the file."""
     total = UpsertResult()
     read = 0
     for chunk in chunked(rows):
@@ -146,6 +157,7 @@ def _import_catalog(
         try:
             total.add(upsert(chunk, now=now))
         except RowProblem as exc:
+            # Found on the whole batch, so no line to name: e.g. an event ticker without a date.
             raise MalformedLine(path, None, str(exc)) from None
     _count(counts, read, total)
     progress(f"{path}: {read} read, {total.created} new, {total.updated} updated")
@@ -153,49 +165,30 @@ def _import_catalog(
 
 def _import_settled(path: Path, report: ImportReport, now: datetime, progress: Callable[[str], None]) -> None:
     merge = FillBlanks()
-    total, read = UpsertResult(), 0
-    by_series: dict[str, list[dict[str, Any]]] = {}
-    for number, row in csv_rows(path, expected=SETTLED_COLUMNS):
-        try:
-            series, fields = settled_row(row)
-        except RowProblem as exc:
-            raise MalformedLine(path, number, str(exc)) from None
-        by_series.setdefault(series, []).append(fields)
-        read += 1
-        if sum(len(rows) for rows in by_series.values()) >= 2_000:
-            _flush_settled(by_series, merge, total, now)
-    _flush_settled(by_series, merge, total, now)
-    _count(report.kinds["settled"], read, total)
+    rows = _csv_fields(path, SETTLED_COLUMNS, settled_row)
+    upsert = functools.partial(_upsert_by_series, merge=merge)
+    _import_catalog(path, report.kinds["settled"], rows, upsert, now, progress)
     _note_disagreements(path, merge, report)
-    progress(f"{path}: {read} read, {total.created} new markets, {total.updated} filled in")
 
 
-def _flush_settled(
-    by_series: dict[str, list[dict[str, Any]]], merge: FillBlanks, total: UpsertResult, now: datetime
-) -> None:
-    for series, rows in by_series.items():
-        total.add(upsert_markets(rows, now=now, series_ticker=series, merge=merge))
-    by_series.clear()
+def _upsert_by_series(rows: list[tuple[str, dict[str, Any]]], *, now: datetime, merge: FillBlanks) -> UpsertResult:
+    """Upsert settled rows series by series: a row's series is where its missing event is created."""
+    by_series: dict[str, list[dict[str, Any]]] = {}
+    for series, fields in rows:
+        by_series.setdefault(series, []).append(fields)
+    total = UpsertResult()
+    for series, fields_of_series in by_series.items():
+        total.add(upsert_markets(fields_of_series, now=now, series_ticker=series, merge=merge))
+    return total
 
 
 def _import_lcswnn_markets(path: Path, report: ImportReport, now: datetime, progress: Callable[[str], None]) -> None:
     merge = FillBlanks()
-    series = path.stem  # these tables have no series column: one file per series
-    total, read = UpsertResult(), 0
-    rows: list[dict[str, Any]] = []
-    for number, row in csv_rows(path, expected=LCSWNN_MARKET_COLUMNS):
-        try:
-            rows.append(lcswnn_market_row(row))
-        except RowProblem as exc:
-            raise MalformedLine(path, number, str(exc)) from None
-        read += 1
-        if len(rows) >= 2_000:
-            total.add(upsert_markets(rows, now=now, series_ticker=series, merge=merge))
-            rows = []
-    total.add(upsert_markets(rows, now=now, series_ticker=series, merge=merge))
-    _count(report.kinds["settled-markets"], read, total)
+    rows = _csv_fields(path, LCSWNN_MARKET_COLUMNS, lcswnn_market_row)
+    # These tables have no series column: one file per series.
+    upsert = functools.partial(upsert_markets, series_ticker=path.stem, merge=merge)
+    _import_catalog(path, report.kinds["settled-markets"], rows, upsert, now, progress)
     _note_disagreements(path, merge, report)
-    progress(f"{path}: {read} read, {total.created} new markets, {total.updated} filled in")
 
 
 def _import_trades(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from markets.history import tape, tape_store
+from markets.history.catalog import ensure_events
 from markets.history.importer import import_kalshi_history
-from markets.history.readers import MalformedLine, json_objects
+from markets.history.readers import MalformedLine, RowProblem, json_objects
 from markets.models import Event, Market, Series, Trade
 
 pytestmark = pytest.mark.django_db
@@ -328,6 +330,41 @@ def test_a_settled_row_whose_date_contradicts_its_ticker_is_an_error(history):
     with pytest.raises(MalformedLine, match="occurrence_date 2021-08-07 disagrees") as excinfo:
         import_kalshi_history(history, now=NOW)
     assert excinfo.value.line == 2
+
+
+LCSWNN_MARKETS_HEADER = (
+    "ticker,title,subtitle,event_ticker,close_time,expiration_time,result,last_price,volume,yes_bid,yes_ask\n"
+)
+
+
+def test_an_lcswnn_event_ticker_without_a_date_names_the_file(history):
+    path = history / "kalshi" / "settled" / "lcswnn-markets" / "KXHIGHNY.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        LCSWNN_MARKETS_HEADER
+        + "HIGHNY-21AUG06-T86,Will the high in NYC be over 86°?,>86°,HIGHNY-21AUG06,"
+        + "2021-08-07T03:59:00Z,2021-08-07T14:00:00Z,yes,99,581,99,100\n"
+        + "HIGHNY-21AUG07-T86,Will the high in NYC be over 86°?,>86°,NOTADATE,"
+        + "2021-08-08T03:59:00Z,2021-08-08T14:00:00Z,no,1,200,1,2\n"
+    )
+    with pytest.raises(MalformedLine, match="'NOTADATE' does not end in a YYMONDD date") as excinfo:
+        import_kalshi_history(history, now=NOW)
+    assert str(excinfo.value).startswith(f"{path}: ")
+    # The batch's events are all checked before any is created: the good row's event is not left behind.
+    assert not Event.objects.filter(event_ticker="HIGHNY-21AUG06").exists()
+    with pytest.raises(CommandError, match=re.escape(f"{path}: event ticker 'NOTADATE'")):
+        call_command("importhistory", str(history))
+
+
+def test_missing_events_are_created_together_with_their_keys():
+    created = ensure_events({"KXHIGHNY-25FEB28", "KXHIGHNY-25MAR01"}, series_ticker="KXHIGHNY")
+    assert {ticker: (event.pk, event.target_date) for ticker, event in created.items()} == {
+        event.event_ticker: (event.pk, event.target_date) for event in Event.objects.all()
+    }
+    assert ensure_events({"KXHIGHNY-25FEB28"}, series_ticker=None)["KXHIGHNY-25FEB28"] == created["KXHIGHNY-25FEB28"]
+    with pytest.raises(RowProblem, match="'KXHIGHNY-25FEB30' names an impossible date"):
+        ensure_events({"KXHIGHNY-25FEB27", "KXHIGHNY-25FEB30"}, series_ticker="KXHIGHNY")
+    assert Event.objects.count() == 2  # 25FEB27 sorts first, yet is not created before 25FEB30 fails
 
 
 def test_what_a_tape_import_holds_is_bounded_whatever_the_file_size(history, monkeypatch):

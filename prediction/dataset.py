@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -50,13 +51,24 @@ QUOTE_MAX_AGE = timedelta(minutes=15)  # a live quote older than this is not the
 class CaseReport:
     cases: list[EventCase] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # The events read, with their markets, by ticker: callers storing results need not load them again.
+    events: dict[str, Event] = field(default_factory=dict)
 
 
-def build_cases(*, series: Series, start: date, end: date, decision: DecisionTime, micro: bool = False) -> CaseReport:
+def build_cases(
+    *,
+    series: Series,
+    start: date,
+    end: date,
+    decision: DecisionTime,
+    micro: bool = False,
+    history: Sequence[KnownHigh] | None = None,
+) -> CaseReport:
     """Every event of ``series`` with a climate day in [start, end], as known at ``decision``.
 
     With ``micro`` each case carries its order-book features at the decision
-    (from the latest OrderBookSnapshot of each market by then).
+    (from the latest OrderBookSnapshot of each market by then). ``history`` is
+    ``city_history(city, series=series, end=end)`` when the caller has it already.
     """
     city = series.city
     if city is None:
@@ -67,7 +79,9 @@ def build_cases(*, series: Series, start: date, end: date, decision: DecisionTim
         .order_by("target_date")
     )
     moments = {e.event_ticker: decision.at(e.target_date, city.timezone) for e in events if e.target_date}
-    return _cases(series, city, events, moments, history_end=end, micro=micro)
+    if history is None:
+        history = city_history(city, series=series, end=end)
+    return _cases(series, city, events, moments, history=history, micro=micro)
 
 
 def live_cases(*, series: Series, now: datetime, micro: bool = False) -> CaseReport:
@@ -87,7 +101,8 @@ def live_cases(*, series: Series, now: datetime, micro: bool = False) -> CaseRep
         .order_by("target_date")
     )
     moments = {e.event_ticker: now for e in events}
-    return _cases(series, city, events, moments, history_end=today, micro=micro, quotes_at=now)
+    history = city_history(city, series=series, end=today)
+    return _cases(series, city, events, moments, history=history, micro=micro, quotes_at=now)
 
 
 def _cases(
@@ -96,19 +111,19 @@ def _cases(
     events: list[Event],
     moments: dict[str, datetime],
     *,
-    history_end: date,
+    history: Sequence[KnownHigh],
     micro: bool,
     quotes_at: datetime | None = None,
 ) -> CaseReport:
-    report = CaseReport()
+    report = CaseReport(events={e.event_ticker: e for e in events})
     all_markets = [m for e in events for m in e.markets.all()]
     last = max(moments.values(), default=None)
     tape = _load_tape(all_markets, until=last)
     forecasts = forecasts_known_at(
         city=city, moments=[(e.target_date, moments[e.event_ticker]) for e in events if e.target_date]
     )
-    history = city_history(city, series=series, end=history_end)
     known_from = [h.known_from for h in history]
+    running = _running_maxima(city, [e.target_date for e in events if e.target_date], until=last)
     books = _book_history(all_markets, until=last) if micro else {}
     for event in events:
         if event.target_date is None:
@@ -130,7 +145,7 @@ def _cases(
                 markets=markets,
                 forecasts=_forecast_inputs(forecasts[(event.target_date, decided_at)], city, event.target_date),
                 history=tuple(history[: bisect.bisect_right(known_from, decided_at)]),
-                running_max_f=_running_max(city, event.target_date, decided_at),
+                running_max_f=_running_max_at(running, event.target_date, decided_at),
                 outcome=_outcome(event, markets),
                 listed_at=_listed_at(event),
                 book=_book_at(event, books, decided_at) if micro else None,
@@ -273,13 +288,35 @@ def _forecast_inputs(rows: list[ForecastSnapshot], city: City, target: date) -> 
     return tuple(inputs)
 
 
-def _running_max(city: City, target: date, decided_at: datetime) -> float | None:
-    latest = (
-        RunningExtreme.objects.filter(city=city, date=target, recorded_at__lte=decided_at)
-        .order_by("-recorded_at")
-        .values_list("max_f", flat=True)
-        .first()
+RunningMaxima = dict[date, tuple[list[datetime], list[float | None]]]
+
+
+def _running_maxima(city: City, days: list[date], *, until: datetime | None) -> RunningMaxima:
+    """Every day's running maxima recorded up to ``until``, in recording order, for bisection.
+
+    Rows recorded at the same moment are ordered by their latest observation,
+    so such a tie always resolves to the most up-to-date row.
+    """
+    maxima: RunningMaxima = defaultdict(lambda: ([], []))
+    if until is None or not days:
+        return maxima
+    rows = (
+        RunningExtreme.objects.filter(city=city, date__in=sorted(set(days)), recorded_at__lte=until)
+        .order_by("date", "recorded_at", "observed_at")
+        .values_list("date", "recorded_at", "max_f")
     )
+    for day, recorded, value in rows.iterator(chunk_size=10_000):
+        times, values = maxima[day]
+        times.append(recorded)
+        values.append(value)
+    return maxima
+
+
+def _running_max_at(maxima: RunningMaxima, target: date, decided_at: datetime) -> float | None:
+    """The running maximum of ``target`` last recorded by ``decided_at``: None if none was, or it had no value."""
+    times, values = maxima.get(target, ([], []))
+    index = bisect.bisect_right(times, decided_at) - 1
+    latest = values[index] if index >= 0 else None
     return float(latest) if latest is not None else None
 
 
@@ -303,15 +340,19 @@ def training_pairs(
     series: Series | None = None,
     require_forecasts: bool = True,
     micro: bool = False,
+    history: Sequence[KnownHigh] | None = None,
 ) -> list[TrainingPair]:
     """Forecast/outcome pairs for every day in [start, end] with an observed high, Kalshi event or not.
 
     Forecast archives often start long before the first market (New York's by ten
     months), and a model of the weather learns from every such day. Without
     ``require_forecasts`` days with no forecast are kept too: climatology and
-    persistence models learn from them.
+    persistence models learn from them. ``history`` is ``city_history(city,
+    series=series, end=end)`` when the caller has it already.
     """
-    highs = {h.day: h for h in city_history(city, series=series, end=end) if h.day >= start}
+    if history is None:
+        history = city_history(city, series=series, end=end)
+    highs = {h.day: h for h in history if h.day >= start}
     moments = [(day, decision.at(day, city.timezone)) for day in sorted(highs)]
     known = forecasts_known_at(city=city, moments=moments)
     events = _readable_events(series, start, end) if series is not None else {}

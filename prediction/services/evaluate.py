@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from markets.models import Series
-from prediction.cases import DecisionTime, TrainingPair
+from prediction.cases import DecisionTime, KnownHigh, TrainingPair
 from prediction.dataset import build_cases, city_history, training_pairs
 from prediction.evaluation import REFIT_EVERY, CaseResult, summarise, walk_forward
 from prediction.features import CityKnowledge
@@ -52,11 +52,14 @@ def evaluate_series(
     decision: DecisionTime,
     use_correction: bool = True,
     micro: bool | None = None,
+    history: Sequence[KnownHigh] | None = None,
 ) -> SeriesEvaluation:
     """Walk forward over one series' events in [start, end] at one decision time.
 
     ``micro`` (default: the ENABLE_MICRO_FEATS setting) adds order-book
-    features to the XGBoost correction.
+    features to the XGBoost correction. ``history`` is ``city_history(city,
+    series=series, end=end)`` when the caller has it already; it must end at
+    ``end``, or later highs would leak into the evaluation.
     """
     micro = settings.ENABLE_MICRO_FEATS if micro is None else micro
     evaluation = SeriesEvaluation(series.ticker)
@@ -64,7 +67,9 @@ def evaluate_series(
     if city is None:
         evaluation.skipped.append(f"{series.ticker}: no city")
         return evaluation
-    knowledge = CityKnowledge(city_history(city, series=series, end=end))
+    if history is None:
+        history = city_history(city, series=series, end=end)  # loaded once: the knowledge, pairs and cases share it
+    knowledge = CityKnowledge(history)
     pairs = training_pairs(
         city=city,
         decision=decision,
@@ -73,8 +78,9 @@ def evaluate_series(
         series=series,
         require_forecasts=False,
         micro=micro,
+        history=history,
     )
-    built = build_cases(series=series, start=start - WARM_UP, end=end, decision=decision, micro=micro)
+    built = build_cases(series=series, start=start - WARM_UP, end=end, decision=decision, micro=micro, history=history)
     forecasters = standard_forecasters(knowledge, use_correction=use_correction, micro=micro)
     results = walk_forward(built.cases, pairs=pairs, forecasters=forecasters)
     evaluation.results = [r for r in results if r.case.target_date >= start]

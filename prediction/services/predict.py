@@ -81,14 +81,12 @@ def _predict_series(
     if not built.cases:
         return
     knowledge = CityKnowledge(built.cases[0].history)  # every high published by now (cases share the moment)
-    events = Event.objects.filter(event_ticker__in=[c.event_ticker for c in built.cases]).prefetch_related("markets")
-    by_ticker = {e.event_ticker: e for e in events}
     for case in built.cases:
         pooled, weather = model.for_series(series.ticker).forecast_case(case, knowledge, zone=city.timezone)
         if pooled is None:
             run.skipped.append(f"{case.event_ticker}: neither a weather forecast nor market prices")
             continue
-        run.predictions.append(store_prediction(version, by_ticker[case.event_ticker], case, pooled, weather))
+        run.predictions.append(store_prediction(version, built.events[case.event_ticker], case, pooled, weather))
 
 
 def store_prediction(

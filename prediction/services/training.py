@@ -21,7 +21,7 @@ import time as clock
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +30,8 @@ from django.db.models import Max
 
 from markets.models import Series
 from prediction.artifact import ArtifactError, BracketModel, SeriesModel, SlotModel
-from prediction.cases import DecisionTime, outcomes
+from prediction.cases import DecisionTime, KnownHigh, outcomes
+from prediction.dataset import city_history
 from prediction.evaluation import CaseResult, refit, summarise
 from prediction.forecasters import MARKET, MODEL, PooledForecaster, WeatherForecaster
 from prediction.models import ModelVersion
@@ -90,9 +91,9 @@ def train_bracket_model(
     started = clock.perf_counter()
     micro = settings.ENABLE_MICRO_FEATS if micro is None else micro
     trained = [
-        _train_slot(s, decision, now=now, use_correction=use_correction, micro=micro)
+        slot
         for s in (series if series is not None else traded_series(now))
-        for decision in SLOTS
+        for slot in _train_series(s, now=now, use_correction=use_correction, micro=micro)
     ]
     models: dict[str, list[SlotModel]] = {}
     for slot in trained:
@@ -109,12 +110,29 @@ def train_bracket_model(
     return TrainingOutcome(version, promoted, reason, seconds, notes)
 
 
-def _train_slot(
-    series: Series, decision: DecisionTime, *, now: datetime, use_correction: bool, micro: bool
-) -> SlotTraining:
+def _train_series(series: Series, *, now: datetime, use_correction: bool, micro: bool) -> list[SlotTraining]:
+    """Every slot of one series, validated up to yesterday in its city."""
     if series.city is None:
         raise TrainingError(f"{series.ticker} has no city")
     end = climate_date_at(now, series.city.standard_utc_offset_minutes) - timedelta(days=1)
+    # Every slot ends on the same day, so the city's history is loaded once for all of them.
+    history = city_history(series.city, series=series, end=end)
+    return [
+        _train_slot(series, decision, end=end, history=history, now=now, use_correction=use_correction, micro=micro)
+        for decision in SLOTS
+    ]
+
+
+def _train_slot(
+    series: Series,
+    decision: DecisionTime,
+    *,
+    end: date,
+    history: Sequence[KnownHigh],
+    now: datetime,
+    use_correction: bool,
+    micro: bool,
+) -> SlotTraining:
     evaluation = evaluate_series(
         series,
         start=end - VALIDATION + timedelta(days=1),
@@ -122,6 +140,7 @@ def _train_slot(
         decision=decision,
         use_correction=use_correction,
         micro=micro,
+        history=history,
     )
     refit(evaluation.forecasters, evaluation.all_results, pairs=evaluation.pairs, as_of=now)
     weather = next((f for f in evaluation.forecasters if isinstance(f, WeatherForecaster)), None)

@@ -11,7 +11,7 @@ from markets.brackets import Bracket
 from markets.models import Series
 from markets.tests.factories import EventFactory, MarketFactory, TradeFactory
 from prediction.cases import DecisionTime
-from prediction.dataset import build_cases, training_pairs
+from prediction.dataset import build_cases, city_history, live_cases, training_pairs
 from weather.models import City, ForecastSnapshot, Observation, RunningExtreme
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +109,64 @@ def test_the_running_max_is_the_latest_recorded_by_the_decision(nyc):
         RunningExtreme.objects.create(city=city, date=DAY, observed_at=moment, recorded_at=moment, max_f=value)
     [case] = cases(series).cases
     assert case.running_max_f == 43.0
+
+
+def running_extreme(city, day, *, recorded_at, observed_at=None, max_f):
+    observed_at = recorded_at if observed_at is None else observed_at
+    RunningExtreme.objects.create(city=city, date=day, observed_at=observed_at, recorded_at=recorded_at, max_f=max_f)
+
+
+def test_a_running_max_recorded_at_the_decision_counts_and_a_tie_goes_to_the_latest_observation(nyc):
+    city, series, _ = nyc
+    running_extreme(city, DAY, recorded_at=T - timedelta(hours=1), max_f=41.0)
+    running_extreme(city, DAY, recorded_at=T, observed_at=T - timedelta(minutes=2), max_f=44.0)
+    running_extreme(city, DAY, recorded_at=T, observed_at=T - timedelta(minutes=20), max_f=42.0)
+    [case] = cases(series).cases
+    assert case.running_max_f == 44.0
+
+
+def test_the_running_max_is_none_before_any_row_of_the_day_or_when_the_latest_has_no_value(nyc):
+    city, series, _ = nyc
+    running_extreme(city, DAY - timedelta(days=1), recorded_at=T - timedelta(hours=2), max_f=50.0)  # another day
+    running_extreme(city, DAY, recorded_at=T + timedelta(seconds=1), max_f=46.0)  # after the decision
+    [case] = cases(series).cases
+    assert case.running_max_f is None
+    running_extreme(city, DAY, recorded_at=T - timedelta(hours=1), max_f=41.0)
+    running_extreme(city, DAY, recorded_at=T - timedelta(minutes=1), max_f=None)
+    [case] = cases(series).cases
+    assert case.running_max_f is None  # the latest row stands, even without a value
+
+
+def test_every_cases_running_max_comes_from_one_query(nyc, django_assert_num_queries):
+    city, series, _ = nyc
+    later = EventFactory.create(series=series, event_ticker="KXHIGHNY-25MAR01", target_date=DAY + timedelta(days=1))
+    MarketFactory.create(event=later, ticker="KXHIGHNY-25MAR01-T44", strike_type="less", cap_strike=Decimal(44))
+    running_extreme(city, DAY, recorded_at=T - timedelta(hours=1), max_f=41.0)
+    running_extreme(city, DAY + timedelta(days=1), recorded_at=T + timedelta(days=1, hours=-1), max_f=38.0)
+    running_extreme(city, DAY + timedelta(days=1), recorded_at=T + timedelta(days=1, hours=1), max_f=39.0)
+    history = city_history(city, series=series, end=DAY + timedelta(days=1))
+    with django_assert_num_queries(5):  # events, markets, trades, forecasts, running extremes
+        report = build_cases(series=series, start=DAY, end=DAY + timedelta(days=1), decision=TEN, history=history)
+    assert [c.running_max_f for c in report.cases] == [41.0, 38.0]
+
+
+def test_a_history_passed_in_gives_the_same_cases_and_pairs(nyc):
+    city, series, _ = nyc
+    for offset, high in [(3, 40.0), (2, 41.0), (1, 42.0), (0, 45.0)]:
+        Observation.objects.create(city=city, date=DAY - timedelta(days=offset), source="ghcnd", high_f=high)
+    history = city_history(city, series=series, end=DAY)
+    assert cases(series).cases == build_cases(series=series, start=DAY, end=DAY, decision=TEN, history=history).cases
+    window = {"city": city, "decision": TEN, "start": DAY - timedelta(days=3), "end": DAY, "series": series}
+    assert training_pairs(**window) == training_pairs(**window, history=history)
+
+
+def test_live_cases_carry_their_events_with_markets_loaded(nyc, django_assert_num_queries):
+    _, series, markets = nyc
+    report = live_cases(series=series, now=T - timedelta(days=1))
+    [case] = report.cases
+    with django_assert_num_queries(0):
+        event = report.events[case.event_ticker]
+        assert sorted(m.ticker for m in event.markets.all()) == sorted(m.ticker for m in markets.values())
 
 
 def test_an_event_without_a_readable_bracket_is_skipped_with_the_reason(nyc):

@@ -1,0 +1,97 @@
+"""Progress of long work, shown by commands and ignored everywhere else.
+
+Services and the pure core report progress through the small :class:`Progress`
+protocol: ``stage`` starts a named step with an optional total, ``advance``
+moves it on. They default to :data:`SILENT`, so tasks and tests pay nothing;
+management commands pass :func:`bar`, which draws a rich progress bar on the
+command's error stream (stdout stays for results, and ``--json -`` stays clean).
+
+Pure: no Django imports, so the prediction and backtesting cores may take one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Protocol
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as RichProgress
+
+
+class Progress(Protocol):
+    def stage(self, description: str, total: float | None = None) -> None:
+        """Start a new step (the previous one is complete); ``total`` None when its size is unknown."""
+
+    def advance(self, amount: float = 1) -> None:
+        """Move the current step on by ``amount`` units."""
+
+
+class _Silent:
+    def stage(self, description: str, total: float | None = None) -> None:
+        pass
+
+    def advance(self, amount: float = 1) -> None:
+        pass
+
+
+SILENT: Progress = _Silent()
+
+
+class _Bar:
+    """One rich bar per stage; a finished stage stays on screen with its elapsed time."""
+
+    def __init__(self, progress: RichProgress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def stage(self, description: str, total: float | None = None) -> None:
+        self._finish()
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self, amount: float = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, amount)
+
+    def _finish(self) -> None:
+        if self._task is not None:
+            task = self._progress.tasks[self._task]
+            if task.total is None:
+                self._progress.update(self._task, total=max(task.completed, 1), completed=max(task.completed, 1))
+            else:
+                self._progress.update(self._task, completed=task.total)
+
+
+@contextmanager
+def bar(stream: IO[str], *, enabled: bool = True) -> Iterator[Progress]:
+    """Progress bars drawn on ``stream`` for the duration of the block (silent when not ``enabled``).
+
+    On a terminal the bars redraw in place; elsewhere (CI logs, pipes) rich
+    prints each finished stage once, so logs stay short.
+    """
+    if not enabled:
+        yield SILENT
+        return
+    console = Console(file=stream, stderr=False, highlight=False)
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with RichProgress(*columns, console=console, transient=False, refresh_per_second=4) as progress:
+        reporter = _Bar(progress)
+        try:
+            yield reporter
+        finally:
+            reporter._finish()

@@ -20,6 +20,23 @@ class Action(StrEnum):
     SELL = "sell"
 
 
+class BookSide(StrEnum):
+    """The side of Kalshi's one YES book that a V2 order takes: ``bid`` buys YES, ``ask`` sells YES.
+
+    Selling YES with none held opens a NO position: buying NO at q is an ``ask`` at 1 − q.
+    """
+
+    BID = "bid"
+    ASK = "ask"
+
+
+class SelfTradePrevention(StrEnum):
+    """``self_trade_prevention_type`` of a V2 order: which of our own crossing orders gives way."""
+
+    TAKER_AT_CROSS = "taker_at_cross"
+    MAKER = "maker"
+
+
 class OrderType(StrEnum):
     LIMIT = "limit"
     MARKET = "market"

@@ -23,7 +23,7 @@ class Action(StrEnum):
 class BookSide(StrEnum):
     """The side of Kalshi's one YES book that a V2 order takes: ``bid`` buys YES, ``ask`` sells YES.
 
-    Selling YES with none held opens a NO position: buying NO at q is an ``ask`` at 1 − q.
+    Selling YES with none held opens a NO position: buying NO at q is an ``ask`` at 1 - q.
     """
 
     BID = "bid"

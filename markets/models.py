@@ -64,6 +64,10 @@ class Event(models.Model):
     strike_date = models.DateTimeField(null=True, blank=True)
     mutually_exclusive = models.BooleanField(default=True)
     collateral_return_type = models.CharField(max_length=32, blank=True)
+    fee_type_override = models.CharField(
+        max_length=40, blank=True, help_text="Kalshi's fee type for this event's markets, over the series' one."
+    )
+    fee_multiplier_override = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
     # Settlement truth: the observed high (final climate report, or for history the NWS
     # climate database / GHCN-Daily, see weather.services.truth) against what Kalshi settled on.
@@ -169,6 +173,7 @@ class Market(models.Model):
     )
     settlement_value = price_field("settlement value ($ per YES contract)", null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    fee_waiver_expiration_time = models.DateTimeField(null=True, blank=True, help_text="Trades are free until then.")
     price_level_structure = models.CharField(max_length=32, blank=True)
     fractional_trading_enabled = models.BooleanField(default=False)
     yes_bid = price_field(null=True, blank=True)

@@ -92,6 +92,8 @@ def event_model_fields(event: EventData) -> dict[str, Any]:
         "strike_date": event.strike_date,
         "mutually_exclusive": event.mutually_exclusive,
         "collateral_return_type": event.collateral_return_type,
+        "fee_type_override": event.fee_type_override,
+        "fee_multiplier_override": event.fee_multiplier_override,
     }
     return check_lengths(Event, fields, key=event.event_ticker)
 
@@ -161,6 +163,7 @@ def market_model_fields(market: MarketData) -> dict[str, Any]:
         "volume": market.volume,
         "open_interest": market.open_interest,
         "rules_primary": market.rules_primary,
+        "fee_waiver_expiration_time": market.fee_waiver_expiration_time,
     }
 
 

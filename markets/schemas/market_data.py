@@ -120,6 +120,7 @@ class Market:
     volume: Decimal | None
     volume_24h: Decimal | None
     open_interest: Decimal | None
+    fee_waiver_expiration_time: datetime | None = None  # trades are free until then
 
     def bracket(self) -> Bracket:
         """The settlement values that make this market YES (raises BracketError if it has none)."""
@@ -167,6 +168,7 @@ def parse_market(data: object) -> Market:
         volume=r.opt_count("volume"),
         volume_24h=r.opt_count("volume_24h"),
         open_interest=r.opt_count("open_interest"),
+        fee_waiver_expiration_time=r.opt_time("fee_waiver_expiration_time"),
     )
 
 
@@ -182,6 +184,9 @@ class Event:
     mutually_exclusive: bool
     collateral_return_type: str
     markets: tuple[Market, ...]
+    # Takes precedence over the series' fee schedule for this event's markets; "" and None: no override.
+    fee_type_override: str = ""
+    fee_multiplier_override: Decimal | None = None
 
 
 def parse_event(data: object, *, markets: list[Any] | None = None) -> Event:
@@ -197,6 +202,8 @@ def parse_event(data: object, *, markets: list[Any] | None = None) -> Event:
         mutually_exclusive=r.flag("mutually_exclusive"),
         collateral_return_type=r.opt_text("collateral_return_type"),
         markets=tuple(parse_market(item) for item in nested),
+        fee_type_override=r.opt_text("fee_type_override"),
+        fee_multiplier_override=r.opt_decimal("fee_multiplier_override"),
     )
 
 

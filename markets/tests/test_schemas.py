@@ -123,6 +123,20 @@ def test_it_parses_an_event_with_nested_or_sibling_markets():
     assert beside.strike_date == datetime(2026, 3, 3, 4, 59, tzinfo=UTC)
 
 
+def test_an_event_fee_override_and_a_market_fee_waiver_are_read_and_absent_means_none():
+    plain = parse_event(payloads.event(markets=[payloads.market()]))
+    assert (plain.fee_type_override, plain.fee_multiplier_override) == ("", None)
+    assert plain.markets[0].fee_waiver_expiration_time is None
+    overridden = parse_event(
+        payloads.event(fee_type_override="quadratic", fee_multiplier_override=0.5),
+        markets=[payloads.market(fee_waiver_expiration_time="2026-03-02T15:00:00Z")],
+    )
+    assert (overridden.fee_type_override, overridden.fee_multiplier_override) == ("quadratic", Decimal("0.5"))
+    assert overridden.markets[0].fee_waiver_expiration_time == datetime(2026, 3, 2, 15, tzinfo=UTC)
+    cleared = parse_event(payloads.event(fee_type_override=None, fee_multiplier_override=None))
+    assert (cleared.fee_type_override, cleared.fee_multiplier_override) == ("", None)
+
+
 def test_a_bad_nested_market_names_the_market():
     with pytest.raises(BadResponse, match=r"Market 'KXHIGHNY-26MAR02-B44.5': field 'event_ticker': missing"):
         parse_event(payloads.event(markets=[payloads.market(event_ticker=DROP)]))

@@ -11,9 +11,10 @@ Pure: no Django imports, so the prediction and backtesting cores may take one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import IO, Protocol
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from typing import IO, Any, Protocol
 
 from rich.console import Console
 from rich.progress import (
@@ -95,3 +96,13 @@ def bar(stream: IO[str], *, enabled: bool = True) -> Iterator[Progress]:
             yield reporter
         finally:
             reporter._finish()
+
+
+def command_bar(options: Mapping[str, Any]) -> AbstractContextManager[Progress]:
+    """The bar of a management command, from its ``options``: drawn on its error stream, none at verbosity 0.
+
+    That stream is the ``stderr`` given to call_command, else the process's
+    (the command's own ``self.stderr`` wrapper appends a newline to every
+    write, which would break the bar's redraws).
+    """
+    return bar(options.get("stderr") or sys.stderr, enabled=options.get("verbosity", 1) > 0)

@@ -27,6 +27,11 @@ ZERO = Decimal(0)
 _INTENT_NAMESPACE = uuid.UUID("5f0c2a59-8d7e-4c1b-9a41-6b6f3d0b8a11")
 
 
+def side_name(side: Side) -> str:
+    """How a person writes a contract side: YES, NO."""
+    return side.value.upper()
+
+
 def book_side(buy: Side) -> BookSide:
     """The V2 book side that buys ``buy``: a bid buys YES, an ask (selling YES) buys NO."""
     return BookSide.BID if buy is Side.YES else BookSide.ASK

@@ -6,6 +6,7 @@ and live books never mix.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from kalshiweb.models import SingletonModel
 from kalshiweb.modes import TradingMode
 from markets.fields import count_field, dollars_field, price_field
 from markets.models import Market, Side
+from trading.limits import Limits, Sizing, TradingStatus
 
 MODE_CHOICES = [(mode.value, mode.value) for mode in TradingMode]
 
@@ -208,6 +210,29 @@ class RiskLimits(SingletonModel):
     def __str__(self) -> str:
         return "Risk limits"
 
+    def limits(self) -> Limits:
+        """The hard limits as the decision core takes them."""
+        return Limits(
+            max_order_contracts=self.max_order_contracts,
+            max_order_cost=self.max_order_cost,
+            max_position_contracts=self.max_position_contracts,
+            max_event_exposure=self.max_event_exposure,
+            max_city_day_exposure=self.max_city_day_exposure,
+            max_total_exposure=self.max_total_exposure,
+            max_daily_loss=self.max_daily_loss,
+            max_drawdown=self.max_drawdown,
+            min_price=self.min_price,
+            max_price=self.max_price,
+            max_depth_fraction=self.max_depth_fraction,
+            max_data_age=timedelta(minutes=self.max_data_age_minutes),
+        )
+
+    def sizing(self) -> Sizing:
+        """How the model strategies size: their edge threshold, Kelly fraction and shrinkage toward the market."""
+        return Sizing(
+            min_edge=self.min_edge, kelly_fraction=self.kelly_fraction, market_shrinkage=self.market_shrinkage
+        )
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if not (0 < self.min_price < self.max_price < 1):
@@ -233,10 +258,10 @@ class TradingState(SingletonModel):
     halted, so nothing trades before an operator has looked at the limits.
     """
 
-    class State(models.TextChoices):
-        ACTIVE = "active", "Active"
-        REDUCE_ONLY = "reduce_only", "Reduce only"
-        HALTED = "halted", "Halted"
+    class State(models.TextChoices):  # the values of trading.limits.TradingStatus, which the core takes
+        ACTIVE = TradingStatus.ACTIVE.value, "Active"
+        REDUCE_ONLY = TradingStatus.REDUCE_ONLY.value, "Reduce only"
+        HALTED = TradingStatus.HALTED.value, "Halted"
 
     state = models.CharField(max_length=12, choices=State.choices, default=State.HALTED)
     reason = models.TextField(default="New installation: review the risk limits, then resume trading.")
@@ -252,6 +277,10 @@ class TradingState(SingletonModel):
     @property
     def allows_new_exposure(self) -> bool:
         return self.state == self.State.ACTIVE
+
+    @property
+    def status(self) -> TradingStatus:
+        return TradingStatus(self.state)
 
 
 class TradingStateChange(models.Model):

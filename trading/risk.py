@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from trading.decisions import EventView, MarketView, OrderIntent, Portfolio
+from trading.decisions import EventView, MarketView, OrderIntent, Portfolio, side_name
 from trading.fees import FeeError
 from trading.limits import Limits, TradingStatus
 
@@ -117,15 +117,15 @@ def _refusal(
         return ""
     price = intent.own_price
     if price < limits.min_price:
-        return f"{intent.buys} at ${price} is below the minimum price ${limits.min_price}"
+        return f"{side_name(intent.buys)} at ${price} is below the minimum price ${limits.min_price}"
     if price > limits.max_price:
-        return f"{intent.buys} at ${price} is above the maximum price ${limits.max_price}"
+        return f"{side_name(intent.buys)} at ${price} is above the maximum price ${limits.max_price}"
     if intent.is_taker:
         seen = market.quote.seen_at(intent.buys)
         if seen is None:
-            return f"no {intent.buys} price to take"
+            return f"no {side_name(intent.buys)} price to take"
         if now - seen > limits.max_data_age:
-            return f"the {intent.buys} price is {_age(now - seen)} old (limit {_age(limits.max_data_age)})"
+            return f"the {side_name(intent.buys)} price is {_age(now - seen)} old (limit {_age(limits.max_data_age)})"
     if -exposure.day_pnl >= limits.max_daily_loss:
         return f"daily loss ${-exposure.day_pnl:.2f} has reached the limit ${limits.max_daily_loss}"
     if exposure.drawdown >= limits.max_drawdown:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from markets.schemas.enums import Side
-from trading.decisions import EventView, MarketView, Snapshot
+from trading.decisions import EventView, MarketView, Snapshot, side_name
 from trading.strategies.base import Proposal, cents, fees_known, intent, working_on
 
 ONE = Decimal(1)
@@ -58,7 +58,7 @@ class BracketArb:
             proposal.skip_event(event, "no complete set of prices on either side")
             return
         edge, buy, count, prices = max(priced, key=lambda offer: offer[0])
-        described = "; ".join(f"{offer[1].value.upper()} set {cents(offer[0])} a set" for offer in priced)
+        described = "; ".join(f"{side_name(offer[1])} set {cents(offer[0])} a set" for offer in priced)
         if edge < self.min_edge:
             proposal.skip_event(event, f"after fees: {described}: below the {cents(self.min_edge)} edge")
             return
@@ -72,7 +72,7 @@ class BracketArb:
                     price=price,
                     count=count,
                     taker=True,
-                    reason=f"the {buy.value.upper()} set pays {cents(edge)} a set after fees",
+                    reason=f"the {side_name(buy)} set pays {cents(edge)} a set after fees",
                     expected_value=edge / len(event.markets),
                 )
             )
@@ -131,12 +131,12 @@ class _Longshot:
     def _refusal(self, snapshot: Snapshot, market: MarketView) -> str:
         holding = snapshot.portfolio.holding(market.ticker)
         if holding is not None and holding.contracts(self.buy) > 0:
-            return f"already holding {self.buy.value.upper()}"
+            return f"already holding {side_name(self.buy)}"
         if working_on(snapshot, market.ticker, self.name):
             return "an earlier order is still working"
         price = market.quote.cost(self.buy)
         if price is None or not 0 < price < 1:
-            return f"no {self.buy.value.upper()} price to take"
+            return f"no {side_name(self.buy)} price to take"
         return self._price_refusal(market)
 
     def _price_refusal(self, market: MarketView) -> str:

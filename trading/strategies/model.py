@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from markets.schemas.enums import Side
-from trading.decisions import EventView, MarketView, Snapshot, WorkingOrder, book_side, yes_price
+from trading.decisions import EventView, MarketView, Snapshot, WorkingOrder, book_side, side_name, yes_price
 from trading.limits import Sizing
 from trading.sizing import (
     Candidate,
@@ -74,10 +74,10 @@ class ModelTaker:
         if not values:
             return None, "no price to take on either side"
         value, buy, price = max(values, key=lambda v: v[0])
-        described = ", ".join(f"{b.value.upper()} {cents(v)} at {cents(pr)}" for v, b, pr in values)
+        described = ", ".join(f"{side_name(b)} {cents(v)} at {cents(pr)}" for v, b, pr in values)
         if value < self.sizing.min_edge:
             return None, f"expected value after fees {described}: below the {cents(self.sizing.min_edge)} edge"
-        reason = f"p {p:.3f} vs {buy.value.upper()} at {cents(price)}: {cents(value)} a contract after fees"
+        reason = f"p {p:.3f} vs {side_name(buy)} at {cents(price)}: {cents(value)} a contract after fees"
         return Candidate(market, buy, price, taker=True, reason=reason), ""
 
     def _size(
@@ -172,7 +172,7 @@ class ModelMaker:
         ask = market.quote.cost(buy)
         if ask is not None and price >= ask:
             price = ask - TICK  # post-only: never cross the book
-        label = buy.value.upper()
+        label = side_name(buy)
         if price < TICK:
             return None, f"{label}: fair value {cents(fair)} leaves no bid after the {cents(self.margin)} margin"
         if fair - price - event.fees.per_contract(price, taker=False, at=at) < self.margin:
@@ -215,17 +215,9 @@ class ModelMaker:
         kept: set[str] = set()
         for candidate, p, count in wanted:
             side, price = book_side(candidate.buy), yes_price(candidate.buy, candidate.price)
-            match = next(
-                (
-                    o
-                    for o in mine
-                    if o.ticker == candidate.market.ticker
-                    and o.side is side
-                    and o.price == price
-                    and o.remaining == count
-                ),
-                None,
-            )
+            # The same price, for no more than is wanted now (risk may have cut it down when it was placed).
+            same = (candidate.market.ticker, side, price)
+            match = next((o for o in mine if (o.ticker, o.side, o.price) == same and o.remaining <= count), None)
             if match is not None:
                 kept.add(match.client_order_id)
                 proposal.skip(candidate.market, f"{candidate.reason}: the working quote stands")

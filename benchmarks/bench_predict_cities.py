@@ -28,6 +28,7 @@ from prediction.cases import DecisionTime, EventCase, ForecastInput, KnownHigh, 
 from prediction.dataset import city_history, live_cases
 from prediction.features import CityKnowledge
 from prediction.models import ModelVersion, Prediction
+from prediction.predictor import predict
 from prediction.services.predict import predict_open_events
 from prediction.services.training import SLOTS
 from prediction.weather_model import WeatherModel
@@ -166,5 +167,7 @@ def _pure_forecasting(series: list[Series], version: ModelVersion, now: datetime
         loaded.extend((one, case, knowledge) for case in live_cases(series=one, now=now).cases)
     begun = time.perf_counter()
     for one, case, knowledge in loaded:
-        model.for_series(one.ticker).forecast_case(case, knowledge, zone=case_zone(one))
+        predict(
+            case, model.for_series(one.ticker).slot_for(case.target_date, case.decided_at, case_zone(one)), knowledge
+        )
     return time.perf_counter() - begun

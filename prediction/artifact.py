@@ -5,6 +5,7 @@ on the day), the fitted weather-model patterns (EMOS parameters and any
 XGBoost correction), which pattern serves which set of available features,
 and the pool's weight on the market price. JSON, so an operator can read
 what a model is; the XGBoost boosters ride inside as base64 of their own JSON.
+Forecasts come from prediction.predictor.predict(case, slot, knowledge).
 
 Pure: no Django.
 """
@@ -17,11 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from markets.brackets import Bracket
-from prediction.cases import DecisionTime, EventCase
-from prediction.features import CityKnowledge, Features, features_at
-from prediction.forecasters import Forecast, MarketForecaster, pool, weather_forecast
-from prediction.weather_model import FittedPattern, WeatherForecast, ordered
+from prediction.cases import DecisionTime
+from prediction.weather_model import FittedPattern, ordered
 
 ARTIFACT_KIND = "kalshiweb-bracket-model"
 ARTIFACT_VERSION = 1
@@ -33,7 +31,7 @@ class ArtifactError(ValueError):
 
 @dataclass(frozen=True)
 class SlotModel:
-    """The model of one series at one decision slot."""
+    """The model of one series at one decision slot: a Predictor for prediction.predictor.predict."""
 
     decision: DecisionTime
     patterns: tuple[FittedPattern, ...]
@@ -51,26 +49,6 @@ class SlotModel:
         if not covered:
             return None
         return max(covered, key=lambda p: (len(p.features), -(p.recent_crps or p.emos.train_crps)))
-
-    def forecast(
-        self, features: Features, brackets: Sequence[Bracket], *, running_max: float | None = None
-    ) -> WeatherForecast | None:
-        pattern = self.pattern_for(list(features.values))
-        return None if pattern is None else pattern.forecast(features, brackets, running_max=running_max)
-
-    def forecast_case(self, case: EventCase, knowledge: CityKnowledge) -> tuple[Forecast | None, Forecast | None]:
-        """(the pooled model, the weather model alone) for a case, from what it says was known."""
-        features = features_at(
-            day=case.target_date,
-            when=case.decided_at,
-            forecasts=case.forecasts,
-            knowledge=knowledge,
-            ladder_centre=case.ladder_centre_f,
-            book=case.book,
-        )
-        weather = weather_forecast(self.forecast(features, case.brackets, running_max=case.running_max_f))
-        market = MarketForecaster().predict(case, {})
-        return pool(weather, market, market_weight=self.market_weight), weather
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -95,12 +73,6 @@ class SlotModel:
 class SeriesModel:
     series: str
     slots: tuple[SlotModel, ...]  # in decision order: the evening before first
-
-    def forecast_case(
-        self, case: EventCase, knowledge: CityKnowledge, *, zone: str
-    ) -> tuple[Forecast | None, Forecast | None]:
-        slot = self.slot_for(case.target_date, case.decided_at, zone)
-        return slot.forecast_case(case, knowledge)
 
     def slot_for(self, target: date, when: datetime, zone: str) -> SlotModel:
         """The latest slot whose decision time has come by ``when``; before the first, the first."""

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from prediction.cases import EventCase, TrainingPair, high_known_from, outcomes
-from prediction.forecasters import MARKET, MODEL, Forecast, Forecaster, Scored
+from prediction.forecasters import Forecaster, Scored
+from prediction.predictor import MARKET, MODEL, Forecast
 from prediction.scoring import (
     Score,
     absolute_error,
@@ -54,7 +55,7 @@ def walk_forward(
             last_fit = case.decided_at
         result = CaseResult(case)
         for forecaster in forecasters:
-            result.forecasts[forecaster.name] = forecaster.predict(case, result.forecasts)
+            result.forecasts.update(forecaster.predict(case))
         results.append(result)
     return results
 

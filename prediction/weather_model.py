@@ -28,8 +28,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from markets.brackets import Bracket
-from prediction.book import BOOK_FEATURE_NAMES, BookFeatures
-from prediction.cases import ForecastInput, TrainingPair
+from prediction.book import BOOK_FEATURE_NAMES
+from prediction.cases import TrainingPair
 from prediction.distributions import Distribution, Normal
 from prediction.emos import EmosError, EmosModel, fit_emos
 from prediction.features import CLIMATOLOGY, LADDER, PERSISTENCE, CityKnowledge, Features, features_at
@@ -122,7 +122,11 @@ class _Row:
 
 
 class WeatherModel:
-    """``fit`` on the days known by a time; ``predict`` one day's high at a decision time."""
+    """``fit`` on the days known by a time; ``fitted_for`` the features a day has gives the model of its high.
+
+    Forecasts of a case go through prediction.predictor.predict (with
+    forecasters.ModelForecaster as the adapter), the path live predictions take.
+    """
 
     def __init__(self, knowledge: CityKnowledge, *, use_correction: bool = True, micro: bool = False) -> None:
         self.knowledge = knowledge
@@ -150,26 +154,6 @@ class WeatherModel:
         self._failed = set()
         self._chosen = {}
         return self.report
-
-    def predict(
-        self,
-        *,
-        day: date,
-        when: datetime,
-        forecasts: Sequence[ForecastInput],
-        brackets: Sequence[Bracket],
-        running_max: float | None = None,
-        ladder_centre: float | None = None,
-        book: BookFeatures | None = None,
-    ) -> WeatherForecast | None:
-        """The distribution and bracket probabilities of ``day``'s high as known ``when``; None if no model fits."""
-        features = features_at(
-            day=day, when=when, forecasts=forecasts, knowledge=self.knowledge, ladder_centre=ladder_centre, book=book
-        )
-        fitted = self.fitted_for(ordered(features.values))
-        if fitted is None:
-            return None
-        return fitted.forecast(features, brackets, running_max=running_max)
 
     def _features_of(self, pair: TrainingPair) -> Features:
         key = (pair.day, pair.decided_at)

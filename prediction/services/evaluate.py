@@ -14,7 +14,8 @@ from prediction.cases import DecisionTime, KnownHigh, TrainingPair
 from prediction.dataset import build_cases, city_history, training_pairs
 from prediction.evaluation import REFIT_EVERY, CaseResult, summarise, walk_forward
 from prediction.features import CityKnowledge
-from prediction.forecasters import CLIMATOLOGY, MARKET, MODEL, POSITIONS, WEATHER, Forecaster, standard_forecasters
+from prediction.forecasters import CLIMATOLOGY, POSITIONS, Forecaster, standard_forecasters
+from prediction.predictor import MARKET, MODEL, WEATHER
 
 NAMES = (MODEL, WEATHER, MARKET, CLIMATOLOGY, POSITIONS)
 TRAINING_HISTORY = timedelta(days=3 * 365)  # training days before the first evaluated day
@@ -26,7 +27,9 @@ WARM_UP = timedelta(days=90)
 @dataclass
 class SeriesEvaluation:
     series: str
-    results: list[CaseResult] = field(default_factory=list)  # the evaluated days
+    # The evaluated days; each result's forecasts by name: MODEL (pooled), WEATHER and MARKET from
+    # prediction.predictor.predict, and the CLIMATOLOGY and POSITIONS baselines.
+    results: list[CaseResult] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     # What training a live model continues from: every result (warm-up too), the forecasters
     # as the walk left them, the city's knowledge and the training days.

@@ -25,8 +25,8 @@ from prediction.cases import EventCase
 from prediction.dataset import live_cases
 from prediction.distributions import Distribution, Normal
 from prediction.features import CityKnowledge
-from prediction.forecasters import Forecast
 from prediction.models import BracketProbability, ModelVersion, Prediction
+from prediction.predictor import Forecast, predict
 from prediction.services.training import load_artifact
 
 logger = logging.getLogger(__name__)
@@ -81,12 +81,14 @@ def _predict_series(
     if not built.cases:
         return
     knowledge = CityKnowledge(built.cases[0].history)  # every high published by now (cases share the moment)
+    series_model = model.for_series(series.ticker)
     for case in built.cases:
-        pooled, weather = model.for_series(series.ticker).forecast_case(case, knowledge, zone=city.timezone)
-        if pooled is None:
+        forecasts = predict(case, series_model.slot_for(case.target_date, case.decided_at, city.timezone), knowledge)
+        if forecasts.pooled is None:
             run.skipped.append(f"{case.event_ticker}: neither a weather forecast nor market prices")
             continue
-        run.predictions.append(store_prediction(version, built.events[case.event_ticker], case, pooled, weather))
+        event = built.events[case.event_ticker]
+        run.predictions.append(store_prediction(version, event, case, forecasts.pooled, forecasts.weather))
 
 
 def store_prediction(

@@ -33,8 +33,9 @@ from prediction.artifact import ArtifactError, BracketModel, SeriesModel, SlotMo
 from prediction.cases import DecisionTime, KnownHigh, outcomes
 from prediction.dataset import city_history
 from prediction.evaluation import CaseResult, refit, summarise
-from prediction.forecasters import MARKET, MODEL, PooledForecaster, WeatherForecaster
+from prediction.forecasters import ModelForecaster
 from prediction.models import ModelVersion
+from prediction.predictor import MARKET, MODEL, predict
 from prediction.scoring import log_loss
 from prediction.services.evaluate import SeriesEvaluation, evaluate_series
 from weather.climate import climate_date_at
@@ -93,7 +94,7 @@ def train_bracket_model(
     trained = [
         slot
         for s in (series if series is not None else traded_series(now))
-        for slot in _train_series(s, now=now, use_correction=use_correction, micro=micro)
+        for slot in train_series(s, now=now, use_correction=use_correction, micro=micro)
     ]
     models: dict[str, list[SlotModel]] = {}
     for slot in trained:
@@ -110,8 +111,12 @@ def train_bracket_model(
     return TrainingOutcome(version, promoted, reason, seconds, notes)
 
 
-def _train_series(series: Series, *, now: datetime, use_correction: bool, micro: bool) -> list[SlotTraining]:
-    """Every slot of one series, validated up to yesterday in its city."""
+def train_series(series: Series, *, now: datetime, use_correction: bool, micro: bool) -> list[SlotTraining]:
+    """Every slot of one series, validated up to yesterday in its city, then fitted on all known ``now``.
+
+    Each slot's evaluation keeps its ModelForecaster as that final fit left
+    it: the fitting counterpart of the slot's frozen model.
+    """
     if series.city is None:
         raise TrainingError(f"{series.ticker} has no city")
     end = climate_date_at(now, series.city.standard_utc_offset_minutes) - timedelta(days=1)
@@ -143,13 +148,16 @@ def _train_slot(
         history=history,
     )
     refit(evaluation.forecasters, evaluation.all_results, pairs=evaluation.pairs, as_of=now)
-    weather = next((f for f in evaluation.forecasters if isinstance(f, WeatherForecaster)), None)
-    pool = next((f for f in evaluation.forecasters if isinstance(f, PooledForecaster)), None)
-    if weather is None or pool is None:
-        return SlotTraining(series, decision, evaluation, None)
-    patterns, choices = weather.model.freeze()
-    model = SlotModel(decision, patterns, choices, market_weight=1 - pool.weight) if patterns else None
-    return SlotTraining(series, decision, evaluation, model)
+    return SlotTraining(series, decision, evaluation, _frozen(evaluation, decision))
+
+
+def _frozen(evaluation: SeriesEvaluation, decision: DecisionTime) -> SlotModel | None:
+    """The evaluation's model as it was last fitted, frozen for storing (None if it fitted no pattern)."""
+    model = next((f for f in evaluation.forecasters if isinstance(f, ModelForecaster)), None)
+    if model is None:
+        return None
+    patterns, choices = model.weather.freeze()
+    return SlotModel(decision, patterns, choices, market_weight=model.market_weight) if patterns else None
 
 
 def _store(artifact: BracketModel, trained: list[SlotTraining], *, now: datetime, use_correction: bool) -> ModelVersion:
@@ -251,7 +259,8 @@ def compare_with(current: ModelVersion, trained: Sequence[SlotTraining]) -> tupl
                 continue
             if result.case.decided_at <= current.trained_at:
                 continue
-            old, _ = model.forecast_case(result.case, knowledge, zone=t.series.city.timezone)
+            slot = model.slot_for(result.case.target_date, result.case.decided_at, t.series.city.timezone)
+            old = predict(result.case, slot, knowledge).pooled
             if old is not None:
                 ours.append(list(candidate.probabilities))
                 theirs.append(list(old.probabilities))

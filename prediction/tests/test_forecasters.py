@@ -1,4 +1,4 @@
-"""Baselines, the pooled model and the walk-forward loop, on hand-made cases."""
+"""Baselines, the pool and its learned weight, and the walk-forward loop, on hand-made cases."""
 
 from __future__ import annotations
 
@@ -11,18 +11,8 @@ import pytest
 from markets.brackets import Bracket
 from prediction.cases import EventCase, MarketInput, Outcome, TrainingPair, high_known_from
 from prediction.evaluation import outcomes, summarise, walk_forward
-from prediction.forecasters import (
-    MARKET,
-    MODEL,
-    POSITIONS,
-    WEATHER,
-    Forecast,
-    Forecaster,
-    MarketForecaster,
-    PooledForecaster,
-    PositionForecaster,
-    Scored,
-)
+from prediction.forecasters import POSITIONS, Forecaster, PositionForecaster, Scored, learned_market_weight
+from prediction.predictor import MARKET, MODEL, WEATHER, Forecast, market_forecast, pool
 
 BRACKETS = (Bracket(None, 39), Bracket(40, 41), Bracket(42, 43), Bracket(44, None))
 FIRST = date(2025, 1, 1)
@@ -56,29 +46,29 @@ class Fixed(Forecaster):
         self.name = name
         self.by_case = by_case
 
-    def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None:
-        return Forecast(tuple(self.by_case[case.event_ticker]))
+    def predict(self, case: EventCase) -> dict[str, Forecast | None]:
+        return {self.name: Forecast(tuple(self.by_case[case.event_ticker]))}
 
 
 def test_the_market_is_the_last_trades_normalised_with_a_floor_for_unpriced_brackets():
-    forecast = MarketForecaster().predict(case(0, prices=("0.10", "0.60", "0.30", None)), {})
+    forecast = market_forecast(case(0, prices=("0.10", "0.60", "0.30", None)))
     assert forecast is not None
     assert sum(forecast.probabilities) == pytest.approx(1.0)
     assert forecast.probabilities[3] == pytest.approx(0.01 / 1.01)
-    assert MarketForecaster().predict(case(0), {}) is None
+    assert market_forecast(case(0)) is None
 
 
 def test_positions_learn_how_often_each_bracket_won():
     earlier = [Scored(case(n, winner=1 if n % 4 else 2), {}) for n in range(40)]
     positions = PositionForecaster()
     positions.fit(as_of=case(50).decided_at, pairs=[], earlier=earlier)
-    forecast = positions.predict(case(50), {})
+    forecast = positions.predict(case(50))[POSITIONS]
     assert forecast is not None and sum(forecast.probabilities) == pytest.approx(1.0)
     assert forecast.probabilities[1] > forecast.probabilities[2] > forecast.probabilities[0]
 
 
-@pytest.mark.parametrize(("sharp", "weight_on_weather"), [(WEATHER, 1.0), (MARKET, 0.0)])
-def test_the_pool_weighs_whichever_forecast_was_right_before(sharp, weight_on_weather):
+@pytest.mark.parametrize(("sharp", "market_weight"), [(WEATHER, 0.0), (MARKET, 1.0)])
+def test_the_pool_weighs_whichever_forecast_was_right_before(sharp, market_weight):
     right, vague = (0.05, 0.85, 0.05, 0.05), (0.25, 0.25, 0.25, 0.25)
     earlier = [
         Scored(
@@ -90,19 +80,25 @@ def test_the_pool_weighs_whichever_forecast_was_right_before(sharp, weight_on_we
         )
         for n in range(30)
     ]
-    pool = PooledForecaster()
-    pool.fit(as_of=case(40).decided_at, pairs=[], earlier=earlier)
-    assert pool.weight == weight_on_weather
-    pooled = pool.predict(case(40), {WEATHER: Forecast(vague), MARKET: Forecast(right)})
-    assert pooled is not None and pooled.market_weight == 1 - weight_on_weather
+    assert learned_market_weight(earlier) == market_weight
+    assert learned_market_weight(earlier[:19]) == 0.5  # too few cases to learn from
+
+
+def test_the_pool_puts_its_weight_on_the_market():
+    weather, market = Forecast((0.1, 0.2, 0.3, 0.4), inputs=("x",)), Forecast((0.4, 0.3, 0.2, 0.1))
+    pooled = pool(weather, market, market_weight=0.75)
+    assert pooled is not None and pooled.market_weight == 0.75
+    assert pooled.probabilities == pytest.approx((0.325, 0.275, 0.225, 0.175))
+    assert pooled.inputs == ("x", MARKET)
 
 
 def test_the_pool_stands_on_one_leg_when_the_other_is_missing():
-    pool = PooledForecaster()
-    weather = Forecast((0.1, 0.2, 0.3, 0.4), inputs=("x",))
-    alone = pool.predict(case(0), {WEATHER: weather, MARKET: None})
-    assert alone is not None and alone.probabilities == weather.probabilities
-    assert pool.predict(case(0), {WEATHER: None, MARKET: None}) is None
+    weather, market = Forecast((0.1, 0.2, 0.3, 0.4), inputs=("x",)), Forecast((0.4, 0.3, 0.2, 0.1))
+    alone = pool(weather, None, market_weight=0.5)
+    assert alone is not None and (alone.probabilities, alone.market_weight) == (weather.probabilities, 0.0)
+    priced = pool(None, market, market_weight=0.5)
+    assert priced is not None and (priced.probabilities, priced.market_weight) == (market.probabilities, 1.0)
+    assert pool(None, None, market_weight=0.5) is None
 
 
 class Spy(Forecaster):
@@ -116,8 +112,8 @@ class Spy(Forecaster):
     def fit(self, *, as_of: datetime, pairs: Sequence[TrainingPair], earlier: Sequence[Scored]) -> None:
         self.fits.append((as_of, [s.case for s in earlier]))
 
-    def predict(self, case: EventCase, others: Mapping[str, Forecast | None]) -> Forecast | None:
-        return Forecast((0.25,) * 4)
+    def predict(self, case: EventCase) -> dict[str, Forecast | None]:
+        return {self.name: Forecast((0.25,) * 4)}
 
 
 def test_walk_forward_shows_each_fit_only_outcomes_published_before_it():

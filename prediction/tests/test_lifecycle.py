@@ -12,9 +12,14 @@ import pytest
 
 from markets.models import Event, Market
 from prediction.artifact import BracketModel, SeriesModel
+from prediction.cases import DecisionTime
+from prediction.dataset import live_cases
+from prediction.forecasters import ModelForecaster
 from prediction.models import ModelVersion, Prediction
+from prediction.predictor import predict
+from prediction.services.evaluate import SeriesEvaluation
 from prediction.services.predict import exact_split, predict_open_events
-from prediction.services.training import MODEL_NAME, load_artifact, train_bracket_model
+from prediction.services.training import MODEL_NAME, load_artifact, train_bracket_model, train_series
 from prediction.tests.world import build_world, local
 from weather.models import ForecastSnapshot
 
@@ -22,6 +27,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 LAST = date(2025, 2, 28)
 NOW = datetime(2025, 3, 1, 17, tzinfo=UTC)  # noon in New York: Feb 28's high is out, Mar 1 is trading
+TEN = DecisionTime(time(10))
 
 
 @pytest.fixture
@@ -160,3 +166,37 @@ def test_exact_split_puts_rounding_drift_on_the_largest():
     values = exact_split((1 / 3, 1 / 3, 1 / 3))
     assert sum(values) == Decimal(1)
     assert values[0] == Decimal("0.33333334") and values[1:] == [Decimal("0.33333333")] * 2
+
+
+def fitting_model(evaluation: SeriesEvaluation) -> ModelForecaster:
+    return next(f for f in evaluation.forecasters if isinstance(f, ModelForecaster))
+
+
+def test_a_stored_model_predicts_exactly_as_the_fitted_model_it_was_frozen_from(world):
+    slots = train_series(world.series, now=NOW, use_correction=True, micro=False)
+    frozen = BracketModel({"KXHIGHNY": SeriesModel("KXHIGHNY", tuple(s.model for s in slots if s.model))}, micro=False)
+    stored = BracketModel.from_json(frozen.to_json()).for_series("KXHIGHNY")  # as a ModelVersion holds it
+    assert len(stored.slots) == 3
+    for slot, model in zip(slots, stored.slots, strict=True):
+        knowledge = slot.evaluation.knowledge
+        assert knowledge is not None and slot.evaluation.results
+        for result in slot.evaluation.results:
+            live = predict(result.case, model, knowledge)
+            assert live == predict(result.case, fitting_model(slot.evaluation), knowledge)
+            assert live.pooled is not None and live.weather is not None and live.market is not None
+
+
+def test_what_live_prediction_stores_is_what_predict_gives_the_fitted_model_for_the_same_case(world):
+    train()
+    open_event(world, date(2025, 3, 1), synced_at=NOW - timedelta(minutes=3))
+    [stored] = predict_open_events(now=NOW).predictions
+    [case] = live_cases(series=world.series, now=NOW).cases
+    [ten] = [s for s in train_series(world.series, now=NOW, use_correction=False, micro=False) if s.decision == TEN]
+    assert ten.evaluation.knowledge is not None
+    expected = predict(case, fitting_model(ten.evaluation), ten.evaluation.knowledge)
+    assert expected.pooled is not None and expected.weather is not None
+    probabilities = {b.market.ticker: b.probability for b in stored.brackets.select_related("market")}
+    tickers = [m.ticker for m in case.markets]
+    assert probabilities == dict(zip(tickers, exact_split(expected.pooled.probabilities), strict=True))
+    assert stored.inputs["weather"] == list(expected.weather.probabilities)
+    assert stored.inputs["market_weight"] == expected.pooled.market_weight

@@ -9,9 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from markets.brackets import Bracket
-from prediction.cases import ForecastInput, KnownHigh, TrainingPair, high_known_from
+from prediction.cases import EventCase, ForecastInput, KnownHigh, MarketInput, TrainingPair, high_known_from
 from prediction.distributions import Normal
 from prediction.features import CLIMATOLOGY, LADDER, PERSISTENCE, CityKnowledge, features_at
+from prediction.forecasters import ModelForecaster
+from prediction.predictor import Forecast, predict
 from prediction.weather_model import WeatherModel
 
 OFFSET = -300  # New York standard time
@@ -52,17 +54,36 @@ def fitted(highs, pairs, *, as_of_day: date = LAST, use_correction: bool = False
     return model
 
 
+def weather_of(
+    model: WeatherModel, day: date, forecasts: list[ForecastInput], *, running_max: float | None = None
+) -> Forecast | None:
+    """The weather model's forecast of ``day`` decided at 10:00, through the one prediction path."""
+    markets = tuple(MarketInput(f"M{k}", bracket, None, None) for k, bracket in enumerate(LADDER_BRACKETS))
+    case = EventCase(
+        event_ticker="E",
+        series_ticker="KXHIGHNY",
+        city="New York",
+        target_date=day,
+        decided_at=decided(day),
+        standard_offset_minutes=OFFSET,
+        markets=markets,
+        forecasts=tuple(forecasts),
+        history=(),
+        running_max_f=running_max,
+    )
+    return predict(case, ModelForecaster(model), model.knowledge).weather
+
+
 def test_the_forecast_bias_is_removed_and_the_spread_matches_the_error():
     highs, pairs = history(bias_of=lambda day: 3.0, noise=1.5)
     model = fitted(highs, pairs)
     day = LAST + timedelta(days=1)
-    result = model.predict(day=day, when=decided(day), forecasts=[forecast(day, 46.0)], brackets=LADDER_BRACKETS)
-    assert result is not None
+    result = weather_of(model, day, [forecast(day, 46.0)])
+    assert result is not None and isinstance(result.distribution, Normal)
     assert result.distribution.mean() == pytest.approx(43.0, abs=0.6)
-    assert isinstance(result.distribution, Normal)
     assert result.distribution.sigma == pytest.approx(1.5, abs=0.4)
     assert sum(result.probabilities) == pytest.approx(1.0, abs=1e-9)
-    assert "test/model" in result.inputs and not result.corrected
+    assert "test/model" in result.inputs and "xgboost" not in result.inputs
 
 
 def test_a_recent_change_of_bias_is_followed():
@@ -71,8 +92,8 @@ def test_a_recent_change_of_bias_is_followed():
     highs, pairs = history(bias_of=lambda day: 4.0 if day < change else 0.0, noise=1.0)
     model = fitted(highs, pairs)
     day = LAST + timedelta(days=1)
-    result = model.predict(day=day, when=decided(day), forecasts=[forecast(day, 43.0)], brackets=LADDER_BRACKETS)
-    assert result is not None
+    result = weather_of(model, day, [forecast(day, 43.0)])
+    assert result is not None and result.distribution is not None
     assert result.distribution.mean() == pytest.approx(43.0, abs=0.7)
 
 
@@ -80,8 +101,8 @@ def test_without_forecasts_it_falls_back_on_climatology_and_persistence():
     highs, pairs = history(forecast_from=LAST + timedelta(days=10))
     model = fitted(highs, pairs)
     day = LAST + timedelta(days=1)
-    result = model.predict(day=day, when=decided(day), forecasts=[], brackets=LADDER_BRACKETS)
-    assert result is not None
+    result = weather_of(model, day, [])
+    assert result is not None and result.distribution is not None
     assert set(result.inputs) <= {CLIMATOLOGY, PERSISTENCE} and result.inputs
     assert 35 < result.distribution.mean() < 55  # a late-February high in New York's synthetic climate
 
@@ -91,7 +112,7 @@ def test_a_good_forecast_is_not_diluted_with_climatology():
     highs, pairs = history(bias_of=lambda day: 0.0, noise=0.8)
     model = fitted(highs, pairs)
     day = LAST + timedelta(days=1)
-    result = model.predict(day=day, when=decided(day), forecasts=[forecast(day, 44.0)], brackets=LADDER_BRACKETS)
+    result = weather_of(model, day, [forecast(day, 44.0)])
     assert result is not None and result.inputs == ("test/model",)
 
 
@@ -120,8 +141,8 @@ def test_the_xgboost_correction_is_used_only_where_it_helps():
     ]
     corrected = fitted(highs, cold_bias, use_correction=True)
     day = LAST + timedelta(days=1)
-    cold = corrected.predict(day=day, when=decided(day), forecasts=[forecast(day, 45.0)], brackets=LADDER_BRACKETS)
-    assert cold is not None and cold.corrected
+    cold = weather_of(corrected, day, [forecast(day, 45.0)])
+    assert cold is not None and "xgboost" in cold.inputs
     used = [p for p in corrected.report.patterns.values() if p.correction is not None]
     assert used
     for pattern in used:
@@ -129,17 +150,15 @@ def test_the_xgboost_correction_is_used_only_where_it_helps():
         assert pattern.held_out_corrected_crps < pattern.held_out_crps * 0.995
 
     plain = fitted(highs, pairs, use_correction=True)
-    result = plain.predict(day=day, when=decided(day), forecasts=[forecast(day, 45.0)], brackets=LADDER_BRACKETS)
-    assert result is not None and not result.corrected  # pure noise: nothing to learn, nothing applied
+    result = weather_of(plain, day, [forecast(day, 45.0)])
+    assert result is not None and "xgboost" not in result.inputs  # pure noise: nothing to learn, nothing applied
 
 
 def test_the_running_maximum_rules_out_lower_brackets():
     highs, pairs = history()
     model = fitted(highs, pairs)
     day = LAST + timedelta(days=1)
-    result = model.predict(
-        day=day, when=decided(day), forecasts=[forecast(day, 41.0)], brackets=LADDER_BRACKETS, running_max=44.0
-    )
+    result = weather_of(model, day, [forecast(day, 41.0)], running_max=44.0)
     assert result is not None
     assert result.probabilities[:3] == (0.0, 0.0, 0.0)
     assert sum(result.probabilities) == pytest.approx(1.0)

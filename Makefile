@@ -17,7 +17,7 @@ PURE_CORE := kalshiweb/env.py kalshiweb/modes.py kalshiweb/keyfiles.py kalshiweb
              prediction/distributions.py prediction/probabilities.py prediction/emos.py \
              prediction/climatology.py prediction/scoring.py prediction/cases.py prediction/features.py \
              prediction/xgb.py prediction/weather_model.py prediction/forecasters.py prediction/evaluation.py \
-             prediction/book.py prediction/artifact.py prediction/predictor.py
+             prediction/book.py prediction/artifact.py prediction/predictor.py markets/outcomes.py
 
 .PHONY: help run setup install install-dev test lint format typecheck migrations-check bench lock clean superuser
 

@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.db.models import Prefetch
+
 from markets.brackets import Bracket, BracketError
 from markets.models import Event, Market, OrderBookSnapshot, Series, Trade
-from markets.units import settled_number
+from markets.outcomes import event_outcome
 from prediction.book import BookFeatures, Quote, best_quote, book_features
 from prediction.cases import (
     DecisionTime,
@@ -146,7 +148,7 @@ def _cases(
                 forecasts=_forecast_inputs(forecasts[(event.target_date, decided_at)], city, event.target_date),
                 history=tuple(history[: bisect.bisect_right(known_from, decided_at)]),
                 running_max_f=_running_max_at(running, event.target_date, decided_at),
-                outcome=_outcome(event, markets),
+                outcome=_outcome(event),
                 listed_at=_listed_at(event),
                 book=_book_at(event, books, decided_at) if micro else None,
             )
@@ -168,12 +170,18 @@ def city_history(city: City, *, series: Series | None = None, end: date) -> list
 
 
 def _settled_highs(series: Series, end: date) -> dict[date, float]:
+    """The high each settled event of ``series`` up to ``end`` settled on, by climate day."""
+    events = Event.objects.filter(series=series, target_date__lte=end).prefetch_related(
+        Prefetch(
+            "markets",
+            queryset=Market.objects.exclude(result="").only("event_id", "ticker", "result", "expiration_value"),
+        )
+    )
     values: dict[date, float] = {}
-    rows = Market.objects.filter(event__series=series, event__target_date__lte=end).exclude(result="")
-    for day, text in rows.values_list("event__target_date", "expiration_value"):
-        number = settled_number(text or "")
-        if day is not None and number is not None:
-            values[day] = float(number)
+    for event in events.only("id", "target_date"):
+        settled = event_outcome(event.markets.all()).settled_high
+        if event.target_date is not None and settled is not None:
+            values[event.target_date] = float(settled)
     return values
 
 
@@ -320,15 +328,12 @@ def _running_max_at(maxima: RunningMaxima, target: date, decided_at: datetime) -
     return float(latest) if latest is not None else None
 
 
-def _outcome(event: Event, markets: tuple[MarketInput, ...]) -> Outcome | None:
-    winners = [m.ticker for m in event.markets.all() if m.result == Market.Result.YES]
-    if len(winners) != 1:
+def _outcome(event: Event) -> Outcome | None:
+    """Which market won and the high it settled on; None until exactly one market resolved YES."""
+    outcome = event_outcome(event.markets.all())
+    if outcome.winner is None:
         return None
-    settled = event.settled_high_f
-    if settled is None:
-        numbers = [settled_number(m.expiration_value) for m in event.markets.all() if m.expiration_value]
-        settled = next((n for n in numbers if n is not None), None)
-    return Outcome(winners[0], float(settled) if settled is not None else None)
+    return Outcome(outcome.winner, float(outcome.settled_high) if outcome.settled_high is not None else None)
 
 
 def training_pairs(

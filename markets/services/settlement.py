@@ -9,7 +9,6 @@ booked on Kalshi's value while models learn from observations.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from markets.models import Event, Series
-from markets.units import settled_number
+from markets.outcomes import event_outcome
 from weather.models import City
 from weather.services.truth import ObservedHigh, observed_highs
 
@@ -84,13 +83,7 @@ def _check_event(event: Event, observed: ObservedHigh | None, report: Settlement
 
 
 def _settled_high(event: Event, report: SettlementReport) -> Decimal | None:
-    values = Counter(
-        number
-        for market in event.markets.all()
-        if market.result and (number := settled_number(market.expiration_value)) is not None
-    )
-    if not values:
-        return None
-    if len(values) > 1:
-        report.conflicting.append(f"{event.event_ticker}: markets settled on {sorted(values)}")
-    return values.most_common(1)[0][0]
+    outcome = event_outcome(event.markets.all())
+    if outcome.conflict:
+        report.conflicting.append(f"{event.event_ticker}: markets settled on {list(outcome.conflict)}")
+    return outcome.settled_high

@@ -92,7 +92,7 @@ def shared_tapes() -> list[Path]:
         (root / "kalshi").mkdir()
         for kind in ("events", "markets"):  # copied: small, and the file walk does not follow links
             shutil.copytree(SHARED_DATA_DIR / "kalshi" / kind, root / "kalshi" / kind)
-        import_kalshi_history(root, now=timezone.now(), progress=lambda _: None)
+        import_kalshi_history(root, now=timezone.now())
     return sorted((SHARED_DATA_DIR / "kalshi" / "trades").glob("*.jsonl.gz"))
 
 

@@ -29,7 +29,7 @@ def run(*, quick: bool) -> list[Figure]:
     if quick or not SHARED_DATA_DIR.is_dir():
         return _simulated(note="" if quick else f"no shared data at {SHARED_DATA_DIR}: a simulated city instead")
     started = time.perf_counter()
-    import_history(SHARED_DATA_DIR, now=AS_OF, progress=lambda line: None)
+    import_history(SHARED_DATA_DIR, now=AS_OF)
     imported = time.perf_counter() - started
     try:
         figures = _train(note="shared history")

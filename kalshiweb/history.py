@@ -6,17 +6,21 @@ reason) for a file of its own that it refuses, (None, None) for anything else,
 and ``import_files(files_by_kind, now=, progress=)`` returning a report with
 ``kinds`` (per-kind counts) and ``notes``. Files nobody takes are listed as
 skipped, with the reason when an importer gave one.
+
+``progress`` gets a stage per kind of file, measured in kilobytes read (see
+markets.history.readers.stage_files).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
+
+from kalshiweb.progress import SILENT, Progress
 
 # In dependency order: weather rows may refer to markets' series, never the reverse.
 IMPORTERS: tuple[str, ...] = ("markets.history.importer", "weather.history.importer")
@@ -56,7 +60,7 @@ def importers() -> list[ModuleType]:
     return [importlib.import_module(name) for name in IMPORTERS]
 
 
-def import_history(root: Path, *, now: datetime, progress: Callable[[str], None]) -> HistoryReport:
+def import_history(root: Path, *, now: datetime, progress: Progress = SILENT) -> HistoryReport:
     """Route every file under ``root`` to the importer that takes it, then run them in order."""
     modules = importers()
     claimed: dict[str, dict[str, list[Path]]] = {module.__name__: {} for module in modules}

@@ -17,7 +17,7 @@ def test_it_routes_files_and_lists_what_nobody_takes_with_the_reason(tmp_path):
     (tmp_path / "kalshi" / "events").mkdir()
     (tmp_path / "kalshi" / "events" / "KXHIGHNY.jsonl").write_text("")
     (tmp_path / "notes.txt").write_text("hello")
-    report = import_history(tmp_path, now=NOW, progress=lambda _: None)
+    report = import_history(tmp_path, now=NOW)
     skipped = {path.relative_to(tmp_path).as_posix(): reason for path, reason in report.skipped}
     refused = "a derived table without market tickers: cannot be tied to markets"
     assert skipped == {
@@ -30,5 +30,5 @@ def test_it_routes_files_and_lists_what_nobody_takes_with_the_reason(tmp_path):
 
 
 def test_an_empty_folder_imports_nothing(tmp_path):
-    report = import_history(tmp_path, now=NOW, progress=lambda _: None)
+    report = import_history(tmp_path, now=NOW)
     assert (report.sections, report.skipped) == ([], [])

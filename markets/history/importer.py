@@ -11,7 +11,6 @@ rows before it are stored.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kalshiweb.history import KindReport
+from kalshiweb.progress import SILENT, Progress
 from markets.history.catalog import (
     RowProblem,
     UpsertResult,
@@ -28,7 +28,7 @@ from markets.history.catalog import (
     upsert_events,
     upsert_markets,
 )
-from markets.history.readers import MalformedLine, csv_rows, json_objects
+from markets.history.readers import MalformedLine, csv_rows, json_objects, stage_files
 from markets.history.settled import (
     LCSWNN_MARKET_COLUMNS,
     SETTLED_COLUMNS,
@@ -38,8 +38,6 @@ from markets.history.settled import (
 )
 from markets.history.tape import import_tape
 from markets.models import Market
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -88,12 +86,7 @@ def plan(root: Path) -> tuple[dict[str, list[Path]], list[tuple[Path, str]]]:
     return files, others
 
 
-def import_kalshi_history(
-    root: Path,
-    *,
-    now: datetime,
-    progress: Callable[[str], None] = logger.info,
-) -> ImportReport:
+def import_kalshi_history(root: Path, *, now: datetime, progress: Progress = SILENT) -> ImportReport:
     """Import every Kalshi file under ``root``; other files are listed in ``report.skipped``."""
     files, others = plan(root)
     report = import_files(files, now=now, progress=progress)
@@ -101,40 +94,89 @@ def import_kalshi_history(
     return report
 
 
-def import_files(
-    files: dict[str, list[Path]], *, now: datetime, progress: Callable[[str], None] = logger.info
-) -> ImportReport:
-    """Import files already sorted by kind (see classify), in dependency order."""
-    files = {kind: files.get(kind, []) for kind in KINDS}
+def import_files(files: dict[str, list[Path]], *, now: datetime, progress: Progress = SILENT) -> ImportReport:
+    """Import files already sorted by kind (see classify), in dependency order, a progress stage per kind."""
     report = ImportReport()
-    for path in files["events"]:
-        _import_catalog(path, report.kinds["events"], _json_fields(path, event_fields), upsert_events, now, progress)
-    for path in files["markets"]:
-        # Files are named after their series (kalshi/markets/KXHIGHNY.jsonl), which lets a
-        # markets file without its events file create the events it needs.
-        upsert = functools.partial(upsert_markets, series_ticker=path.stem)
-        _import_catalog(path, report.kinds["markets"], _json_fields(path, market_fields), upsert, now, progress)
-    for path in files["settled"]:
-        _import_settled(path, report, now, progress)
-    for path in files["settled-markets"]:
-        _import_lcswnn_markets(path, report, now, progress)
-    if files["trades"]:
-        market_ids = dict(Market.objects.values_list("ticker", "id"))
-        for path in files["trades"]:
-            _import_trades(path, market_ids, report, progress)
+    for kind in KINDS:
+        paths = files.get(kind, [])
+        if paths:
+            stage_files(progress, kind, paths)
+            _IMPORTERS[kind](paths, report, now, progress)
     return report
 
 
-def _json_fields(path: Path, to_fields: Callable[[dict[str, Any]], T]) -> Iterator[T]:
-    for number, data in json_objects(path):
+def _import_events(paths: list[Path], report: ImportReport, now: datetime, progress: Progress) -> None:
+    for path in paths:
+        rows = _json_fields(path, event_fields, progress)
+        _import_catalog(path, report.kinds["events"], rows, upsert_events, now)
+
+
+def _import_markets(paths: list[Path], report: ImportReport, now: datetime, progress: Progress) -> None:
+    for path in paths:
+        # Files are named after their series (kalshi/markets/KXHIGHNY.jsonl), which lets a
+        # markets file without its events file create the events it needs.
+        upsert = functools.partial(upsert_markets, series_ticker=path.stem)
+        _import_catalog(path, report.kinds["markets"], _json_fields(path, market_fields, progress), upsert, now)
+
+
+def _import_settled(paths: list[Path], report: ImportReport, now: datetime, progress: Progress) -> None:
+    for path in paths:
+        merge = FillBlanks()
+        rows = _csv_fields(path, SETTLED_COLUMNS, settled_row, progress)
+        upsert = functools.partial(_upsert_by_series, merge=merge)
+        _import_catalog(path, report.kinds["settled"], rows, upsert, now)
+        _note_disagreements(path, merge, report)
+
+
+def _import_lcswnn_markets(paths: list[Path], report: ImportReport, now: datetime, progress: Progress) -> None:
+    for path in paths:
+        merge = FillBlanks()
+        rows = _csv_fields(path, LCSWNN_MARKET_COLUMNS, lcswnn_market_row, progress)
+        # These tables have no series column: one file per series.
+        upsert = functools.partial(upsert_markets, series_ticker=path.stem, merge=merge)
+        _import_catalog(path, report.kinds["settled-markets"], rows, upsert, now)
+        _note_disagreements(path, merge, report)
+
+
+def _import_trades(paths: list[Path], report: ImportReport, now: datetime, progress: Progress) -> None:
+    market_ids = dict(Market.objects.values_list("ticker", "id"))
+    counts = report.kinds["trades"]
+    for path in paths:
+        result = import_tape(path, market_ids, progress=progress)
+        counts.files += 1
+        counts.read += result.read
+        counts.created += result.inserted
+        counts.unchanged += result.read - result.inserted - result.unknown_market
+        if result.unknown_market:
+            report.notes.append(
+                f"{path}: {result.unknown_market} trades of markets that are not imported, skipped "
+                f"(e.g. {', '.join(result.unknown_examples)})"
+            )
+
+
+# One per kind, in KINDS order: events before the markets that refer to them, and the
+# markets (from their files or the settled tables) before the trades that refer to them.
+_IMPORTERS: dict[str, Callable[[list[Path], ImportReport, datetime, Progress], None]] = {
+    "events": _import_events,
+    "markets": _import_markets,
+    "settled": _import_settled,
+    "settled-markets": _import_lcswnn_markets,
+    "trades": _import_trades,
+}
+
+
+def _json_fields(path: Path, to_fields: Callable[[dict[str, Any]], T], progress: Progress) -> Iterator[T]:
+    for number, data in json_objects(path, progress):
         try:
             yield to_fields(data)
         except RowProblem as exc:
             raise MalformedLine(path, number, str(exc)) from None
 
 
-def _csv_fields(path: Path, expected: tuple[str, ...], to_fields: Callable[[dict[str, str]], T]) -> Iterator[T]:
-    for number, row in csv_rows(path, expected=expected):
+def _csv_fields(
+    path: Path, expected: tuple[str, ...], to_fields: Callable[[dict[str, str]], T], progress: Progress
+) -> Iterator[T]:
+    for number, row in csv_rows(path, expected=expected, progress=progress):
         try:
             yield to_fields(row)
         except RowProblem as exc:
@@ -142,12 +184,7 @@ def _csv_fields(path: Path, expected: tuple[str, ...], to_fields: Callable[[dict
 
 
 def _import_catalog(
-    path: Path,
-    counts: KindReport,
-    rows: Iterator[T],
-    upsert: Callable[..., UpsertResult],
-    now: datetime,
-    progress: Callable[[str], None],
+    path: Path, counts: KindReport, rows: Iterator[T], upsert: Callable[..., UpsertResult], now: datetime
 ) -> None:
     """Upsert ``rows`` a batch at a time; a problem found only by the upsert names the file."""
     total = UpsertResult()
@@ -160,15 +197,6 @@ def _import_catalog(
             # Found on the whole batch, so no line to name: e.g. an event ticker without a date.
             raise MalformedLine(path, None, str(exc)) from None
     _count(counts, read, total)
-    progress(f"{path}: {read} read, {total.created} new, {total.updated} updated")
-
-
-def _import_settled(path: Path, report: ImportReport, now: datetime, progress: Callable[[str], None]) -> None:
-    merge = FillBlanks()
-    rows = _csv_fields(path, SETTLED_COLUMNS, settled_row)
-    upsert = functools.partial(_upsert_by_series, merge=merge)
-    _import_catalog(path, report.kinds["settled"], rows, upsert, now, progress)
-    _note_disagreements(path, merge, report)
 
 
 def _upsert_by_series(rows: list[tuple[str, dict[str, Any]]], *, now: datetime, merge: FillBlanks) -> UpsertResult:
@@ -180,32 +208,6 @@ def _upsert_by_series(rows: list[tuple[str, dict[str, Any]]], *, now: datetime, 
     for series, fields_of_series in by_series.items():
         total.add(upsert_markets(fields_of_series, now=now, series_ticker=series, merge=merge))
     return total
-
-
-def _import_lcswnn_markets(path: Path, report: ImportReport, now: datetime, progress: Callable[[str], None]) -> None:
-    merge = FillBlanks()
-    rows = _csv_fields(path, LCSWNN_MARKET_COLUMNS, lcswnn_market_row)
-    # These tables have no series column: one file per series.
-    upsert = functools.partial(upsert_markets, series_ticker=path.stem, merge=merge)
-    _import_catalog(path, report.kinds["settled-markets"], rows, upsert, now, progress)
-    _note_disagreements(path, merge, report)
-
-
-def _import_trades(
-    path: Path, market_ids: dict[str, int], report: ImportReport, progress: Callable[[str], None]
-) -> None:
-    result = import_tape(path, market_ids)
-    counts = report.kinds["trades"]
-    counts.files += 1
-    counts.read += result.read
-    counts.created += result.inserted
-    counts.unchanged += result.read - result.inserted - result.unknown_market
-    if result.unknown_market:
-        report.notes.append(
-            f"{path}: {result.unknown_market} trades of markets that are not imported, skipped "
-            f"(e.g. {', '.join(result.unknown_examples)})"
-        )
-    progress(f"{path}: {result.read} read, {result.inserted} new")
 
 
 def _count(counts: KindReport, read: int, result: UpsertResult) -> None:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from kalshiweb.progress import SILENT, Progress
 from markets.history.readers import MalformedLine, json_object, line_chunks
 from markets.history.tape_store import BATCH_SIZE, StoredPrintMet, TapeWriter, TradeRow, copy_line
 from markets.schemas.market_data import Trade as TradeData
@@ -67,15 +68,18 @@ MarketKeys = dict[bytes, tuple[int, bytes]]  # ticker → (market id, the id as 
 Prints = list[bytes] | list[TradeRow]
 
 
-def read_tape(path: Path, market_ids: dict[str, int], result: TapeResult, *, copy_text: bool) -> Iterator[Prints]:
+def read_tape(
+    path: Path, market_ids: dict[str, int], result: TapeResult, *, copy_text: bool, progress: Progress = SILENT
+) -> Iterator[Prints]:
     """The tape's prints of imported markets, a block at a time, counted into ``result``.
 
     Each print is a line of COPY text (``copy_text``, for PostgreSQL) or a
     TradeRow. On a line that does not validate, the prints before it are
-    yielded first, then MalformedLine names the file and line.
+    yielded first, then MalformedLine names the file and line. ``progress``
+    advances as the file is read (see markets.history.readers).
     """
     keys = market_keys(market_ids)
-    for first, text in line_chunks(path):
+    for first, text in line_chunks(path, progress):
         prints: Prints = []
         try:
             _read_chunk(_Chunk(path, first, text, market_ids, keys, result, copy_text), prints)
@@ -236,7 +240,9 @@ def _checked(count: Decimal | None, yes: Decimal | None, no: Decimal | None, tra
     return str(count), str(yes), str(no)
 
 
-def import_tape(path: Path, market_ids: dict[str, int], *, batch_size: int = BATCH_SIZE) -> TapeResult:
+def import_tape(
+    path: Path, market_ids: dict[str, int], *, batch_size: int = BATCH_SIZE, progress: Progress = SILENT
+) -> TapeResult:
     """Import one tape file. On a malformed line, the valid lines before it are stored first.
 
     Parsing and writing take turns in this thread: a writer thread was measured
@@ -244,18 +250,48 @@ def import_tape(path: Path, market_ids: dict[str, int], *, batch_size: int = BAT
     and Python already use both cores (on PostgreSQL, COPY streams each block
     to the server as soon as it is read, so the two overlap anyway). A tape
     that meets stored prints on PostgreSQL is read a second time, the careful
-    way (see TapeWriter): re-imports find out at the first print.
+    way (see TapeWriter): re-imports find out at the first print. ``progress``
+    advances by the file's size once, however many times it is read.
     """
+    furthest = FurthestRead(progress)
     try:
-        return _import_tape(path, market_ids, batch_size=batch_size, stream=True)
+        return _import_tape(path, market_ids, batch_size=batch_size, stream=True, progress=furthest)
     except StoredPrintMet:
-        return _import_tape(path, market_ids, batch_size=batch_size, stream=False)
+        furthest.rewind()
+        return _import_tape(path, market_ids, batch_size=batch_size, stream=False, progress=furthest)
 
 
-def _import_tape(path: Path, market_ids: dict[str, int], *, batch_size: int, stream: bool) -> TapeResult:
+def _import_tape(
+    path: Path, market_ids: dict[str, int], *, batch_size: int, stream: bool, progress: Progress
+) -> TapeResult:
     result = TapeResult()
     with TapeWriter(batch_size=batch_size, stream=stream) as writer:
-        for prints in read_tape(path, market_ids, result, copy_text=writer.copy_text):
+        for prints in read_tape(path, market_ids, result, copy_text=writer.copy_text, progress=progress):
             writer.extend(prints)
     result.inserted = writer.inserted
     return result
+
+
+class FurthestRead:
+    """Passes on only the progress of reading past the furthest point any earlier reading reached.
+
+    A tape that meets stored prints is read a second time (see import_tape):
+    without this, its bytes would move the progress on twice.
+    """
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._position = self._furthest = 0.0
+
+    def rewind(self) -> None:
+        """The file is read again from its start."""
+        self._position = 0.0
+
+    def stage(self, description: str, total: float | None = None) -> None:
+        self._progress.stage(description, total)
+
+    def advance(self, amount: float = 1) -> None:
+        self._position += amount
+        if self._position > self._furthest:
+            self._progress.advance(self._position - self._furthest)
+            self._furthest = self._position

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import math
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -16,10 +18,10 @@ from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from markets.history import tape, tape_store
+from markets.history import readers, tape, tape_store
 from markets.history.catalog import ensure_events
 from markets.history.importer import import_kalshi_history
-from markets.history.readers import MalformedLine, RowProblem, json_objects
+from markets.history.readers import MalformedLine, RowProblem, csv_rows, json_objects, stage_files
 from markets.models import Event, Market, Series, Trade
 
 pytestmark = pytest.mark.django_db
@@ -402,11 +404,57 @@ def test_the_command_prints_counts_and_skipped_files(history, capsys):
     assert "README.md: not recognised by any importer" in out
 
 
-def test_the_command_fails_with_file_and_line(history):
-    path = history / "kalshi" / "events" / "KXHIGHNY.jsonl"
-    path.write_text(json.dumps(event("KXHIGHNY-25FEB28")) + "\n{not json\n")
-    with pytest.raises(CommandError, match=rf"{path}:2: not valid JSON"):
-        call_command("importhistory", str(history))
+def summary(root: Path) -> str:
+    """What the command prints on stdout for the ``history`` folder with one ACIS file added."""
+    return (
+        f"Imported from {root}:\n"
+        "  kind                   files        read         new   updated   unchanged\n"
+        "  events                     1           1           1         0           0\n"
+        "  markets                    1           3           3         0           0\n"
+        "  trades                     1           6           6         0           0\n"
+        "  acis                       1           1           1         0           0\n"
+        "Skipped 1 file(s):\n"
+        "  README.md: not recognised by any importer\n"
+    )
+
+
+def with_acis_file(history: Path) -> Path:
+    path = history / "observations" / "acis" / "KNYC.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("date,station,element,value_f\n2025-02-21,KNYC,TMAX,35\n")
+    return history
+
+
+def test_the_command_draws_a_finished_bar_per_kind_of_file_on_stderr(history):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("importhistory", str(with_acis_file(history)), stdout=out, stderr=err)
+    assert out.getvalue() == summary(history)
+    drawn = err.getvalue()
+    for kind, path in [
+        ("events", "kalshi/events/KXHIGHNY.jsonl"),
+        ("markets", "kalshi/markets/KXHIGHNY.jsonl"),
+        ("trades", "kalshi/trades/KXHIGHNY.jsonl.gz"),
+        ("acis", "observations/acis/KNYC.csv"),
+    ]:
+        kilobytes = math.ceil((history / path).stat().st_size / 1000)
+        assert re.search(rf"^{kind} \(1 file, kB\) +━+ {kilobytes}/{kilobytes} ", drawn, re.MULTILINE), drawn
+
+
+def test_the_command_draws_nothing_at_verbosity_0(history):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("importhistory", str(with_acis_file(history)), verbosity=0, stdout=out, stderr=err)
+    assert out.getvalue() == summary(history)
+    assert err.getvalue() == ""
+
+
+def test_the_command_fails_with_file_and_line_below_the_closed_bar(history):
+    path = history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz"
+    write_jsonl(path, [trade(1, "KXHIGHNY-25FEB28-B44.5"), {"trade_id": "x"}], gz=True)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match=rf"{path}:2: trade x: ticker is missing"):
+        call_command("importhistory", str(history), stdout=io.StringIO(), stderr=err)
+    # Off a terminal, rich writes the bars once, when they are closed: the stages up to the bad file.
+    assert re.findall(r"^(\w+) \(1 file, kB\)", err.getvalue(), re.MULTILINE) == ["events", "markets", "trades"]
 
 
 def test_the_command_rejects_a_missing_directory(tmp_path):
@@ -543,3 +591,70 @@ def test_the_reader_follows_concatenated_gzip_members_and_refuses_trailing_garba
     path.write_bytes(gzip.compress(b'{"a": 1}\n') + b"not gzip")
     with pytest.raises(MalformedLine, match="truncated or corrupt"):
         list(json_objects(path))
+
+
+class Recorded:
+    """A Progress that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, float | None]] = []
+        self.advances: list[float] = []
+
+    def stage(self, description: str, total: float | None = None) -> None:
+        self.stages.append((description, total))
+
+    def advance(self, amount: float = 1) -> None:
+        self.advances.append(amount)
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.csv.gz"])
+def test_csv_rows_advance_progress_by_the_kilobytes_on_disk_a_buffer_at_a_time(tmp_path, name):
+    rows = 20_000
+    text = "a,b\n" + "".join(f"{n},{n * 7 % 1000}\n" for n in range(rows))
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    progress = Recorded()
+    assert sum(1 for _ in csv_rows(path, expected=("a", "b"), progress=progress)) == rows
+    assert sum(progress.advances) == pytest.approx(path.stat().st_size / 1000)
+    assert len(progress.advances) <= path.stat().st_size // 8192 + 1  # per buffer refill, never per row
+
+
+def test_json_lines_advance_progress_by_the_kilobytes_on_disk_a_block_at_a_time(tmp_path):
+    path = write_jsonl(tmp_path / "t.jsonl", [{"n": n, "pad": "x" * 100} for n in range(20_000)])
+    progress = Recorded()
+    assert sum(1 for _ in json_objects(path, progress)) == 20_000
+    assert sum(progress.advances) == pytest.approx(path.stat().st_size / 1000)
+    assert len(progress.advances) == math.ceil(path.stat().st_size / readers.BLOCK)
+
+
+def test_a_stage_of_files_totals_their_kilobytes_on_disk_as_a_whole_number(tmp_path):
+    paths = [tmp_path / "a.csv", tmp_path / "b.csv.gz"]
+    paths[0].write_bytes(b"x" * 1500)
+    paths[1].write_bytes(b"y" * 10)
+    progress = Recorded()
+    stage_files(progress, "acis", paths)
+    stage_files(progress, "ghcnd", paths[:1])
+    assert progress.stages == [("acis (2 files, kB)", 2), ("ghcnd (1 file, kB)", 2)]
+
+
+def test_a_tape_read_twice_moves_progress_on_once(history):
+    path = history / "kalshi" / "trades" / "KXHIGHNY.jsonl.gz"
+    write_jsonl(path, [trade(n, "KXHIGHNY-25FEB28-B44.5") for n in range(1, 4)], gz=True, compact=True)
+    import_kalshi_history(history, now=NOW)
+    # Stored and new prints: PostgreSQL's COPY meets a stored one, and the tape is read again.
+    write_jsonl(path, [trade(n, "KXHIGHNY-25FEB28-B44.5") for n in range(1, 7)], gz=True, compact=True)
+    progress = Recorded()
+    result = tape.import_tape(path, dict(Market.objects.values_list("ticker", "id")), progress=progress)
+    assert result.inserted == 3
+    assert sum(progress.advances) == pytest.approx(path.stat().st_size / 1000)
+
+
+def test_furthest_read_passes_on_only_what_no_earlier_reading_reached():
+    progress = Recorded()
+    furthest = tape.FurthestRead(progress)
+    furthest.advance(3)
+    furthest.advance(2)
+    furthest.rewind()
+    furthest.advance(4)
+    furthest.advance(3)
+    assert progress.advances == [3, 2, 2]

@@ -20,7 +20,6 @@ raises MalformedLine naming file and line, with every row before it kept.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,7 +29,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from kalshiweb.history import KindReport
-from markets.history.readers import MalformedLine
+from kalshiweb.progress import SILENT, Progress
+from markets.history.readers import MalformedLine, stage_files
 from weather.history import nws, observations, open_meteo
 from weather.history.store import (
     BatchWriter,
@@ -41,8 +41,6 @@ from weather.history.store import (
     upsert_observations,
 )
 from weather.models import City, Observation
-
-logger = logging.getLogger(__name__)
 
 KINDS = ("ghcnd", "acis", "fivethirtyeight", "nws-email", "open-meteo-archive", "open-meteo-historical")
 # nws-city is not a kind of file: its observations come from the nws-email file.
@@ -97,14 +95,15 @@ def _classify_forecast(name: str) -> tuple[str | None, str | None]:
     return None, UNKNOWN_REFUSED
 
 
-def import_files(
-    files: dict[str, list[Path]], *, now: datetime, progress: Callable[[str], None] = logger.info
-) -> ImportReport:
-    """Import files sorted by kind (see classify), observations first."""
+def import_files(files: dict[str, list[Path]], *, now: datetime, progress: Progress = SILENT) -> ImportReport:
+    """Import files sorted by kind (see classify), observations first, a progress stage per kind."""
     report = ImportReport()
     run = _Run(report, now, progress)
     for kind in KINDS:
-        for path in files.get(kind, []):
+        paths = files.get(kind, [])
+        if paths:
+            stage_files(progress, kind, paths)
+        for path in paths:
             report.kinds[kind].files += 1
             _HANDLERS[kind](run, path)
     return report
@@ -114,7 +113,7 @@ def import_files(
 class _Run:
     report: ImportReport
     now: datetime
-    progress: Callable[[str], None]
+    progress: Progress
 
     def note(self, text: str) -> None:
         self.report.notes.append(text)
@@ -133,7 +132,6 @@ class _Run:
         counts.add(writer.counts)
         if writer.future:
             self.note(f"{path}: {writer.future} {kind} rows not yet known at the import time were not stored")
-        self.progress(f"{path}: {read} read, {writer.counts.created} new, {writer.counts.updated} updated")
 
 
 R = TypeVar("R", bound=Row)
@@ -175,10 +173,13 @@ def _import_station_file(run: _Run, path: Path, kind: str, lookup: str) -> None:
         return
     writer = run.observations(path)
     if kind == "fivethirtyeight":
-        rows = observations.fivethirtyeight_rows(path, city_id=city.id, source=Observation.Source.FIVETHIRTYEIGHT)
+        source = Observation.Source.FIVETHIRTYEIGHT
+        rows = observations.fivethirtyeight_rows(path, city_id=city.id, source=source, progress=run.progress)
     else:
         source = Observation.Source.GHCND if kind == "ghcnd" else Observation.Source.ACIS
-        rows = observations.long_table_rows(path, station=station, city_id=city.id, source=source)
+        rows = observations.long_table_rows(
+            path, station=station, city_id=city.id, source=source, progress=run.progress
+        )
     run.finish(path, kind, _drain(rows, writer), writer)
 
 
@@ -204,7 +205,7 @@ def _import_nws(run: _Run, path: Path) -> None:
     unmapped: Counter[tuple[str, str]] = Counter()
     read = observed_rows = 0
     try:
-        for number, parsed in nws.nws_rows(path, city_ids=city_ids):
+        for number, parsed in nws.nws_rows(path, city_ids=city_ids, progress=run.progress):
             read += 1
             if parsed.city_key not in city_ids:
                 unmapped[parsed.city_key] += 1
@@ -244,7 +245,9 @@ def _import_archive(run: _Run, path: Path) -> None:
         return
     tally = open_meteo.Tally()
     writer = run.forecasts(path)
-    rows = open_meteo.archive_rows(path, city_id=city.id, offset_minutes=city.standard_utc_offset_minutes, tally=tally)
+    rows = open_meteo.archive_rows(
+        path, city_id=city.id, offset_minutes=city.standard_utc_offset_minutes, tally=tally, progress=run.progress
+    )
     read = _drain(rows, writer) + tally.partial_days
     if tally.partial_days:
         run.note(f"{path}: {tally.partial_days} forecasts of partial days (n_hours < 24) were not stored")
@@ -262,7 +265,7 @@ def _import_historical(run: _Run, path: Path) -> None:
     tally = open_meteo.Tally()
     writer = run.forecasts(path)
     rows = open_meteo.historical_rows(
-        path, city_id=city.id, offset_minutes=city.standard_utc_offset_minutes, tally=tally
+        path, city_id=city.id, offset_minutes=city.standard_utc_offset_minutes, tally=tally, progress=run.progress
     )
     days = _drain(rows, writer)
     run.note(

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from kalshiweb.progress import Progress
 from markets.history.readers import MalformedLine, csv_rows
 from weather.history.parse import RowProblem, iso_date, optional_whole_f
 from weather.history.store import ForecastRow, ObservationRow
@@ -141,12 +142,14 @@ class ParsedRow:
     city_key: tuple[str, str]
 
 
-def nws_rows(path: Path, *, city_ids: dict[tuple[str, str], int]) -> Iterator[tuple[int, ParsedRow]]:
+def nws_rows(
+    path: Path, *, city_ids: dict[tuple[str, str], int], progress: Progress
+) -> Iterator[tuple[int, ParsedRow]]:
     """(line, what the row says for a mapped city) for every row; every row is validated.
 
     ``city_ids`` maps the table's (city, state) to our City id for the cities to import.
     """
-    for number, cells in csv_rows(path, expected=COLUMNS):
+    for number, cells in csv_rows(path, expected=COLUMNS, progress=progress):
         try:
             yield number, _parsed(cells, city_ids)
         except RowProblem as exc:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from kalshiweb.progress import Progress
 from markets.history.readers import MalformedLine, csv_rows
 from weather.history.parse import RowProblem, iso_date, low_not_above_high, unpadded_date, whole_f
 from weather.history.store import ObservationRow
@@ -39,9 +40,11 @@ def station_of(path: Path) -> str:
     return path.name.split(".", 1)[0]
 
 
-def long_table_rows(path: Path, *, station: str, city_id: int, source: str) -> Iterator[tuple[int, ObservationRow]]:
+def long_table_rows(
+    path: Path, *, station: str, city_id: int, source: str, progress: Progress
+) -> Iterator[tuple[int, ObservationRow]]:
     """(line, row) for each TMAX/TMIN line of a GHCN-Daily or ACIS extract."""
-    for number, cells in csv_rows(path, expected=LONG_COLUMNS):
+    for number, cells in csv_rows(path, expected=LONG_COLUMNS, progress=progress):
         try:
             yield number, _long_row(cells, station=station, city_id=city_id, source=source)
         except RowProblem as exc:
@@ -58,9 +61,11 @@ def _long_row(cells: dict[str, str], *, station: str, city_id: int, source: str)
     return ObservationRow(city_id, day, source, {name: whole_f(cells["value_f"], "value_f"), "is_final": True})
 
 
-def fivethirtyeight_rows(path: Path, *, city_id: int, source: str) -> Iterator[tuple[int, ObservationRow]]:
+def fivethirtyeight_rows(
+    path: Path, *, city_id: int, source: str, progress: Progress
+) -> Iterator[tuple[int, ObservationRow]]:
     """(line, row) for each day of a FiveThirtyEight us-weather-history file."""
-    for number, cells in csv_rows(path, expected=FIVETHIRTYEIGHT_COLUMNS):
+    for number, cells in csv_rows(path, expected=FIVETHIRTYEIGHT_COLUMNS, progress=progress):
         try:
             day = unpadded_date(cells["date"], "date")
             high = whole_f(cells["actual_max_temp"], "actual_max_temp")

@@ -63,6 +63,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from kalshiweb.progress import Progress
 from markets.history.readers import MalformedLine, csv_rows
 from weather.climate import climate_date_at, climate_day_window
 from weather.history.parse import (
@@ -113,11 +114,13 @@ class Tally:
     filled_hours: int = 0  # hourly zeros read as the author's fill for a missing value
 
 
-def archive_rows(path: Path, *, city_id: int, offset_minutes: int, tally: Tally) -> Iterator[tuple[int, ForecastRow]]:
+def archive_rows(
+    path: Path, *, city_id: int, offset_minutes: int, tally: Tally, progress: Progress
+) -> Iterator[tuple[int, ForecastRow]]:
     """(line, row) for each complete-day forecast of the archive; partial days are only counted."""
     stamp: tuple[str, str, str] | None = None
     issue: tuple[datetime, date] | None = None  # an issue spans ~13 consecutive rows: checked once
-    for number, cells in csv_rows(path, expected=ARCHIVE_COLUMNS):
+    for number, cells in csv_rows(path, expected=ARCHIVE_COLUMNS, progress=progress):
         try:
             if issue is None or stamp != (cells["issue_utc"], cells["issue_local"], cells["utc_offset_s"]):
                 stamp = (cells["issue_utc"], cells["issue_local"], cells["utc_offset_s"])
@@ -171,10 +174,10 @@ def _archive_issue(cells: dict[str, str]) -> datetime:
 
 
 def historical_rows(
-    path: Path, *, city_id: int, offset_minutes: int, tally: Tally
+    path: Path, *, city_id: int, offset_minutes: int, tally: Tally, progress: Progress
 ) -> Iterator[tuple[int, ForecastRow]]:
     """(line of the day's last hour, row) for each complete climate day of an hourly file."""
-    readings = _unfilled(_hourly_readings(path, tally), tally)
+    readings = _unfilled(_hourly_readings(path, tally, progress), tally)
     for number, day, samples in _climate_days(readings, offset_minutes):
         extremes = daily_extremes(samples, [day], offset_minutes)[day]
         if extremes.n_hours < HOURS_PER_CLIMATE_DAY:
@@ -199,11 +202,11 @@ def historical_rows(
 Reading = tuple[int, datetime, float | None]
 
 
-def _hourly_readings(path: Path, tally: Tally) -> Iterator[Reading]:
+def _hourly_readings(path: Path, tally: Tally, progress: Progress) -> Iterator[Reading]:
     """(line, UTC instant, °F) per row; the series must be one unbroken run of hours."""
     clock = timezone(DOWNLOAD_OFFSET)
     previous: datetime | None = None
-    for number, cells in csv_rows(path, expected=HISTORICAL_COLUMNS):
+    for number, cells in csv_rows(path, expected=HISTORICAL_COLUMNS, progress=progress):
         try:
             at = naive_hour(cells["time"], "time").replace(tzinfo=clock).astimezone(UTC)
             if previous is not None and at != previous + _HOUR:

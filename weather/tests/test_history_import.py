@@ -43,7 +43,7 @@ def write(root: Path, relative: str, text: str) -> Path:
 
 
 def weather_report(root: Path, *, now: datetime = NOW) -> ImportReport:
-    report = import_history(root, now=now, progress=lambda _: None)
+    report = import_history(root, now=now)
     sections = dict(report.sections)
     return sections["weather.history.importer"]
 
@@ -93,7 +93,7 @@ def test_it_takes_its_files_and_refuses_the_daily_and_metadata_files_with_a_reas
 def test_refused_files_are_listed_as_skipped_with_their_reason(tmp_path):
     write(tmp_path, "forecasts/cities.csv", '"city","state"\n')
     write(tmp_path, "forecasts/open-meteo-historical-kxhighny-daily.csv", "time,temperature_2m_max\n")
-    report = import_history(tmp_path, now=NOW, progress=lambda _: None)
+    report = import_history(tmp_path, now=NOW)
     skipped = {path.name: reason for path, reason in report.skipped}
     assert skipped == {
         "cities.csv": importer.CITIES_REFUSED,

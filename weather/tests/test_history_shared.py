@@ -92,7 +92,7 @@ def expected(shared_data_dir, django_db_blocker):
 def test_the_shared_weather_history_imports_with_the_files_counts_and_a_second_run_changes_nothing(expected):
     files = expected["files"]
     assert set(files) == set(KINDS)
-    first = import_files(files, now=NOW, progress=lambda _: None)
+    first = import_files(files, now=NOW)
     kinds = first.kinds
 
     ghcnd_lines, ghcnd_days = expected["ghcnd"]
@@ -126,15 +126,13 @@ def test_the_shared_weather_history_imports_with_the_files_counts_and_a_second_r
     )
     assert not [note for note in first.notes if "not yet known" in note]
 
-    second = import_files(files, now=NOW, progress=lambda _: None)
+    second = import_files(files, now=NOW)
     for kind, counts in second.kinds.items():
         assert (kind, counts.created, counts.updated, counts.unchanged) == (kind, 0, 0, kinds[kind].created)
 
 
 def test_the_shared_hourly_days_hold_the_files_extremes_and_are_known_only_after_the_day(expected):
-    import_files(
-        {"open-meteo-historical": expected["files"]["open-meteo-historical"]}, now=NOW, progress=lambda _: None
-    )
+    import_files({"open-meteo-historical": expected["files"]["open-meteo-historical"]}, now=NOW)
     for name, days in expected["historical"].items():
         city = City.objects.get(name=name)
         stored = ForecastSnapshot.objects.filter(city=city, source="open-meteo-historical")

@@ -3,7 +3,8 @@
 Idempotent (a second run adds nothing), streaming, and committed in batches:
 a malformed line stops the import with ``file:line: reason`` and a non-zero
 exit, leaving everything imported before it in place. Files no importer
-recognises are listed and skipped.
+recognises are listed and skipped. While it runs, a bar per kind of file shows
+the kilobytes read on stderr (none at --verbosity 0); the summary goes to stdout.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from kalshiweb.history import HistoryReport, import_history
+from kalshiweb.progress import command_bar
 from markets.history.readers import MalformedLine
 
 
@@ -27,22 +29,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", type=Path)
 
-    def handle(self, *args: Any, directory: Path, verbosity: int, **options: Any) -> None:
-        self.verbosity = verbosity
+    def handle(self, *args: Any, directory: Path, **options: Any) -> None:
         root = directory.expanduser().resolve()
         if not root.is_dir():
             raise CommandError(f"{directory} is not a directory")
         try:
-            report = import_history(root, now=timezone.now(), progress=self._progress)
+            # The bar closes before the error is printed, so the message stands below it.
+            with command_bar(options) as progress:
+                report = import_history(root, now=timezone.now(), progress=progress)
         except MalformedLine as exc:
             raise CommandError(
                 f"{exc}\nEverything before this line was imported; fix the file and run again."
             ) from None
         self._summarise(root, report)
-
-    def _progress(self, line: str) -> None:
-        if self.verbosity >= 2:
-            self.stdout.write(line)
 
     def _summarise(self, root: Path, report: HistoryReport) -> None:
         self.stdout.write(f"Imported from {root}:")

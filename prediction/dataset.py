@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from markets.brackets import Bracket, BracketError
 from markets.models import Event, Market, OrderBookSnapshot, Series, Trade
@@ -86,18 +86,22 @@ def build_cases(
     return _cases(series, city, events, moments, history=history, micro=micro)
 
 
-def live_cases(*, series: Series, now: datetime, micro: bool = False) -> CaseReport:
+def live_cases(*, series: Series, now: datetime, micro: bool = False, replay: bool = False) -> CaseReport:
     """Every open event of ``series`` (climate day today or later, a market still trading), as known ``now``.
 
     Market prices are the mid of each market's synced quote when it is at
-    most QUOTE_MAX_AGE old, else the last trade by ``now``.
+    most QUOTE_MAX_AGE old, else the last trade by ``now``. With ``replay``
+    (``now`` in the past, on history) the stored status is today's, not
+    then's: an event is open when one of its markets was open at ``now`` by
+    its schedule (see :func:`open_at`).
     """
     city = series.city
     if city is None:
         return CaseReport(skipped=[f"{series.ticker}: no city"])
     today = climate_date_at(now, city.standard_utc_offset_minutes)
     events = list(
-        Event.objects.filter(series=series, target_date__gte=today, markets__status=Market.Status.ACTIVE)
+        Event.objects.filter(open_at(now) if replay else Q(markets__status=Market.Status.ACTIVE))
+        .filter(series=series, target_date__gte=today)
         .distinct()
         .prefetch_related("markets")
         .order_by("target_date")
@@ -105,6 +109,13 @@ def live_cases(*, series: Series, now: datetime, micro: bool = False) -> CaseRep
     moments = {e.event_ticker: now for e in events}
     history = city_history(city, series=series, end=today)
     return _cases(series, city, events, moments, history=history, micro=micro, quotes_at=now)
+
+
+def open_at(moment: datetime) -> Q:
+    """Events with a market open at ``moment``: opened by then, closing after it, not settled by then."""
+    return Q(markets__open_time__lte=moment, markets__close_time__gt=moment) & (
+        Q(markets__settled_at__isnull=True) | Q(markets__settled_at__gt=moment)
+    )
 
 
 def _cases(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -25,7 +25,7 @@ class ModelVersionQuerySet(models.QuerySet["ModelVersion"]):
         return self.filter(status=ModelVersion.Status.PROMOTED)
 
     def readiness(self, *, now: datetime, max_age: timedelta | None = None) -> Readiness:
-        """Trading consults this: no promoted model, or a stale one, means no trading.
+        """Trading consults this: no promoted model, a stale one, or one trained after ``now``, means no trading.
 
         ``max_age`` defaults to MODEL_MAX_AGE_DAYS, so trading, predictions and
         the health check apply one rule.
@@ -35,6 +35,15 @@ class ModelVersionQuerySet(models.QuerySet["ModelVersion"]):
         model = self.promoted().order_by("-promoted_at").first()
         if model is None:
             return Readiness(False, "no promoted model yet")
+        if model.trained_at is not None and model.trained_at > now:
+            # Predicting the past (predict --as-of) with a model that saw the future would be look-ahead.
+            asked = f"{now.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+            return Readiness(
+                False,
+                f"model {model} was trained at {model.trained_at.astimezone(UTC):%Y-%m-%dT%H:%MZ}, after {asked}; "
+                f"train one with trainmodel --as-of {asked}",
+                model,
+            )
         if model.trained_at is None or now - model.trained_at > max_age:
             return Readiness(False, f"model {model} was trained more than {max_age.days} days ago", model)
         return Readiness(True, f"model {model} is current", model)

@@ -48,8 +48,12 @@ def _artifact(pk: int, sha256: str) -> BracketModel:
     return load_artifact(ModelVersion.objects.get(pk=pk))
 
 
-def predict_open_events(*, now: datetime, series: list[Series] | None = None) -> PredictionRun:
-    """Probabilities for every open event of the model's series, as known ``now``."""
+def predict_open_events(*, now: datetime, series: list[Series] | None = None, replay: bool = False) -> PredictionRun:
+    """Probabilities for every open event of the model's series, as known ``now``.
+
+    ``replay`` predicts as of a past ``now`` on history (``predict --as-of``):
+    see live_cases for what is open then.
+    """
     readiness = ModelVersion.objects.readiness(now=now)
     if not readiness.ready or readiness.model is None:
         logger.info("no predictions: %s", readiness.reason)
@@ -65,18 +69,18 @@ def predict_open_events(*, now: datetime, series: list[Series] | None = None) ->
         series if series is not None else Series.objects.filter(ticker__in=list(model.series)).select_related("city")
     )
     for one in wanted:
-        _predict_series(one, model, version, now=now, run=run)
+        _predict_series(one, model, version, now=now, replay=replay, run=run)
     return run
 
 
 def _predict_series(
-    series: Series, model: BracketModel, version: ModelVersion, *, now: datetime, run: PredictionRun
+    series: Series, model: BracketModel, version: ModelVersion, *, now: datetime, replay: bool, run: PredictionRun
 ) -> None:
     city = series.city
     if city is None or series.ticker not in model.series:
         run.skipped.append(f"{series.ticker}: not in {version}")
         return
-    built = live_cases(series=series, now=now, micro=model.micro)
+    built = live_cases(series=series, now=now, micro=model.micro, replay=replay)
     run.skipped.extend(built.skipped)
     if not built.cases:
         return

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from markets.brackets import Bracket
-from markets.models import Series
+from markets.models import Market, Series
 from markets.tests.factories import EventFactory, MarketFactory, TradeFactory
 from prediction.cases import DecisionTime
 from prediction.dataset import build_cases, city_history, live_cases, training_pairs
@@ -256,3 +256,19 @@ def test_training_pairs_carry_the_days_ladder_when_it_was_listed_by_then(nyc):
         (DAY - timedelta(days=1), None, 41.0),
         (DAY, 44.5, 45.0),
     ]
+
+
+def test_replayed_open_events_are_those_with_a_market_open_then_by_its_schedule(nyc):
+    _, series, _ = nyc
+    listed, closes = T - timedelta(days=1), T + timedelta(hours=12)
+    Market.objects.update(open_time=listed, close_time=closes, status=Market.Status.FINALIZED)
+
+    def open_at(moment):
+        return [case.event_ticker for case in live_cases(series=series, now=moment, replay=True).cases]
+
+    assert open_at(T) == ["KXHIGHNY-25FEB28"]
+    assert live_cases(series=series, now=T).cases == []  # by the status stored today it is long closed
+    assert open_at(listed - timedelta(seconds=1)) == []  # not listed yet
+    assert open_at(closes) == []
+    Market.objects.update(settled_at=T - timedelta(minutes=1))
+    assert open_at(T) == []  # settled early

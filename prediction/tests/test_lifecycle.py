@@ -7,8 +7,11 @@ import zlib
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from markets.models import Event, Market
 from prediction.artifact import BracketModel, SeriesModel
@@ -200,3 +203,30 @@ def test_what_live_prediction_stores_is_what_predict_gives_the_fitted_model_for_
     assert probabilities == dict(zip(tickers, exact_split(expected.pooled.probabilities), strict=True))
     assert stored.inputs["weather"] == list(expected.weather.probabilities)
     assert stored.inputs["market_weight"] == expected.pooled.market_weight
+
+
+def test_a_model_trained_after_the_time_asked_about_is_not_used(world):
+    train()
+    earlier = NOW - timedelta(days=1)
+    readiness = ModelVersion.objects.readiness(now=earlier)
+    assert not readiness.ready
+    assert readiness.reason == (
+        "model bracket-model v1 was trained at 2025-03-01T17:00Z, after 2025-02-28T17:00Z; "
+        "train one with trainmodel --as-of 2025-02-28T17:00Z"
+    )
+    with pytest.raises(CommandError, match="was trained at 2025-03-01T17:00Z, after 2025-02-28T17:00Z"):
+        call_command("predict", "--as-of", "2025-02-28T17:00Z", stdout=StringIO())
+
+
+def test_with_only_history_a_model_trained_as_of_a_day_predicts_the_events_open_the_next(world):
+    out = StringIO()
+    call_command("trainmodel", "--as-of", "2025-02-20T15:00Z", "--no-xgboost", stdout=out, stderr=StringIO())
+    assert "promoted: the first model" in out.getvalue()
+    call_command("predict", "--as-of", "2025-02-21T15:00Z", stdout=out)
+    # 10:00 EST on 21 Feb: that day's event, and the 22nd's (listed at 10:00 the day before); not the 20th's.
+    as_of = datetime(2025, 2, 21, 15, tzinfo=UTC)
+    predictions = Prediction.objects.filter(as_of=as_of)
+    assert sorted(p.event.event_ticker for p in predictions) == ["KXHIGHNY-25FEB21", "KXHIGHNY-25FEB22"]
+    for prediction in predictions:
+        assert sum(b.probability for b in prediction.brackets.all()) == Decimal(1)
+    assert "2 predictions with bracket-model v1." in out.getvalue()

@@ -3,8 +3,9 @@
 Highs follow a seasonal cycle with noise; a forecast of each day (biased
 +1 °F, error sd 1.5 °F) is published at 08:00 local, before the 10:00
 decision; every event has six brackets centred on that forecast, listed at
-10:00 the day before, and trades per bracket at 15:00 the day before and
-09:30 on the day, priced from a noisier view of the high. All written by us, seeded, no third-party data.
+10:00 the day before and closing at 23:59 on the day, and trades per bracket
+at 15:00 the day before and 09:30 on the day, priced from a noisier view of
+the high. All written by us, seeded, no third-party data.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def _event(series: Series, day: date, high: float, forecast: float, rng: random.
             cap_strike=cap,
             status=Market.Status.FINALIZED,
             open_time=local(day - timedelta(days=1), time(10)),
+            close_time=local(day, time(23, 59)),
             result=Market.Result.YES if wins else Market.Result.NO,
             expiration_value=f"{high:.2f}",
         )

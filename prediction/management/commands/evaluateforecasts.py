@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +13,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from markets.management.kalshi_errors import series_list
 from markets.models import Series
 from prediction.cases import DecisionTime
+from prediction.management.arguments import clock
 from prediction.management.series import named_series
 from prediction.services.evaluate import evaluate_series, evaluation_report
-
-
-def clock(text: str) -> time:
-    try:
-        return datetime.strptime(text, "%H:%M").time()  # noqa: DTZ007 - a clock time, not an instant
-    except ValueError:
-        raise ValueError(f"{text!r} is not a HH:MM time") from None
 
 
 class Command(BaseCommand):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -10,16 +9,9 @@ from django.utils import timezone
 
 from markets.management.kalshi_errors import series_list
 from markets.models import Series
+from prediction.management.arguments import instant
 from prediction.management.series import named_series
 from prediction.services.training import TrainingError, train_bracket_model
-
-
-def instant(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not an ISO 8601 time") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class Command(BaseCommand):

@@ -125,6 +125,7 @@ class SimulatedBroker:
         before = position.realized
         self.cash += position.settle(payout)
         self._realize(at, position.realized - before)
+        del self.positions[ticker]  # settled for good: later decisions need not look at it again
 
     def portfolio(self, *, at: datetime, peak_equity: Decimal | None) -> Portfolio:
         """What a decision at ``at`` sees of its own account."""

@@ -74,7 +74,8 @@ class BacktestSpec:
     bankroll: Decimal
     limits: Limits
     fill_model: FillModel
-    strategy_for: Callable[[date], Strategy]  # the strategy deciding an event of that climate day
+    # The strategy deciding an event of that climate day at that decision time (None: no decision then).
+    strategy_for: Callable[[date, str], Strategy | None]
     status: TradingStatus = TradingStatus.ACTIVE
 
 
@@ -118,7 +119,9 @@ def decision_moments(event: EventHistory, decision_times: Sequence[DecisionTime]
     return moments
 
 
-def run_backtest(history: History, spec: BacktestSpec, *, progress: Progress = SILENT) -> BacktestResult:
+def run_backtest(
+    history: History, spec: BacktestSpec, *, progress: Progress = SILENT, title: str = "Replaying"
+) -> BacktestResult:
     broker = SimulatedBroker(spec.bankroll, spec.fill_model, _market_infos(history))
     result = BacktestResult(spec, history)
     decisions: dict[datetime, list[tuple[EventHistory, str]]] = defaultdict(list)
@@ -128,7 +131,7 @@ def run_backtest(history: History, spec: BacktestSpec, *, progress: Progress = S
             decisions[moment].append((event, name))
         settlements[event.settles_at].append(event)
     moments = sorted(set(decisions) | set(settlements))
-    progress.stage("Replaying decisions", total=len(moments))
+    progress.stage(f"{title}: {len(history.events):,} events, {spec.fill_model.name} fills", total=len(moments))
     peak = spec.bankroll
     for moment in moments:
         broker.advance(moment)
@@ -184,7 +187,9 @@ def _decide(
     """One decision per strategy over the events due now, against one view of the account."""
     by_strategy: dict[Strategy, list[tuple[EventHistory, str]]] = defaultdict(list)
     for event, name in due:
-        by_strategy[spec.strategy_for(event.target_date)].append((event, name))
+        strategy = spec.strategy_for(event.target_date, name)
+        if strategy is not None:
+            by_strategy[strategy].append((event, name))
     for strategy, events in by_strategy.items():
         views = tuple(event_view(event, name, moment, history) for event, name in events)
         snapshot = Snapshot(moment, views, broker.portfolio(at=moment, peak_equity=peak), spec.limits, spec.status)

@@ -62,7 +62,8 @@ class SimFill:
 
 
 class FillModel(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def taker_window(self) -> int:
         """How long (µs) a taker order keeps looking for fills after its decision."""

@@ -14,9 +14,12 @@ Pure: no Django.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,15 +56,18 @@ class Trades:
     prices: I64  # micro-dollars of the side bought
     counts: I64  # hundredths of a contract
 
+    @cached_property
+    def _times(self) -> list[int]:
+        # One look-up at a time is a bisection of a list: numpy's per-call cost is ten times that.
+        return list(self.times.tolist())
+
     def last_index(self, at: int) -> int:
         """Index of the last trade at or before ``at`` (µs), -1 if none."""
-        return int(np.searchsorted(self.times, at, side="right")) - 1
+        return bisect.bisect_right(self._times, at) - 1
 
     def span(self, after: int, until: int) -> range:
         """Indices of the trades with ``after < time <= until``."""
-        return range(
-            int(np.searchsorted(self.times, after, side="right")), int(np.searchsorted(self.times, until, side="right"))
-        )
+        return range(bisect.bisect_right(self._times, after), bisect.bisect_right(self._times, until))
 
 
 @dataclass(frozen=True)
@@ -74,26 +80,24 @@ class Tape:
     def takers(self, bought: Side) -> Trades:
         return self.yes if bought is Side.YES else self.no
 
+    @cached_property
+    def _times(self) -> list[int]:
+        return list(self.times.tolist())
+
     def last_yes_price(self, at: int) -> int | None:
-        index = int(np.searchsorted(self.times, at, side="right")) - 1
+        index = bisect.bisect_right(self._times, at) - 1
         return int(self.yes_prices[index]) if index >= 0 else None
 
     @classmethod
     def from_prints(cls, times: I64, yes_prices: I64, counts: I64, taker_yes: NDArray[np.bool_]) -> Tape:
-        """A tape from raw prints in any order (µs, YES micro-dollars, hundredths, taker bought YES)."""
-        order = np.lexsort((taker_yes, times))
-        times, yes_prices, counts, taker_yes = times[order], yes_prices[order], counts[order], taker_yes[order]
-        return cls(
-            yes=_merged(times[taker_yes], yes_prices[taker_yes], counts[taker_yes]),
-            no=_merged(times[~taker_yes], MICROS - yes_prices[~taker_yes], counts[~taker_yes]),
-            times=times,
-            yes_prices=yes_prices,
-        )
+        """One market's tape from raw prints in any order (µs, YES micro-dollars, hundredths, taker bought YES)."""
+        markets = np.zeros(len(times), dtype=np.int64)
+        return tapes_from_prints(markets, times, yes_prices, counts, taker_yes).get(0) or cls.empty()
 
     @classmethod
     def empty(cls) -> Tape:
         nothing = np.zeros(0, dtype=np.int64)
-        return cls.from_prints(nothing, nothing, nothing, np.zeros(0, dtype=np.bool_))
+        return cls(Trades(nothing, nothing, nothing), Trades(nothing, nothing, nothing), nothing, nothing)
 
     def until(self, moment: int) -> Tape:
         """The tape as it stood at ``moment``: every print after it removed."""
@@ -107,9 +111,36 @@ class Tape:
         )
 
 
-def _merged(times: I64, prices: I64, counts: I64) -> Trades:
-    """One trade per timestamp (the inputs are one taker side, sorted): worst price, total size."""
-    if len(times) == 0:
-        return Trades(times, prices, counts)
-    starts = np.flatnonzero(np.r_[True, times[1:] != times[:-1]])
-    return Trades(times[starts], np.maximum.reduceat(prices, starts), np.add.reduceat(counts, starts))
+def tapes_from_prints(
+    markets: I64, times: I64, yes_prices: I64, counts: I64, taker_yes: NDArray[np.bool_]
+) -> dict[int, Tape]:
+    """Every market's tape from raw prints of many markets in any order, with whole-array operations only.
+
+    Sorting, merging sweeps and splitting by market are done once over all the
+    prints: a backtest reads a million of them, and numpy calls per market
+    would cost more than the work.
+    """
+    order = np.lexsort((taker_yes, times, markets))
+    markets, times, yes_prices = markets[order], times[order], yes_prices[order]
+    counts, taker_yes = counts[order], taker_yes[order]
+    ids, starts = np.unique(markets, return_index=True)
+    bounds = np.append(starts, len(markets))
+    yes = _merged_by_market(markets[taker_yes], times[taker_yes], yes_prices[taker_yes], counts[taker_yes], ids)
+    no = _merged_by_market(
+        markets[~taker_yes], times[~taker_yes], MICROS - yes_prices[~taker_yes], counts[~taker_yes], ids
+    )
+    return {
+        int(market): Tape(yes[i], no[i], times[bounds[i] : bounds[i + 1]], yes_prices[bounds[i] : bounds[i + 1]])
+        for i, market in enumerate(ids.tolist())
+    }
+
+
+def _merged_by_market(markets: I64, times: I64, prices: I64, counts: I64, ids: I64) -> list[Trades]:
+    """One side's trades merged per (market, timestamp), worst price and total size, split by market (sorted input)."""
+    if len(times):
+        new = np.r_[True, (times[1:] != times[:-1]) | (markets[1:] != markets[:-1])]
+        starts = np.flatnonzero(new)
+        markets, times = markets[starts], times[starts]
+        prices, counts = np.maximum.reduceat(prices, starts), np.add.reduceat(counts, starts)
+    bounds = [*np.searchsorted(markets, ids, side="left").tolist(), len(markets)]
+    return [Trades(times[lo:hi], prices[lo:hi], counts[lo:hi]) for lo, hi in itertools.pairwise(bounds)]

@@ -81,7 +81,8 @@ def bar(stream: IO[str], *, enabled: bool = True) -> Iterator[Progress]:
     if not enabled:
         yield SILENT
         return
-    console = Console(file=stream, stderr=False, highlight=False)
+    # Off a terminal (CI logs, pipes) rich cannot ask for a width: give the bars room to be read.
+    console = Console(file=stream, stderr=False, highlight=False, width=None if stream.isatty() else 110)
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -92,10 +93,8 @@ def bar(stream: IO[str], *, enabled: bool = True) -> Iterator[Progress]:
     )
     with RichProgress(*columns, console=console, transient=False, refresh_per_second=4) as progress:
         reporter = _Bar(progress)
-        try:
-            yield reporter
-        finally:
-            reporter._finish()
+        yield reporter  # a stage that fails stays where it stopped, so the bar shows how far it got
+        reporter._finish()
 
 
 def command_bar(options: Mapping[str, Any]) -> AbstractContextManager[Progress]:

@@ -47,7 +47,7 @@ def spec(fills, strategy="longshot-yes", **params):
         bankroll=Decimal(100),
         limits=Limits(),
         fill_model=fills,
-        strategy_for=lambda day: chosen,
+        strategy_for=lambda day, name: chosen,
     )
 
 

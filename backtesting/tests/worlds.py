@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -39,7 +40,7 @@ def tape(*prints: tuple[str, str, int, str]) -> Tape:
 def event(
     ticker: str,
     day: date,
-    markets: list[tuple[str, Bracket, Tape, Decimal | None]],
+    markets: Sequence[tuple[str, Bracket, Tape, Decimal | None]],
     *,
     series: str = "KXHIGHNY",
     fees: FeeSchedule = WEATHER_FEES,

@@ -74,8 +74,8 @@ class ModelTaker:
         if not values:
             return None, "no price to take on either side"
         value, buy, price = max(values, key=lambda v: v[0])
-        described = ", ".join(f"{side_name(b)} {cents(v)} at {cents(pr)}" for v, b, pr in values)
         if value < self.sizing.min_edge:
+            described = ", ".join(f"{side_name(b)} {cents(v)} at {cents(pr)}" for v, b, pr in values)
             return None, f"expected value after fees {described}: below the {cents(self.sizing.min_edge)} edge"
         reason = f"p {p:.3f} vs {side_name(buy)} at {cents(price)}: {cents(value)} a contract after fees"
         return Candidate(market, buy, price, taker=True, reason=reason), ""

@@ -105,12 +105,12 @@ def evaluation_report(
     """
     everything = [r for e in evaluations for r in e.results]
     report = _section(everything)
-    report["model_and_market_every_series"] = _flatten(summarise(everything, names=(MODEL, MARKET)))
+    report["model_and_market_every_series"] = flat_scores(summarise(everything, names=(MODEL, MARKET)))
     report["per_series"] = {}
     for evaluation in evaluations:
         section = _section(evaluation.results)
-        section["all_forecasters"] = _flatten(summarise(evaluation.results, names=NAMES))
-        section["model_market_positions"] = _flatten(summarise(evaluation.results, names=(MODEL, MARKET, POSITIONS)))
+        section["all_forecasters"] = flat_scores(summarise(evaluation.results, names=NAMES))
+        section["model_market_positions"] = flat_scores(summarise(evaluation.results, names=(MODEL, MARKET, POSITIONS)))
         section["training_days"] = evaluation.training_days
         section["training_days_with_forecasts"] = evaluation.training_days_with_forecasts
         section["skipped"] = evaluation.skipped
@@ -130,15 +130,15 @@ def evaluation_report(
 
 def _section(results: Sequence[CaseResult]) -> dict[str, Any]:
     if any(r.forecasts.get(CLIMATOLOGY) for r in results):
-        return _flatten(summarise(results, names=(MODEL, MARKET, CLIMATOLOGY)))
-    section = _flatten(summarise(results, names=(MODEL, MARKET)))
+        return flat_scores(summarise(results, names=(MODEL, MARKET, CLIMATOLOGY)))
+    section = flat_scores(summarise(results, names=(MODEL, MARKET)))
     for key in ("brier_climatology", "log_loss_climatology", "brier_model_minus_climatology"):
         section[key] = None
     section["climatology_note"] = "no climatology: too few observed highs of this city before its events"
     return section
 
 
-def _flatten(summary: dict[str, Any]) -> dict[str, Any]:
+def flat_scores(summary: dict[str, Any]) -> dict[str, Any]:
     """Scores as plain numbers under the contract's keys, intervals beside them as *_ci."""
     flat: dict[str, Any] = {}
     for key, value in summary.items():

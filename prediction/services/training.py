@@ -9,7 +9,10 @@ fitted on everything known now and frozen into the artifact.
 A new version replaces the promoted one only when it forecasts better on the
 same events: those decided after the promoted version was trained, where both
 are out of sample (the candidate's walk-forward forecasts against the stored
-model's). With too few such events yet, the promoted version stays.
+model's). With too few such events yet, the promoted version stays. Either
+way, a model that does not beat the market on its validation events is
+reported loudly (logged, stored in its notes, printed by trainmodel): the
+market is a strong forecaster, and trading on a worse one pays it to be wrong.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import logging
 import math
 import time as clock
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -37,7 +40,7 @@ from prediction.forecasters import ModelForecaster
 from prediction.models import ModelVersion
 from prediction.predictor import MARKET, MODEL, predict
 from prediction.scoring import log_loss
-from prediction.services.evaluate import SeriesEvaluation, evaluate_series
+from prediction.services.evaluate import SeriesEvaluation, evaluate_series, flat_scores
 from weather.climate import climate_date_at
 
 logger = logging.getLogger(__name__)
@@ -67,6 +70,7 @@ class TrainingOutcome:
     reason: str
     seconds: float
     notes: list[str] = field(default_factory=list)
+    market_warning: str | None = None  # set when the model does not beat the market on its validation events
 
 
 def traded_series(now: datetime) -> list[Series]:
@@ -103,12 +107,18 @@ def train_bracket_model(
     if not models:
         raise TrainingError("no series had enough history to fit a model on")
     artifact = BracketModel({t: SeriesModel(t, tuple(slots)) for t, slots in models.items()}, micro=micro)
-    version = _store(artifact, trained, now=now, use_correction=use_correction)
+    scores = validation_scores(trained)
+    warning = market_warning(scores["overall"])
+    version = _store(artifact, trained, scores, now=now, use_correction=use_correction, notes=warning or "")
+    if warning is not None:
+        logger.warning("%s: %s", version, warning)
     promoted, reason = _promote_if_better(version, trained, now=now) if promote else (False, "not asked to promote")
+    if warning is not None:
+        reason = f"{reason}; but it does not beat the market (see the warning)"
     seconds = clock.perf_counter() - started
     logger.info("trained %s in %.1fs: %s", version, seconds, reason)
     notes = [f"{t.series.ticker} {t.decision.label()}: no model" for t in trained if t.model is None]
-    return TrainingOutcome(version, promoted, reason, seconds, notes)
+    return TrainingOutcome(version, promoted, reason, seconds, notes, warning)
 
 
 def train_series(series: Series, *, now: datetime, use_correction: bool, micro: bool) -> list[SlotTraining]:
@@ -160,7 +170,15 @@ def _frozen(evaluation: SeriesEvaluation, decision: DecisionTime) -> SlotModel |
     return SlotModel(decision, patterns, choices, market_weight=model.market_weight) if patterns else None
 
 
-def _store(artifact: BracketModel, trained: list[SlotTraining], *, now: datetime, use_correction: bool) -> ModelVersion:
+def _store(
+    artifact: BracketModel,
+    trained: list[SlotTraining],
+    scores: dict[str, Any],
+    *,
+    now: datetime,
+    use_correction: bool,
+    notes: str,
+) -> ModelVersion:
     body = zlib.compress(artifact.to_json().encode("utf-8"), level=9)
     latest = ModelVersion.objects.filter(name=MODEL_NAME).aggregate(latest=Max("version"))["latest"] or 0
     features = sorted(
@@ -183,9 +201,10 @@ def _store(artifact: BracketModel, trained: list[SlotTraining], *, now: datetime
             "series": sorted(artifact.series),
             "artifact_encoding": "zlib(json)",
         },
-        validation_scores=validation_scores(trained),
+        validation_scores=scores,
         artifact=body,
         artifact_sha256=hashlib.sha256(body).hexdigest(),
+        notes=notes,
     )
 
 
@@ -208,13 +227,42 @@ def validation_scores(trained: Sequence[SlotTraining]) -> dict[str, Any]:
     return scores
 
 
+SCORE_KEYS = ("n_events", "brier_model", "brier_market", "log_loss_model", "log_loss_market")
+MARKET_DIFFERENCES = ("brier_model_minus_market", "log_loss_model_minus_market")
+
+
 def _scores(results: Sequence[CaseResult]) -> dict[str, Any]:
-    summary = summarise(results, names=(MODEL, MARKET))
-    flat: dict[str, Any] = {"n_events": summary["n_events"]}
-    for key in ("brier_model", "brier_market", "log_loss_model", "log_loss_market"):
-        if key in summary:
-            flat[key] = summary[key]["value"]
-    return flat
+    """Model and market scores, and model - market with its bootstrap 95% interval (``*_ci``)."""
+    flat = flat_scores(summarise(results, names=(MODEL, MARKET)))
+    wanted = (*SCORE_KEYS, *MARKET_DIFFERENCES, *(f"{key}_ci" for key in MARKET_DIFFERENCES))
+    return {key: flat[key] for key in wanted if key in flat}
+
+
+def market_warning(scores: Mapping[str, Any]) -> str | None:
+    """What to shout when the model does not beat the market on these validation scores; None when it does.
+
+    Per score (Brier, log loss), the model is worse when the 95% interval of
+    model - market lies above zero, better when below, else no better. One
+    worse score makes the model worse; any score not better, no better.
+    """
+    verdicts: list[str] = []
+    figures: list[str] = []
+    for score, label in (("brier", "Brier"), ("log_loss", "log loss")):
+        difference, interval = scores.get(f"{score}_model_minus_market"), scores.get(f"{score}_model_minus_market_ci")
+        if difference is None or interval is None:
+            continue
+        low, high = interval
+        verdicts.append("worse" if low > 0 else "better" if high < 0 else "no better")
+        figures.append(
+            f"{label} {scores[f'{score}_model']:.4f} vs {scores[f'{score}_market']:.4f} "
+            f"(model - market {difference:+.4f}, 95% CI [{low:+.4f}, {high:+.4f}])"
+        )
+    if all(verdict == "better" for verdict in verdicts):
+        return None
+    where = f"on {scores['n_events']} validation events: {'; '.join(figures)}."
+    if "worse" in verdicts:
+        return f"this model is worse than the market {where} Trading on it pays the market to be wrong."
+    return f"this model is no better than the market {where} Trading on it pays fees for no edge."
 
 
 def _promote_if_better(version: ModelVersion, trained: Sequence[SlotTraining], *, now: datetime) -> tuple[bool, str]:

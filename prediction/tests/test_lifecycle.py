@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from markets.models import Event, Market
+from markets.models import Event, Market, Trade
 from prediction.artifact import BracketModel, SeriesModel
 from prediction.cases import DecisionTime
 from prediction.dataset import live_cases
@@ -230,3 +230,19 @@ def test_with_only_history_a_model_trained_as_of_a_day_predicts_the_events_open_
     for prediction in predictions:
         assert sum(b.probability for b in prediction.brackets.all()) == Decimal(1)
     assert "2 predictions with bracket-model v1." in out.getvalue()
+
+
+def test_a_model_no_better_than_the_market_is_promoted_with_a_loud_warning(world):
+    # A market that knew each day's high: the pool learns to stand on the price alone.
+    Trade.objects.filter(market__result="yes").update(yes_price=Decimal("0.90"))
+    Trade.objects.exclude(market__result="yes").update(yes_price=Decimal("0.02"))
+    out = StringIO()
+    call_command("trainmodel", "--as-of", "2025-03-01T17:00Z", "--no-xgboost", stdout=out, stderr=StringIO())
+    version = ModelVersion.objects.get()
+    overall = version.validation_scores["overall"]
+    assert overall["brier_model_minus_market_ci"][0] <= 0 <= overall["brier_model_minus_market_ci"][1]
+    assert "log_loss_model_minus_market" in overall and "log_loss_model_minus_market_ci" in overall
+    assert version.status == "promoted" and version.notes.startswith("this model is no better than the market on 168")
+    printed = out.getvalue()
+    assert "but it does not beat the market (see the warning)" in printed
+    assert f"WARNING: {version.notes}" in printed

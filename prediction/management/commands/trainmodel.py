@@ -52,3 +52,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {note}")
         style = self.style.SUCCESS if outcome.promoted else self.style.WARNING
         self.stdout.write(style(outcome.reason))
+        if outcome.market_warning is not None:
+            self.stdout.write(self.style.ERROR(f"WARNING: {outcome.market_warning}"))

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from kalshiweb.progress import SILENT, Progress
 from prediction.cases import EventCase, TrainingPair, high_known_from, outcomes
 from prediction.forecasters import Forecaster, Scored
 from prediction.predictor import MARKET, MODEL, Forecast
@@ -45,8 +46,12 @@ def walk_forward(
     pairs: Sequence[TrainingPair],
     forecasters: Sequence[Forecaster],
     refit_every: timedelta = REFIT_EVERY,
+    progress: Progress = SILENT,
 ) -> list[CaseResult]:
-    """Predict every case with forecasters trained only on what was known at its decision time."""
+    """Predict every case with forecasters trained only on what was known at its decision time.
+
+    ``progress`` advances by one per case (the caller names the stage).
+    """
     results: list[CaseResult] = []
     last_fit = None
     for case in sorted(cases, key=lambda c: (c.decided_at, c.event_ticker)):
@@ -57,6 +62,7 @@ def walk_forward(
         for forecaster in forecasters:
             result.forecasts.update(forecaster.predict(case))
         results.append(result)
+        progress.advance()
     return results
 
 

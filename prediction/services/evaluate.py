@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
+from kalshiweb.progress import SILENT, Progress
 from markets.models import Series
 from prediction.cases import DecisionTime, KnownHigh, TrainingPair
 from prediction.dataset import build_cases, city_history, training_pairs
@@ -56,16 +57,20 @@ def evaluate_series(
     use_correction: bool = True,
     micro: bool | None = None,
     history: Sequence[KnownHigh] | None = None,
+    progress: Progress = SILENT,
 ) -> SeriesEvaluation:
     """Walk forward over one series' events in [start, end] at one decision time.
 
     ``micro`` (default: the ENABLE_MICRO_FEATS setting) adds order-book
     features to the XGBoost correction. ``history`` is ``city_history(city,
     series=series, end=end)`` when the caller has it already; it must end at
-    ``end``, or later highs would leak into the evaluation.
+    ``end``, or later highs would leak into the evaluation. ``progress``
+    gets a stage for reading the series and one for the walk, a step per case.
     """
     micro = settings.ENABLE_MICRO_FEATS if micro is None else micro
     evaluation = SeriesEvaluation(series.ticker)
+    name = f"{series.ticker} {decision.label()}"
+    progress.stage(f"{name}: reading history")
     city = series.city
     if city is None:
         evaluation.skipped.append(f"{series.ticker}: no city")
@@ -85,7 +90,8 @@ def evaluate_series(
     )
     built = build_cases(series=series, start=start - WARM_UP, end=end, decision=decision, micro=micro, history=history)
     forecasters = standard_forecasters(knowledge, use_correction=use_correction, micro=micro)
-    results = walk_forward(built.cases, pairs=pairs, forecasters=forecasters)
+    progress.stage(f"{name}: walking forward", total=len(built.cases))
+    results = walk_forward(built.cases, pairs=pairs, forecasters=forecasters, progress=progress)
     evaluation.results = [r for r in results if r.case.target_date >= start]
     evaluation.skipped.extend(built.skipped)
     evaluation.all_results, evaluation.forecasters = results, forecasters

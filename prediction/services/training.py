@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
+from kalshiweb.progress import SILENT, Progress
 from markets.models import Series
 from prediction.artifact import ArtifactError, BracketModel, SeriesModel, SlotModel
 from prediction.cases import DecisionTime, KnownHigh, outcomes
@@ -91,14 +92,18 @@ def train_bracket_model(
     use_correction: bool = True,
     micro: bool | None = None,
     promote: bool = True,
+    progress: Progress = SILENT,
 ) -> TrainingOutcome:
-    """Train, validate and store a new version; promote it if it beats the promoted one."""
+    """Train, validate and store a new version; promote it if it beats the promoted one.
+
+    ``progress`` gets stages per series and decision slot (see evaluate_series).
+    """
     started = clock.perf_counter()
     micro = settings.ENABLE_MICRO_FEATS if micro is None else micro
     trained = [
         slot
         for s in (series if series is not None else traded_series(now))
-        for slot in train_series(s, now=now, use_correction=use_correction, micro=micro)
+        for slot in train_series(s, now=now, use_correction=use_correction, micro=micro, progress=progress)
     ]
     models: dict[str, list[SlotModel]] = {}
     for slot in trained:
@@ -112,7 +117,11 @@ def train_bracket_model(
     version = _store(artifact, trained, scores, now=now, use_correction=use_correction, notes=warning or "")
     if warning is not None:
         logger.warning("%s: %s", version, warning)
-    promoted, reason = _promote_if_better(version, trained, now=now) if promote else (False, "not asked to promote")
+    if promote:
+        progress.stage("comparing with the promoted model")
+        promoted, reason = _promote_if_better(version, trained, now=now)
+    else:
+        promoted, reason = False, "not asked to promote"
     if warning is not None:
         reason = f"{reason}; but it does not beat the market (see the warning)"
     seconds = clock.perf_counter() - started
@@ -121,7 +130,9 @@ def train_bracket_model(
     return TrainingOutcome(version, promoted, reason, seconds, notes, warning)
 
 
-def train_series(series: Series, *, now: datetime, use_correction: bool, micro: bool) -> list[SlotTraining]:
+def train_series(
+    series: Series, *, now: datetime, use_correction: bool, micro: bool, progress: Progress = SILENT
+) -> list[SlotTraining]:
     """Every slot of one series, validated up to yesterday in its city, then fitted on all known ``now``.
 
     Each slot's evaluation keeps its ModelForecaster as that final fit left
@@ -133,7 +144,16 @@ def train_series(series: Series, *, now: datetime, use_correction: bool, micro: 
     # Every slot ends on the same day, so the city's history is loaded once for all of them.
     history = city_history(series.city, series=series, end=end)
     return [
-        _train_slot(series, decision, end=end, history=history, now=now, use_correction=use_correction, micro=micro)
+        _train_slot(
+            series,
+            decision,
+            end=end,
+            history=history,
+            now=now,
+            use_correction=use_correction,
+            micro=micro,
+            progress=progress,
+        )
         for decision in SLOTS
     ]
 
@@ -147,6 +167,7 @@ def _train_slot(
     now: datetime,
     use_correction: bool,
     micro: bool,
+    progress: Progress,
 ) -> SlotTraining:
     evaluation = evaluate_series(
         series,
@@ -156,7 +177,9 @@ def _train_slot(
         use_correction=use_correction,
         micro=micro,
         history=history,
+        progress=progress,
     )
+    progress.stage(f"{series.ticker} {decision.label()}: the final fit")
     refit(evaluation.forecasters, evaluation.all_results, pairs=evaluation.pairs, as_of=now)
     return SlotTraining(series, decision, evaluation, _frozen(evaluation, decision))
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, time, timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -91,6 +93,7 @@ def test_the_report_beats_climatology_and_names_its_inputs(world):
 
 def test_the_command_writes_the_json_contract(world, tmp_path, capsys):
     path = tmp_path / "evaluation.json"
+    progress = StringIO()
     call_command(
         "evaluateforecasts",
         "--start",
@@ -104,12 +107,24 @@ def test_the_command_writes_the_json_contract(world, tmp_path, capsys):
         "--day-before",
         "--json",
         str(path),
+        stderr=progress,
     )
     report = json.loads(path.read_text())
     assert report["params"]["decision_time"] == "18:00" and report["params"]["day_before"] is True
     assert report["n_events"] == (END - D).days + 1
     out = capsys.readouterr().out
     assert "18:00 the day before" in out and "KXHIGHNY" in out
+    # A bar per stage on the error stream, a step per case: the warm-up's and the scored days'.
+    assert "KXHIGHNY 18:00 the day before: reading history" in progress.getvalue()
+    walked = (END - D).days + 1 + 90
+    assert re.search(rf"KXHIGHNY 18:00 the day before: walking forward\W+{walked}/{walked}", progress.getvalue())
+
+
+def test_the_command_draws_no_bar_at_verbosity_zero(world):
+    progress = StringIO()
+    arguments = ["--start", str(END), "--end", str(END), "--series", "KXHIGHNY"]
+    call_command("evaluateforecasts", *arguments, verbosity=0, stdout=StringIO(), stderr=progress)
+    assert progress.getvalue() == ""
 
 
 def test_the_command_names_what_is_wrong(world):

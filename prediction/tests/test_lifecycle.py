@@ -219,9 +219,12 @@ def test_a_model_trained_after_the_time_asked_about_is_not_used(world):
 
 
 def test_with_only_history_a_model_trained_as_of_a_day_predicts_the_events_open_the_next(world):
-    out = StringIO()
-    call_command("trainmodel", "--as-of", "2025-02-20T15:00Z", "--no-xgboost", stdout=out, stderr=StringIO())
+    out, progress = StringIO(), StringIO()
+    call_command("trainmodel", "--as-of", "2025-02-20T15:00Z", "--no-xgboost", stdout=out, stderr=progress)
     assert "promoted: the first model" in out.getvalue()
+    for slot in ("18:00 the day before", "10:00 on the day", "14:00 on the day"):
+        for stage in ("reading history", "walking forward", "the final fit"):
+            assert f"KXHIGHNY {slot}: {stage}" in progress.getvalue()
     call_command("predict", "--as-of", "2025-02-21T15:00Z", stdout=out)
     # 10:00 EST on 21 Feb: that day's event, and the 22nd's (listed at 10:00 the day before); not the 20th's.
     as_of = datetime(2025, 2, 21, 15, tzinfo=UTC)

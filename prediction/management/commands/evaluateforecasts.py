@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from kalshiweb.progress import command_bar
 from markets.management.kalshi_errors import series_list
 from markets.models import Series
 from prediction.cases import DecisionTime
@@ -37,10 +38,19 @@ class Command(BaseCommand):
         if start > end:
             raise CommandError(f"--start {start} is after --end {end}")
         decision = DecisionTime(options["decision_time"], day_before=options["day_before"])
-        evaluations = [
-            evaluate_series(s, start=start, end=end, decision=decision, use_correction=not options["no_xgboost"])
-            for s in self._series(options["series"], start, end)
-        ]
+        series = self._series(options["series"], start, end)
+        with command_bar(options) as progress:
+            evaluations = [
+                evaluate_series(
+                    s,
+                    start=start,
+                    end=end,
+                    decision=decision,
+                    use_correction=not options["no_xgboost"],
+                    progress=progress,
+                )
+                for s in series
+            ]
         report = evaluation_report(evaluations, decision=decision, start=start, end=end)
         self._print(report, decision)
         if options["json"]:

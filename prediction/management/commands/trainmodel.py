@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from kalshiweb.progress import command_bar
 from markets.management.kalshi_errors import series_list
 from markets.models import Series
 from prediction.management.arguments import instant
@@ -34,9 +35,14 @@ class Command(BaseCommand):
             queryset = Series.objects.filter(city__isnull=False).select_related("city")
             series = named_series(queryset, options["series"], unknown="Unknown or city-less series")
         try:
-            outcome = train_bracket_model(
-                now=now, series=series, use_correction=not options["no_xgboost"], promote=not options["no_promote"]
-            )
+            with command_bar(options) as progress:
+                outcome = train_bracket_model(
+                    now=now,
+                    series=series,
+                    use_correction=not options["no_xgboost"],
+                    promote=not options["no_promote"],
+                    progress=progress,
+                )
         except TrainingError as exc:
             raise CommandError(str(exc)) from exc
         version = outcome.version

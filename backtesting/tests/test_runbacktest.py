@@ -137,7 +137,7 @@ def test_the_loader_reads_tapes_exactly(world):
         (["--start", "2025-01-24", "--end", "2025-02-04", "--limit", "max_fun=1"], "--limit takes NAME=VALUE"),
         (["--start", "2025-01-24", "--end", "2025-02-04", "--bankroll", "-5"], "must be a positive amount"),
         (["--start", "2025-01-24", "--end", "2025-02-04", "--series", "KXHIGHZZ"], "Unknown or city-less"),
-        (["--start", "2030-01-01", "--end", "2030-01-02"], "No daily-high events between"),
+        (["--start", "2030-01-01", "--end", "2030-01-02"], "No daily-high events between 2030-01-01"),
         (["--start", "2025-01-24", "--end", "2025-02-04", "--decision-times", "25:00"], "write times like 10:00"),
     ],
 )

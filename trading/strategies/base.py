@@ -14,9 +14,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar, Protocol
 
-from markets.schemas.enums import Side, TimeInForce
+from markets.schemas.enums import TimeInForce
 from trading.decisions import EventView, MarketView, OrderIntent, Pass, Snapshot, book_side, yes_price
 from trading.fees import FeeError
+from trading.sizing import Candidate
 
 ZERO = Decimal(0)
 
@@ -41,35 +42,44 @@ class Strategy(Protocol):
     def propose(self, snapshot: Snapshot) -> Proposal: ...
 
 
+class EventByEvent:
+    """A strategy that decides each event on its own (all of them, so far)."""
+
+    def propose(self, snapshot: Snapshot) -> Proposal:
+        proposal = Proposal()
+        for event in snapshot.events:
+            self.decide_event(snapshot, event, proposal)
+        return proposal
+
+    def decide_event(self, snapshot: Snapshot, event: EventView, proposal: Proposal) -> None:
+        raise NotImplementedError
+
+
 def intent(
+    candidate: Candidate,
     *,
     strategy: str,
     event: EventView,
-    market: MarketView,
-    buy: Side,
-    price: Decimal,
     count: Decimal,
-    taker: bool,
-    reason: str,
     probability: float | None = None,
     expected_value: Decimal | None = None,
 ) -> OrderIntent:
-    """An order buying ``count`` of ``buy`` at ``price`` (its own side's price), in V2 form.
+    """An order buying ``count`` of the candidate's side at its price, in V2 form.
 
     Takers are immediate-or-cancel; makers rest post-only until cancelled. The
     client order id is set by ``trading.decide`` once the count is final.
     """
     return OrderIntent(
-        ticker=market.ticker,
+        ticker=candidate.market.ticker,
         event_ticker=event.event_ticker,
-        side=book_side(buy),
-        price=yes_price(buy, price),
+        side=book_side(candidate.buy),
+        price=yes_price(candidate.buy, candidate.price),
         count=count,
-        time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL if taker else TimeInForce.GOOD_TILL_CANCELED,
-        post_only=not taker,
+        time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL if candidate.taker else TimeInForce.GOOD_TILL_CANCELED,
+        post_only=not candidate.taker,
         client_order_id="",
         strategy=strategy,
-        reason=reason,
+        reason=candidate.reason,
         probability=probability,
         expected_value=expected_value,
     )

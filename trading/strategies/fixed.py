@@ -17,13 +17,14 @@ from typing import ClassVar
 
 from markets.schemas.enums import Side
 from trading.decisions import EventView, MarketView, Snapshot, side_name
-from trading.strategies.base import Proposal, cents, fees_known, intent, working_on
+from trading.sizing import Candidate
+from trading.strategies.base import EventByEvent, Proposal, cents, fees_known, intent, working_on
 
 ONE = Decimal(1)
 
 
 @dataclass(frozen=True)
-class BracketArb:
+class BracketArb(EventByEvent):
     """Buy one of every YES (pays $1) or every NO (pays N - 1) of an event when the set costs less after fees.
 
     Sized by the thinnest leg's displayed size, at most ``contracts`` sets
@@ -34,13 +35,7 @@ class BracketArb:
     min_edge: Decimal = Decimal("0.02")  # dollars per set after fees
     contracts: Decimal = Decimal(10)
 
-    def propose(self, snapshot: Snapshot) -> Proposal:
-        proposal = Proposal()
-        for event in snapshot.events:
-            self._event(snapshot, event, proposal)
-        return proposal
-
-    def _event(self, snapshot: Snapshot, event: EventView, proposal: Proposal) -> None:
+    def decide_event(self, snapshot: Snapshot, event: EventView, proposal: Proposal) -> None:
         at = snapshot.as_of
         problem = fees_known(event, at, taker=True)
         if problem:
@@ -63,18 +58,9 @@ class BracketArb:
             proposal.skip_event(event, f"after fees: {described}: below the {cents(self.min_edge)} edge")
             return
         for market, price in zip(event.markets, prices, strict=True):
+            leg = Candidate(market, buy, price, taker=True, reason=f"the {side_name(buy)} set pays {cents(edge)} a set")
             proposal.intents.append(
-                intent(
-                    strategy=self.name,
-                    event=event,
-                    market=market,
-                    buy=buy,
-                    price=price,
-                    count=count,
-                    taker=True,
-                    reason=f"the {side_name(buy)} set pays {cents(edge)} a set after fees",
-                    expected_value=edge / len(event.markets),
-                )
+                intent(leg, strategy=self.name, event=event, count=count, expected_value=edge / len(event.markets))
             )
 
     def _set(self, event: EventView, buy: Side, at: datetime) -> tuple[Decimal, Side, Decimal, list[Decimal]] | None:
@@ -96,7 +82,7 @@ class BracketArb:
 
 
 @dataclass(frozen=True)
-class _Longshot:
+class _Longshot(EventByEvent):
     """Buy ``buy`` with a fixed size wherever the YES price passes the strategy's test."""
 
     contracts: Decimal = Decimal(10)
@@ -104,29 +90,16 @@ class _Longshot:
     buy: ClassVar[Side]
     name: ClassVar[str]
 
-    def propose(self, snapshot: Snapshot) -> Proposal:
-        proposal = Proposal()
-        for event in snapshot.events:
-            problem = fees_known(event, snapshot.as_of, taker=True)
-            for market in event.markets:
-                price = market.quote.cost(self.buy)
-                reason = problem or self._refusal(snapshot, market)
-                if reason or price is None:
-                    proposal.skip(market, reason)
-                    continue
-                proposal.intents.append(
-                    intent(
-                        strategy=self.name,
-                        event=event,
-                        market=market,
-                        buy=self.buy,
-                        price=price,
-                        count=self.contracts,
-                        taker=True,
-                        reason=self._why(market),
-                    )
-                )
-        return proposal
+    def decide_event(self, snapshot: Snapshot, event: EventView, proposal: Proposal) -> None:
+        problem = fees_known(event, snapshot.as_of, taker=True)
+        for market in event.markets:
+            price = market.quote.cost(self.buy)
+            reason = problem or self._refusal(snapshot, market)
+            if reason or price is None:
+                proposal.skip(market, reason)
+                continue
+            candidate = Candidate(market, self.buy, price, taker=True, reason=self._why(market))
+            proposal.intents.append(intent(candidate, strategy=self.name, event=event, count=self.contracts))
 
     def _refusal(self, snapshot: Snapshot, market: MarketView) -> str:
         holding = snapshot.portfolio.holding(market.ticker)

@@ -26,25 +26,19 @@ from trading.sizing import (
     kelly_counts,
     win_probability,
 )
-from trading.strategies.base import Proposal, cents, fees_known, intent, working_on
+from trading.strategies.base import EventByEvent, Proposal, cents, fees_known, intent, working_on
 
 TICK = Decimal("0.01")  # weather markets trade in whole cents (price_level_structure linear_cent)
 
 
 @dataclass(frozen=True)
-class ModelTaker:
+class ModelTaker(EventByEvent):
     """Cross the spread where the model's expected value after the taker fee clears ``sizing.min_edge``."""
 
     name: ClassVar[str] = "model-taker"
     sizing: Sizing = field(default_factory=Sizing)
 
-    def propose(self, snapshot: Snapshot) -> Proposal:
-        proposal = Proposal()
-        for event in snapshot.events:
-            self._event(snapshot, event, proposal)
-        return proposal
-
-    def _event(self, snapshot: Snapshot, event: EventView, proposal: Proposal) -> None:
+    def decide_event(self, snapshot: Snapshot, event: EventView, proposal: Proposal) -> None:
         at = snapshot.as_of
         problem = fees_known(event, at, taker=True)
         probabilities = event_probabilities(event, self.sizing.market_shrinkage)
@@ -106,23 +100,12 @@ class ModelTaker:
                 proposal.skip(candidate.market, f"the fee on {count} contracts leaves {cents(value)} a contract")
                 continue
             proposal.intents.append(
-                intent(
-                    strategy=self.name,
-                    event=event,
-                    market=candidate.market,
-                    buy=candidate.buy,
-                    price=candidate.price,
-                    count=count,
-                    taker=True,
-                    reason=candidate.reason,
-                    probability=p,
-                    expected_value=value,
-                )
+                intent(candidate, strategy=self.name, event=event, count=count, probability=p, expected_value=value)
             )
 
 
 @dataclass(frozen=True)
-class ModelMaker:
+class ModelMaker(EventByEvent):
     """Rest post-only bids at fair value minus ``margin`` on both sides, re-priced at every decision.
 
     A quote that would cross the book is lowered to a tick below it. Each
@@ -135,13 +118,7 @@ class ModelMaker:
     sizing: Sizing = field(default_factory=Sizing)
     margin: Decimal = Decimal("0.02")
 
-    def propose(self, snapshot: Snapshot) -> Proposal:
-        proposal = Proposal()
-        for event in snapshot.events:
-            self._event(snapshot, event, proposal)
-        return proposal
-
-    def _event(self, snapshot: Snapshot, event: EventView, proposal: Proposal) -> None:
+    def decide_event(self, snapshot: Snapshot, event: EventView, proposal: Proposal) -> None:
         at = snapshot.as_of
         mine = [
             o for o in snapshot.portfolio.working if o.event_ticker == event.event_ticker and o.strategy == self.name
@@ -222,18 +199,8 @@ class ModelMaker:
                 kept.add(match.client_order_id)
                 proposal.skip(candidate.market, f"{candidate.reason}: the working quote stands")
                 continue
+            value = as_decimal(win_probability(p, candidate.buy)) - candidate.price
             proposal.intents.append(
-                intent(
-                    strategy=self.name,
-                    event=event,
-                    market=candidate.market,
-                    buy=candidate.buy,
-                    price=candidate.price,
-                    count=count,
-                    taker=False,
-                    reason=candidate.reason,
-                    probability=p,
-                    expected_value=as_decimal(win_probability(p, candidate.buy)) - candidate.price,
-                )
+                intent(candidate, strategy=self.name, event=event, count=count, probability=p, expected_value=value)
             )
         proposal.cancels.extend(o.client_order_id for o in mine if o.client_order_id not in kept)

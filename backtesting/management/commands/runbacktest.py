@@ -21,10 +21,9 @@ from backtesting.report import print_summary
 from backtesting.services import DEFAULT_STRATEGY, BacktestRequest, run_and_store
 from kalshiweb.progress import command_bar
 from markets.management.kalshi_errors import series_list
-from markets.models import Series
 from prediction.cases import DecisionTime
 from prediction.management.arguments import clock
-from prediction.management.series import named_series
+from prediction.management.series import daily_high_series
 from trading.limits import Limits
 from trading.models import RiskLimits
 from trading.strategies import STRATEGIES
@@ -146,7 +145,7 @@ class Command(BaseCommand):
         return BacktestRequest(
             start=options["start"],
             end=options["end"],
-            series=self._series(options["series"], options["start"], options["end"]),
+            series=daily_high_series(options["series"], options["start"], options["end"]),
             strategies=options["strategy"],
             decision_times=options["decision_times"],
             bankroll=options["bankroll"],
@@ -157,12 +156,3 @@ class Command(BaseCommand):
             compare_naive=not options["no_naive"],
             walk_forward=options["walk_forward"],
         )
-
-    def _series(self, wanted: list[str] | None, start: date, end: date) -> list[Series]:
-        queryset = Series.objects.filter(city__isnull=False, measure=Series.Measure.HIGH).select_related("city")
-        if wanted is not None:
-            return named_series(queryset, wanted, unknown="Unknown or city-less daily-high series")
-        found = list(queryset.filter(events__target_date__gte=start, events__target_date__lte=end).distinct())
-        if not found:
-            raise CommandError(f"No daily-high events between {start} and {end}; run importhistory first.")
-        return found

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from backtesting.broker import FillRecord, MarketInfo, SimulatedBroker
@@ -37,6 +37,7 @@ from trading.limits import Limits, TradingStatus
 from trading.strategies import Strategy
 
 ZERO = Decimal(0)
+QUOTE_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ class BacktestSpec:
     # The strategy deciding an event of that climate day at that decision time (None: no decision then).
     strategy_for: Callable[[date, str], Strategy | None]
     status: TradingStatus = TradingStatus.ACTIVE
+    # A side's price is the last print of a taker on it within this time before the decision: an
+    # older print says little of what is offered now (the tape has no book), so it is no price.
+    quote_window: timedelta = QUOTE_WINDOW
 
 
 @dataclass(frozen=True)
@@ -191,7 +195,7 @@ def _decide(
         if strategy is not None:
             by_strategy[strategy].append((event, name))
     for strategy, events in by_strategy.items():
-        views = tuple(event_view(event, name, moment, history) for event, name in events)
+        views = tuple(event_view(event, name, moment, history, spec.quote_window) for event, name in events)
         snapshot = Snapshot(moment, views, broker.portfolio(at=moment, peak_equity=peak), spec.limits, spec.status)
         decision = decide(snapshot, strategy)
         for client_order_id in decision.cancels:
@@ -214,7 +218,9 @@ def _decide(
             )
 
 
-def event_view(event: EventHistory, name: str, moment: datetime, history: History) -> EventView:
+def event_view(
+    event: EventHistory, name: str, moment: datetime, history: History, window: timedelta = QUOTE_WINDOW
+) -> EventView:
     """The event as a decision at ``moment`` sees it: prices from the tape up to then, the model's forecast then."""
     at = to_micros(moment)
     last = [market.tape.last_yes_price(at) for market in event.markets]
@@ -225,7 +231,7 @@ def event_view(event: EventHistory, name: str, moment: datetime, history: Histor
         MarketView(
             ticker=market.ticker,
             bracket=market.bracket,
-            quote=quote_at(market.tape, at),
+            quote=quote_at(market.tape, at, window),
             probability=model[i] if model is not None else None,
             market_probability=market_p[i] if market_p is not None else None,
         )
@@ -243,14 +249,28 @@ def event_view(event: EventHistory, name: str, moment: datetime, history: Histor
     )
 
 
-def quote_at(tape: Tape, at: int) -> Quote:
-    """The best prices the tape shows by ``at``: the last ask a YES taker lifted, the last bid a NO taker hit."""
+def quote_at(tape: Tape, at: int, window: timedelta = QUOTE_WINDOW) -> Quote:
+    """The prices the tape shows by ``at``: the last ask a YES taker lifted and the last bid a NO taker hit.
+
+    Only prints within ``window`` count. If the two cross (the market moved
+    between them), the older one is no longer on offer and is dropped.
+    """
+    since = at - window // timedelta(microseconds=1)
     ask, bid = tape.yes.last_index(at), tape.no.last_index(at)
+    ask_at = int(tape.yes.times[ask]) if ask >= 0 and tape.yes.times[ask] > since else None
+    bid_at = int(tape.no.times[bid]) if bid >= 0 and tape.no.times[bid] > since else None
+    yes_ask = int(tape.yes.prices[ask]) if ask_at is not None else None
+    yes_bid = MICROS - int(tape.no.prices[bid]) if bid_at is not None else None
+    if yes_ask is not None and yes_bid is not None and yes_bid >= yes_ask and ask_at is not None and bid_at is not None:
+        if ask_at < bid_at:
+            yes_ask = ask_at = None
+        else:
+            yes_bid = bid_at = None
     last = tape.last_yes_price(at)
     return Quote(
-        yes_bid=price_of(MICROS - int(tape.no.prices[bid])) if bid >= 0 else None,
-        yes_ask=price_of(int(tape.yes.prices[ask])) if ask >= 0 else None,
+        yes_bid=price_of(yes_bid) if yes_bid is not None else None,
+        yes_ask=price_of(yes_ask) if yes_ask is not None else None,
         last_price=price_of(last) if last is not None else None,
-        bid_at=from_micros(int(tape.no.times[bid])) if bid >= 0 else None,
-        ask_at=from_micros(int(tape.yes.times[ask])) if ask >= 0 else None,
+        bid_at=from_micros(bid_at) if bid_at is not None else None,
+        ask_at=from_micros(ask_at) if ask_at is not None else None,
     )

@@ -79,7 +79,8 @@ def summary(report: dict[str, Any]) -> Group:
         f"{params['start']} .. {params['end']} · {len(params['series'])} series · "
         f"decisions at {', '.join(_times(params['decision_times']))} local time · "
         f"bankroll {dollars(float(params['bankroll']))} per strategy · "
-        f"{params['fill_model']} fills ({params['fill_window_minutes']:.0f}-minute window)",
+        f"{params['fill_model']} fills ({params['fill_window_minutes']:.0f}-minute taker window; prices are "
+        f"prints of the last {params['quote_window_minutes']:.0f} minutes)",
     )
     parts: list[Any] = [header, _results(report), _calibration(report)]
     if report.get("walk_forward"):

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
-from backtesting.engine import BacktestResult, BacktestSpec, label, run_backtest
+from backtesting.engine import QUOTE_WINDOW, BacktestResult, BacktestSpec, label, run_backtest
 from backtesting.fills import ConservativeFills, NaiveFills
 from backtesting.forecasts import model_forecasts
 from backtesting.history import load_history
@@ -46,6 +46,7 @@ class BacktestRequest:
     sizing: Sizing = field(default_factory=Sizing)
     params: dict[str, Decimal] = field(default_factory=dict)  # strategy parameters (margin, threshold, ...)
     fill_window: timedelta = timedelta(minutes=15)
+    quote_window: timedelta = QUOTE_WINDOW
     compare_naive: bool = True
     walk_forward: bool = False
 
@@ -130,6 +131,7 @@ def _spec(request: BacktestRequest, name: str, fills: ConservativeFills | NaiveF
         limits=request.limits,
         fill_model=fills,
         strategy_for=lambda day, when: strategy,
+        quote_window=request.quote_window,
     )
 
 
@@ -179,6 +181,7 @@ def parameters(request: BacktestRequest) -> dict[str, Any]:
         "bankroll": str(request.bankroll),
         "fill_model": ConservativeFills.name,
         "fill_window_minutes": request.fill_window.total_seconds() / 60,
+        "quote_window_minutes": request.quote_window.total_seconds() / 60,
         "limits": {k: str(v) for k, v in asdict(request.limits).items()},
         "sizing": {k: str(v) for k, v in asdict(request.sizing).items()},
         "strategy_params": {k: str(v) for k, v in request.params.items()},

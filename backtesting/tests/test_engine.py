@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from backtesting.engine import BacktestSpec, History, run_backtest
+from backtesting.engine import BacktestSpec, History, quote_at, run_backtest
 from backtesting.fills import ConservativeFills, NaiveFills
+from backtesting.tape import to_micros
 from backtesting.tests.worlds import TEN_AM, event, known_at, random_history, tape, utc
 from markets.brackets import Bracket
 from markets.schemas.enums import Side
@@ -27,7 +28,7 @@ def golden_history():
         ("2025-01-10T15:10:00", "0.12", 10, "yes"),  # fills the other 6
         ("2025-01-10T15:20:00", "0.12", 10, "yes"),  # after the 15-minute window
     )
-    middle = tape(("2025-01-10T14:00:00", "0.55", 10, "yes"), ("2025-01-10T14:30:00", "0.50", 10, "no"))
+    middle = tape(("2025-01-10T14:10:00", "0.55", 10, "yes"), ("2025-01-10T14:30:00", "0.50", 10, "no"))
     tail = tape(("2025-01-10T14:40:00", "0.15", 2, "yes"))  # an ask of 15¢ that nobody lifts again
     return event(
         "KXHIGHNY-25JAN10",
@@ -95,3 +96,11 @@ def test_deleting_everything_after_a_decision_time_changes_no_decision(strategy,
     for moment in sorted({d.at for d in full.decisions}):
         cut = run_backtest(known_at(history, moment, (TEN_AM,)), strategy_spec)
         assert [d for d in cut.decisions if d.at <= moment] == [d for d in full.decisions if d.at <= moment]
+
+
+def test_a_side_is_priced_only_by_a_print_within_the_hour_and_a_crossed_older_side_is_dropped():
+    at = to_micros(utc("2025-01-10T15:00:00"))
+    old = tape(("2025-01-10T13:59:00", "0.30", 5, "yes"), ("2025-01-10T14:30:00", "0.25", 5, "no"))
+    assert (quote_at(old, at).yes_ask, quote_at(old, at).yes_bid) == (None, Decimal("0.25"))
+    crossed = tape(("2025-01-10T14:10:00", "0.30", 5, "yes"), ("2025-01-10T14:50:00", "0.35", 5, "no"))
+    assert (quote_at(crossed, at).yes_ask, quote_at(crossed, at).yes_bid) == (None, Decimal("0.35"))

@@ -95,6 +95,9 @@ class Command(BaseCommand):
             "--bankroll", type=money, default=Decimal(1000), help="Dollars per strategy (default 1000)."
         )
         parser.add_argument("--fill-window", type=int, default=15, help="Minutes a taker order may fill (default 15).")
+        parser.add_argument(
+            "--quote-window", type=int, default=60, help="Minutes a print counts as a price on offer (default 60)."
+        )
         parser.add_argument("--min-edge", type=money, help="Model strategies: dollars per contract after fees.")
         parser.add_argument("--kelly-fraction", type=money, help="Model strategies: share of full Kelly.")
         parser.add_argument("--margin", type=money, help="model-maker: dollars below fair value to bid.")
@@ -112,8 +115,8 @@ class Command(BaseCommand):
         start, end = options["start"], options["end"]
         if start > end:
             raise CommandError(f"--start {start} is after --end {end}")
-        if options["fill_window"] <= 0:
-            raise CommandError("--fill-window must be a positive number of minutes")
+        if options["fill_window"] <= 0 or options["quote_window"] <= 0:
+            raise CommandError("--fill-window and --quote-window must be positive numbers of minutes")
         request = self._request(options)
         with command_bar(options) as progress:
             outcome = run_and_store(request, now=timezone.now(), progress=progress)
@@ -153,6 +156,7 @@ class Command(BaseCommand):
             sizing=sizing,
             params=params,
             fill_window=timedelta(minutes=options["fill_window"]),
+            quote_window=timedelta(minutes=options["quote_window"]),
             compare_naive=not options["no_naive"],
             walk_forward=options["walk_forward"],
         )

@@ -20,7 +20,17 @@ matplotlib.use("Agg")  # no display: render to files only
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from backtesting.report import cents, dollars, interval, number, percent, short_dollars, short_percent, verdict
+from backtesting.report import (
+    cents,
+    dollars,
+    interval,
+    number,
+    percent,
+    risk_lines,
+    short_dollars,
+    short_percent,
+    verdict,
+)
 
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1180px; color: #1d2733; }
@@ -70,6 +80,9 @@ def render(report: dict[str, Any]) -> str:
     if report.get("walk_forward"):
         sections += ["<h2>Walk-forward parameter choice</h2>", _walk_forward_table(report["walk_forward"])]
     sections += ["<h2>Data at each decision time</h2>", _coverage_table(report.get("coverage", {}))]
+    if report.get("risk"):
+        items = "".join(f"<li>{html.escape(line)}</li>" for line in risk_lines(report))
+        sections += [f"<h2>What the risk limits refused</h2><ul>{items}</ul>"]
     if report.get("notes"):
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in report["notes"][:200])
         sections += [f"<h2>Notes ({len(report['notes'])})</h2><ul class='muted'>{notes}</ul>"]

@@ -98,6 +98,7 @@ def summarise(
     """The contract's metrics of a set of fills: overall, with ``per_series`` and ``per_strategy`` beside."""
     summary = _figures(fills, bankroll=bankroll, days=days)
     summary["coverage"] = coverage(decisions, max_data_age=max_data_age) if decisions else {}
+    summary["risk"] = risk_refusals(decisions)
     summary["per_series"] = {
         name: _figures(group, bankroll=bankroll, days=days) for name, group in _grouped(fills, "series_ticker")
     }
@@ -232,6 +233,19 @@ def _calibration(fills: Sequence[SettledFill]) -> dict[str, float | int | None]:
 def _log_loss(p: float, y: float) -> float:
     p = min(max(p, EPSILON), 1 - EPSILON)
     return -(y * math.log(p) + (1 - y) * math.log(1 - p))
+
+
+def risk_refusals(decisions: Sequence[DecisionRecord]) -> dict[str, dict[str, Any]]:
+    """Per strategy: how often each risk rule refused a proposal, and when each first did."""
+    found: dict[str, dict[str, Any]] = {}
+    for decision in decisions:
+        for refused in decision.passes:
+            for rule in refused.rules:
+                entry = found.setdefault(decision.strategy, {}).setdefault(
+                    str(rule), {"refused": 0, "first": decision.at.isoformat()}
+                )
+                entry["refused"] += 1
+    return found
 
 
 def calibration(decisions: Sequence[DecisionRecord], history: History) -> dict[str, Any]:

@@ -53,6 +53,28 @@ def significant(section: dict[str, Any]) -> bool:
     return low is not None and low > 0
 
 
+STOPPING_RULES = {"max_drawdown": "drawdown", "max_daily_loss": "daily loss", "halted": "halt"}
+
+
+def risk_lines(report: dict[str, Any]) -> list[str]:
+    """What the risk limits refused, per strategy; a limit that stopped all trading says so first."""
+    lines = []
+    for strategy, rules in report.get("risk", {}).items():
+        stops = [
+            f"the {STOPPING_RULES[r]} limit from {v['first'][:10]}" for r, v in rules.items() if r in STOPPING_RULES
+        ]
+        ordered = sorted(rules.items(), key=lambda item: -item[1]["refused"])
+        counted = ", ".join(f"{rule} {v['refused']:,}" for rule, v in ordered)
+        if stops:
+            lines.append(
+                f"{strategy}: new orders were stopped by {' and '.join(stops)} on; after that the results show "
+                "the limit, not the strategy (raise it with --limit to see the strategy)."
+            )
+        total = sum(v["refused"] for v in rules.values())
+        lines.append(f"{strategy}: risk refused {total:,} proposals ({counted}).")
+    return lines
+
+
 def verdict(report: dict[str, Any]) -> str:
     winners = [name for name, section in report.get("per_strategy", {}).items() if significant(section)]
     losers = [
@@ -86,6 +108,7 @@ def summary(report: dict[str, Any]) -> Group:
     if report.get("walk_forward"):
         parts.append(_walk_forward(report["walk_forward"]))
     parts.append(_coverage(report.get("coverage", {})))
+    parts.extend(Text(line, style="yellow") for line in risk_lines(report))
     parts.append(Text(verdict(report), style="bold"))
     if report.get("notes"):
         parts.append(Text(f"{len(report['notes'])} note(s) in the JSON report (events left out and why).", style="dim"))

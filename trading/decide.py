@@ -42,7 +42,7 @@ def decide(snapshot: Snapshot, strategy: Strategy) -> Decision:
             now=snapshot.as_of,
         )
         if not verdict.approved:
-            passes.append(Pass(proposed.ticker, f"{proposed.reason}; risk: {verdict.reason}"))
+            passes.append(Pass(proposed.ticker, f"{proposed.reason}; risk: {verdict.reason}", verdict.rules))
             continue
         approved = _final(proposed, verdict.count, verdict.reason, snapshot)
         exposure.reserve(approved, event, approved.count, at_risk(approved, event, approved.count, at=snapshot.as_of))

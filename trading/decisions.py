@@ -20,7 +20,7 @@ from decimal import Decimal
 from markets.brackets import Bracket
 from markets.schemas.enums import BookSide, SelfTradePrevention, Side, TimeInForce
 from trading.fees import FeeSchedule
-from trading.limits import Limits, TradingStatus
+from trading.limits import Limits, Rule, TradingStatus
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
@@ -225,6 +225,7 @@ class Pass:
 
     ticker: str
     reason: str
+    rules: tuple[Rule, ...] = ()  # the risk rules that refused it, when risk did
 
 
 @dataclass(frozen=True)

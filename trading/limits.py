@@ -23,6 +23,28 @@ class TradingStatus(StrEnum):
     HALTED = "halted"
 
 
+class Rule(StrEnum):
+    """Each pre-trade rule by name: what refused or reduced an order, for people and for counting."""
+
+    HALTED = "halted"
+    REDUCE_ONLY = "reduce_only"
+    MIN_PRICE = "min_price"
+    MAX_PRICE = "max_price"
+    NO_PRICE = "no_price"
+    STALE_PRICE = "max_data_age"
+    DAILY_LOSS = "max_daily_loss"
+    DRAWDOWN = "max_drawdown"
+    FEES = "unknown_fees"
+    ORDER_CONTRACTS = "max_order_contracts"
+    POSITION_CONTRACTS = "max_position_contracts"
+    DEPTH = "max_depth_fraction"
+    ORDER_COST = "max_order_cost"
+    EVENT_EXPOSURE = "max_event_exposure"
+    CITY_DAY_EXPOSURE = "max_city_day_exposure"
+    TOTAL_EXPOSURE = "max_total_exposure"
+    CASH = "cash_available"
+
+
 @dataclass(frozen=True)
 class Limits:
     max_order_contracts: Decimal = Decimal(10)

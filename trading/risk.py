@@ -21,7 +21,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 from trading.decisions import EventView, MarketView, OrderIntent, Portfolio, side_name
 from trading.fees import FeeError
-from trading.limits import Limits, TradingStatus
+from trading.limits import Limits, Rule, TradingStatus
 
 ZERO = Decimal(0)
 WHOLE = Decimal(1)
@@ -32,6 +32,7 @@ class Verdict:
     approved: bool
     count: Decimal  # contracts approved (0 when rejected)
     reason: str = ""  # why rejected, or which limits reduced the count
+    rules: tuple[Rule, ...] = ()  # the rules that refused or reduced it
 
 
 @dataclass
@@ -90,13 +91,15 @@ def check_order(
 ) -> Verdict:
     """Approve, reduce or reject one intent. Never raises for a normal "no"."""
     refusal = _refusal(intent, event, market, exposure, limits, status, now)
-    if refusal:
-        return Verdict(False, ZERO, refusal)
+    if refusal is not None:
+        rule, reason = refusal
+        return Verdict(False, ZERO, reason, (rule,))
     count, reductions = _fitted_count(intent, event, market, exposure, limits, now)
+    rules = tuple(rule for rule, _ in reductions)
+    described = "; ".join(label for _, label in reductions)
     if count <= 0:
-        return Verdict(False, ZERO, "; ".join(reductions) or "no contracts left to place")
-    reason = f"reduced from {intent.count} to {count}: " + "; ".join(reductions) if reductions else ""
-    return Verdict(True, count, reason)
+        return Verdict(False, ZERO, described or "no contracts left to place", rules)
+    return Verdict(True, count, f"reduced from {intent.count} to {count}: {described}" if reductions else "", rules)
 
 
 def _refusal(
@@ -107,66 +110,71 @@ def _refusal(
     limits: Limits,
     status: TradingStatus,
     now: datetime,
-) -> str:
-    """The reason no contract of the intent may be placed, or "" when some may."""
+) -> tuple[Rule, str] | None:
+    """The rule that allows no contract of the intent, and why; None when some may be placed."""
+    side = side_name(intent.buys)
     if status is TradingStatus.HALTED:
-        return "trading is halted"
+        return Rule.HALTED, "trading is halted"
     if status is TradingStatus.REDUCE_ONLY and not intent.reduce_only:
-        return "trading is reduce-only: no new exposure"
+        return Rule.REDUCE_ONLY, "trading is reduce-only: no new exposure"
     if intent.reduce_only:
-        return ""
+        return None
     price = intent.own_price
     if price < limits.min_price:
-        return f"{side_name(intent.buys)} at ${price} is below the minimum price ${limits.min_price}"
+        return Rule.MIN_PRICE, f"{side} at ${price} is below the minimum price ${limits.min_price}"
     if price > limits.max_price:
-        return f"{side_name(intent.buys)} at ${price} is above the maximum price ${limits.max_price}"
+        return Rule.MAX_PRICE, f"{side} at ${price} is above the maximum price ${limits.max_price}"
     if intent.is_taker:
         seen = market.quote.seen_at(intent.buys)
         if seen is None:
-            return f"no {side_name(intent.buys)} price to take"
+            return Rule.NO_PRICE, f"no {side} price to take"
         if now - seen > limits.max_data_age:
-            return f"the {side_name(intent.buys)} price is {_age(now - seen)} old (limit {_age(limits.max_data_age)})"
+            return Rule.STALE_PRICE, f"the {side} price is {_age(now - seen)} old (limit {_age(limits.max_data_age)})"
     if -exposure.day_pnl >= limits.max_daily_loss:
-        return f"daily loss ${-exposure.day_pnl:.2f} has reached the limit ${limits.max_daily_loss}"
+        return Rule.DAILY_LOSS, f"daily loss ${-exposure.day_pnl:.2f} has reached the limit ${limits.max_daily_loss}"
     if exposure.drawdown >= limits.max_drawdown:
-        return f"drawdown ${exposure.drawdown:.2f} has reached the limit ${limits.max_drawdown}"
+        return Rule.DRAWDOWN, f"drawdown ${exposure.drawdown:.2f} has reached the limit ${limits.max_drawdown}"
     try:
         event.fees.rate(taker=intent.is_taker, at=now)
     except FeeError as exc:
-        return str(exc)
-    return ""
+        return Rule.FEES, str(exc)
+    return None
 
 
 def _fitted_count(
     intent: OrderIntent, event: EventView, market: MarketView, exposure: Exposure, limits: Limits, now: datetime
-) -> tuple[Decimal, list[str]]:
-    """The most contracts (whole ones) every count and dollar limit allows, and the limits that bound it."""
+) -> tuple[Decimal, list[tuple[Rule, str]]]:
+    """The most contracts (whole ones) every count and dollar limit allows, and the rules that bound it."""
     count = intent.count
-    reductions: list[str] = []
+    reductions: list[tuple[Rule, str]] = []
     if intent.reduce_only:
         return count, reductions
 
-    def bound(allowed: Decimal, label: str) -> None:
+    def bound(allowed: Decimal, rule: Rule, label: str) -> None:
         nonlocal count
         allowed = max(ZERO, allowed).to_integral_value(rounding=ROUND_FLOOR)
         if allowed < count:
             count = allowed
-            reductions.append(label)
+            reductions.append((rule, label))
 
-    bound(limits.max_order_contracts, f"max order {limits.max_order_contracts} contracts")
-    bound(limits.max_position_contracts - exposure.contracts[intent.ticker], "max contracts per market")
+    bound(limits.max_order_contracts, Rule.ORDER_CONTRACTS, f"max order {limits.max_order_contracts} contracts")
+    held = exposure.contracts[intent.ticker]
+    bound(limits.max_position_contracts - held, Rule.POSITION_CONTRACTS, "max contracts per market")
     displayed = market.quote.size(intent.buys) if intent.is_taker else None
     if displayed is not None:
-        bound(displayed * limits.max_depth_fraction, f"{limits.max_depth_fraction * 100:.0f}% of the displayed depth")
+        share = f"{limits.max_depth_fraction * 100:.0f}% of the displayed depth"
+        bound(displayed * limits.max_depth_fraction, Rule.DEPTH, share)
     city_day = (event.city, event.target_date)
-    for room, label in (
-        (limits.max_order_cost, f"max order cost ${limits.max_order_cost}"),
-        (limits.max_event_exposure - exposure.by_event[event.event_ticker], "max exposure per event"),
-        (limits.max_city_day_exposure - exposure.by_city_day[city_day], "max exposure per city and day"),
-        (limits.max_total_exposure - exposure.total, "max total exposure"),
-        (exposure.available, "cash available"),
+    event_room = limits.max_event_exposure - exposure.by_event[event.event_ticker]
+    city_day_room = limits.max_city_day_exposure - exposure.by_city_day[city_day]
+    for room, rule, label in (
+        (limits.max_order_cost, Rule.ORDER_COST, f"max order cost ${limits.max_order_cost}"),
+        (event_room, Rule.EVENT_EXPOSURE, "max exposure per event"),
+        (city_day_room, Rule.CITY_DAY_EXPOSURE, "max exposure per city and day"),
+        (limits.max_total_exposure - exposure.total, Rule.TOTAL_EXPOSURE, "max total exposure"),
+        (exposure.available, Rule.CASH, "cash available"),
     ):
-        bound(_affordable(intent, event, room, count, now), label)
+        bound(_affordable(intent, event, room, count, now), rule, label)
     return count, reductions
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from markets.schemas.enums import BookSide, TimeInForce
 from trading.decisions import Holding, OrderIntent, Portfolio
-from trading.limits import Limits, TradingStatus
+from trading.limits import Limits, Rule, TradingStatus
 from trading.risk import Exposure, check_order
 from trading.tests.core import DAY, NOW, event, quote
 
@@ -65,7 +65,7 @@ def test_a_stale_price_is_not_taken():
 
 def test_limits_reduce_the_count_and_name_the_limit():
     result = verdict(intent(40))
-    assert (result.approved, result.count) == (True, 10)
+    assert (result.approved, result.count, result.rules) == (True, 10, (Rule.ORDER_CONTRACTS,))
     assert result.reason == "reduced from 40 to 10: max order 10 contracts"
     cost = verdict(intent(10, price="0.90"), limits=Limits(max_price=Decimal("0.99"), max_order_cost=Decimal(5)))
     assert cost.count == 5 and "max order cost $5" in cost.reason  # 5·0.90 + fee 0.04 fits; 6 does not
@@ -82,8 +82,8 @@ def test_the_daily_loss_and_drawdown_limits_stop_new_exposure():
         "daily loss $50.00 has reached"
         in verdict(intent(), portfolio=Portfolio(Decimal(950), day_pnl=Decimal(-50))).reason
     )
-    down = Portfolio(Decimal(840), peak_equity=Decimal(1000))
-    assert "drawdown $160.00 has reached the limit $150" in verdict(intent(), portfolio=down).reason
+    down = verdict(intent(), portfolio=Portfolio(Decimal(840), peak_equity=Decimal(1000)))
+    assert "drawdown $160.00 has reached the limit $150" in down.reason and down.rules == (Rule.DRAWDOWN,)
 
 
 def test_no_more_than_the_cash_available_is_spent():

@@ -12,10 +12,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kalshiweb.progress import command_bar
 from markets.management.kalshi_errors import series_list
-from markets.models import Series
 from prediction.cases import DecisionTime
 from prediction.management.arguments import clock
-from prediction.management.series import named_series
+from prediction.management.series import daily_high_series
 from prediction.services.evaluate import evaluate_series, evaluation_report
 
 
@@ -38,7 +37,7 @@ class Command(BaseCommand):
         if start > end:
             raise CommandError(f"--start {start} is after --end {end}")
         decision = DecisionTime(options["decision_time"], day_before=options["day_before"])
-        series = self._series(options["series"], start, end)
+        series = daily_high_series(options["series"], start, end)
         with command_bar(options) as progress:
             evaluations = [
                 evaluate_series(
@@ -56,15 +55,6 @@ class Command(BaseCommand):
         if options["json"]:
             options["json"].write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
             self.stdout.write(f"Wrote {options['json']}")
-
-    def _series(self, wanted: list[str] | None, start: date, end: date) -> list[Series]:
-        queryset = Series.objects.filter(city__isnull=False, measure=Series.Measure.HIGH)
-        if wanted is not None:
-            return named_series(queryset, wanted, unknown="Unknown or city-less daily-high series")
-        found = list(queryset.filter(events__target_date__gte=start, events__target_date__lte=end).distinct())
-        if not found:
-            raise CommandError(f"No daily-high events between {start} and {end}; import or sync some first.")
-        return found
 
     def _print(self, report: dict[str, Any], decision: DecisionTime) -> None:
         self.stdout.write(f"Decision at {decision.label()} (local time of each city)")

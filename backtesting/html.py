@@ -33,13 +33,14 @@ from backtesting.report import (
 )
 
 STYLE = """
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1180px; color: #1d2733; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1320px; color: #1d2733; }
 h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #d8dee6; padding-bottom: .2rem; }
 .mode { display: inline-block; background: #334155; color: #fff; padding: .15rem .6rem; border-radius: 4px;
         font-weight: 700; letter-spacing: .05em; }
 .verdict { font-size: 1.1rem; font-weight: 600; background: #f1f5f9; padding: .8rem 1rem; border-radius: 6px; }
-table { border-collapse: collapse; margin: .6rem 0; font-variant-numeric: tabular-nums; }
-th, td { padding: .3rem .6rem; border-bottom: 1px solid #e5e9ef; text-align: right; white-space: nowrap; }
+.wide { overflow-x: auto; }
+table { border-collapse: collapse; margin: .6rem 0; font-variant-numeric: tabular-nums; font-size: 13px; }
+th, td { padding: .3rem .45rem; border-bottom: 1px solid #e5e9ef; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: left; }
 tr.total td { font-weight: 700; } .good { color: #15803d; font-weight: 600; } .bad { color: #b91c1c; }
 .muted { color: #64748b; } figure { margin: 1rem 0; } svg { max-width: 100%; height: auto; }
@@ -60,7 +61,7 @@ def render(report: dict[str, Any]) -> str:
         f"Strategies: {html.escape(', '.join(params['strategies']))}. "
         f"Series: {html.escape(', '.join(params['series']))}. "
         f"Decisions at {html.escape(', '.join(params['decision_times']))} (local time; -1: the evening before). "
-        f"Bankroll {dollars(float(params['bankroll']))} per strategy. {html.escape(params['fill_model'])} fills, "
+        f"Bankroll {dollars(float(params['bankroll']))} per strategy. {html.escape(params['fill_model'].capitalize())} fills, "
         f"{params['fill_window_minutes']:.0f}-minute taker window; a price is a print of the last "
         f"{params['quote_window_minutes']:.0f} minutes.</p>",
         f'<p class="verdict">{html.escape(verdict(report))}</p>',
@@ -106,7 +107,7 @@ def _results_table(report: dict[str, Any]) -> str:
     if len(report.get("per_strategy", {})) > 1:
         rows.append(_row("all", "all", report, naive or None, "total"))
     header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return f"<div class='wide'><table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
 
 
 def _row(strategy: str, series: str, section: dict[str, Any], naive: dict[str, Any] | None, css: str) -> str:

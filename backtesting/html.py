@@ -61,7 +61,8 @@ def render(report: dict[str, Any]) -> str:
         f"Strategies: {html.escape(', '.join(params['strategies']))}. "
         f"Series: {html.escape(', '.join(params['series']))}. "
         f"Decisions at {html.escape(', '.join(params['decision_times']))} (local time; -1: the evening before). "
-        f"Bankroll {dollars(float(params['bankroll']))} per strategy. {html.escape(params['fill_model'].capitalize())} fills, "
+        f"Bankroll {dollars(float(params['bankroll']))} per strategy. "
+        f"{html.escape(params['fill_model'].capitalize())} fills, "
         f"{params['fill_window_minutes']:.0f}-minute taker window; a price is a print of the last "
         f"{params['quote_window_minutes']:.0f} minutes.</p>",
         f'<p class="verdict">{html.escape(verdict(report))}</p>',

@@ -83,18 +83,7 @@ class ModelTaker(EventByEvent):
         proposal: Proposal,
     ) -> None:
         at = snapshot.as_of
-        counts = kelly_counts(
-            event,
-            [c for c, _ in candidates],
-            probabilities,
-            portfolio=snapshot.portfolio,
-            fraction=self.sizing.kelly_fraction,
-            at=at,
-        )
-        for (candidate, p), count in zip(candidates, counts, strict=True):
-            if count <= 0:
-                proposal.skip(candidate.market, f"{candidate.reason}; Kelly stake is under one contract")
-                continue
+        for candidate, p, count in kelly_sized(snapshot, event, candidates, probabilities, self.sizing, proposal):
             value = expected_value(p, candidate.buy, candidate.price, count, event.fees, taker=True, at=at)
             if value < self.sizing.min_edge:
                 proposal.skip(candidate.market, f"the fee on {count} contracts leaves {cents(value)} a contract")
@@ -102,6 +91,32 @@ class ModelTaker(EventByEvent):
             proposal.intents.append(
                 intent(candidate, strategy=self.name, event=event, count=count, probability=p, expected_value=value)
             )
+
+
+def kelly_sized(
+    snapshot: Snapshot,
+    event: EventView,
+    candidates: list[tuple[Candidate, float]],
+    probabilities: list[float],
+    sizing: Sizing,
+    proposal: Proposal,
+) -> list[tuple[Candidate, float, Decimal]]:
+    """The candidates with their whole-contract Kelly counts; those under one contract are passed, with why."""
+    counts = kelly_counts(
+        event,
+        [c for c, _ in candidates],
+        probabilities,
+        portfolio=snapshot.portfolio,
+        fraction=sizing.kelly_fraction,
+        at=snapshot.as_of,
+    )
+    sized = []
+    for (candidate, p), count in zip(candidates, counts, strict=True):
+        if count <= 0:
+            proposal.skip(candidate.market, f"{candidate.reason}; Kelly stake is under one contract")
+        else:
+            sized.append((candidate, p, count))
+    return sized
 
 
 @dataclass(frozen=True)
@@ -138,7 +153,7 @@ class ModelMaker(EventByEvent):
                     proposal.skip(market, reason)
                 else:
                     quotes.append((candidate, p))
-            wanted.extend(self._sized(snapshot, event, quotes, probabilities, proposal))
+            wanted.extend(kelly_sized(snapshot, event, quotes, probabilities, self.sizing, proposal))
         self._replace_working(event, mine, wanted, proposal)
 
     def _quote(
@@ -156,30 +171,6 @@ class ModelMaker(EventByEvent):
             return None, f"{label}: a bid below the ask at {cents(ask or price)} earns less than the margin"
         reason = f"p {p:.3f}: bid {label} at {cents(price)}, fair {cents(fair)}"
         return Candidate(market, buy, price, taker=False, reason=reason), ""
-
-    def _sized(
-        self,
-        snapshot: Snapshot,
-        event: EventView,
-        quotes: list[tuple[Candidate, float]],
-        probabilities: list[float],
-        proposal: Proposal,
-    ) -> list[tuple[Candidate, float, Decimal]]:
-        counts = kelly_counts(
-            event,
-            [c for c, _ in quotes],
-            probabilities,
-            portfolio=snapshot.portfolio,
-            fraction=self.sizing.kelly_fraction,
-            at=snapshot.as_of,
-        )
-        sized = []
-        for (candidate, p), count in zip(quotes, counts, strict=True):
-            if count <= 0:
-                proposal.skip(candidate.market, f"{candidate.reason}; Kelly stake is under one contract")
-            else:
-                sized.append((candidate, p, count))
-        return sized
 
     def _replace_working(
         self,

@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 ModelForecasts = dict[tuple[str, str], dict[str, float]]  # (event ticker, decision label) → P(YES) by market
 # The code whose change changes the forecasts: the prediction package and what it reads the data through.
+_NOT_MODEL = {"tests", "management", "migrations"}  # code in the package that cannot change a forecast
 _CODE = ("prediction", "weather/services/forecasts.py", "weather/services/truth.py", "weather/climate.py",
          "markets/brackets.py", "markets/outcomes.py")  # fmt: skip
 
@@ -125,7 +126,7 @@ def data_fingerprint() -> str:
     root = Path(settings.BASE_DIR)
     for name in _CODE:
         path = root / name
-        files = sorted(p for p in path.rglob("*.py") if "tests" not in p.parts) if path.is_dir() else [path]
+        files = sorted(p for p in path.rglob("*.py") if not _NOT_MODEL & set(p.parts)) if path.is_dir() else [path]
         for file in files:
             digest.update(file.relative_to(root).as_posix().encode())
             digest.update(file.read_bytes())

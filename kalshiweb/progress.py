@@ -26,6 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.progress import Progress as RichProgress
+from rich.table import Column
 
 
 class Progress(Protocol):
@@ -48,7 +49,11 @@ SILENT: Progress = _Silent()
 
 
 class _Bar:
-    """One rich bar per stage; a finished stage stays on screen with its elapsed time."""
+    """One live bar, for the current stage; each finished stage is printed above it once, as a line.
+
+    Long runs have dozens of stages: kept live, they would outgrow the
+    terminal, and rich would hide the current one.
+    """
 
     def __init__(self, progress: RichProgress) -> None:
         self._progress = progress
@@ -63,12 +68,14 @@ class _Bar:
             self._progress.advance(self._task, amount)
 
     def _finish(self) -> None:
-        if self._task is not None:
-            task = self._progress.tasks[self._task]
-            if task.total is None:
-                self._progress.update(self._task, total=max(task.completed, 1), completed=max(task.completed, 1))
-            else:
-                self._progress.update(self._task, completed=task.total)
+        if self._task is None:
+            return
+        task = next(t for t in self._progress.tasks if t.id == self._task)
+        done = task.total if task.total is not None else max(task.completed, 1)
+        self._progress.update(self._task, total=done, completed=done)
+        self._progress.console.print(self._progress.make_tasks_table([task]))
+        self._progress.remove_task(self._task)
+        self._task = None
 
 
 @contextmanager
@@ -83,15 +90,16 @@ def bar(stream: IO[str], *, enabled: bool = True) -> Iterator[Progress]:
         return
     # Off a terminal (CI logs, pipes) rich cannot ask for a width: give the bars room to be read.
     console = Console(file=stream, stderr=False, highlight=False, width=None if stream.isatty() else 110)
+    # The description gives way (cut short with an ellipsis) before the counts and times do.
     columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
+        TextColumn("[progress.description]{task.description}", table_column=Column(ratio=3, no_wrap=True)),
+        BarColumn(bar_width=None, table_column=Column(ratio=1)),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("eta"),
         TimeRemainingColumn(),
     )
-    with RichProgress(*columns, console=console, transient=False, refresh_per_second=4) as progress:
+    with RichProgress(*columns, console=console, transient=False, refresh_per_second=4, expand=True) as progress:
         reporter = _Bar(progress)
         yield reporter  # a stage that fails stays where it stopped, so the bar shows how far it got
         reporter._finish()

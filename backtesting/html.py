@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from backtesting.report import (
     cents,
+    decision_times,
     dollars,
     interval,
     number,
@@ -60,7 +61,7 @@ def render(report: dict[str, Any]) -> str:
         '<p><span class="mode">BACKTEST</span> replayed history; no order was sent. '
         f"Strategies: {html.escape(', '.join(params['strategies']))}. "
         f"Series: {html.escape(', '.join(params['series']))}. "
-        f"Decisions at {html.escape(', '.join(params['decision_times']))} (local time; -1: the evening before). "
+        f"Decisions at {html.escape(', '.join(decision_times(params['decision_times'])))} (local time). "
         f"Bankroll {dollars(float(params['bankroll']))} per strategy. "
         f"{html.escape(params['fill_model'].capitalize())} fills, "
         f"{params['fill_window_minutes']:.0f}-minute taker window; a price is a print of the last "
@@ -223,7 +224,8 @@ def _walk_forward_table(choices: dict[str, list[dict[str, Any]]]) -> str:
 
 def _coverage_table(coverage: dict[str, dict[str, Any]]) -> str:
     rows = "".join(
-        f"<tr><td>{html.escape(name)}</td><td></td><td>{row['events']:,}</td><td>{row['events_fully_priced']:,}</td>"
+        f"<tr><td>{html.escape(decision_times([name])[0])}</td><td></td><td>{row['events']:,}</td>"
+        f"<td>{row['events_fully_priced']:,}</td>"
         f"<td>{row['events_with_model']:,}</td><td>{row['markets_priced']:,} of {row['markets']:,}</td>"
         f"<td>{row['markets_fresh_quotes']:,}</td></tr>"
         for name, row in coverage.items()

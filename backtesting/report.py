@@ -99,7 +99,7 @@ def summary(report: dict[str, Any]) -> Group:
         ("BACKTEST", "bold reverse"),
         " (replayed history, no order sent)  ",
         f"{params['start']} .. {params['end']} · {len(params['series'])} series · "
-        f"decisions at {', '.join(_times(params['decision_times']))} local time · "
+        f"decisions at {', '.join(decision_times(params['decision_times']))} local time · "
         f"bankroll {dollars(float(params['bankroll']))} per strategy · "
         f"{params['fill_model']} fills ({params['fill_window_minutes']:.0f}-minute taker window; prices are "
         f"prints of the last {params['quote_window_minutes']:.0f} minutes)",
@@ -115,7 +115,8 @@ def summary(report: dict[str, Any]) -> Group:
     return Group(*parts)
 
 
-def _times(labels: list[str]) -> list[str]:
+def decision_times(labels: list[str]) -> list[str]:
+    """'18:00-1' → '18:00 the day before', as a person says it."""
     return [f"{text[:-2]} the day before" if text.endswith("-1") else text for text in labels]
 
 
@@ -216,7 +217,7 @@ def _coverage(coverage: dict[str, dict[str, Any]]) -> Table:
     )
     for name, row in coverage.items():
         table.add_row(
-            _times([name])[0],
+            decision_times([name])[0],
             f"{row['events']:,}",
             f"{row['events_fully_priced']:,}",
             f"{row['events_with_model']:,}",

@@ -49,8 +49,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from kalshiweb.progress import Progress
-from markets.history.readers import MalformedLine, csv_rows
-from weather.history.parse import RowProblem, iso_date, optional_whole_f
+from weather.history.parse import iso_date, optional_whole_f, parsed_rows
 from weather.history.store import ForecastRow, ObservationRow
 from weather.models import Observation
 
@@ -149,11 +148,7 @@ def nws_rows(
 
     ``city_ids`` maps the table's (city, state) to our City id for the cities to import.
     """
-    for number, cells in csv_rows(path, expected=COLUMNS, progress=progress):
-        try:
-            yield number, _parsed(cells, city_ids)
-        except RowProblem as exc:
-            raise MalformedLine(path, number, str(exc)) from None
+    return parsed_rows(path, expected=COLUMNS, parse=lambda cells: _parsed(cells, city_ids), progress=progress)
 
 
 def _parsed(cells: dict[str, str], city_ids: dict[tuple[str, str], int]) -> ParsedRow:

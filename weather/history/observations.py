@@ -19,8 +19,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kalshiweb.progress import Progress
-from markets.history.readers import MalformedLine, csv_rows
-from weather.history.parse import RowProblem, iso_date, low_not_above_high, unpadded_date, whole_f
+from weather.history.parse import (
+    RowProblem,
+    iso_date,
+    low_not_above_high,
+    parsed_rows,
+    unpadded_date,
+    whole_f,
+)
 from weather.history.store import ObservationRow
 
 LONG_COLUMNS = ("date", "station", "element", "value_f")
@@ -44,11 +50,12 @@ def long_table_rows(
     path: Path, *, station: str, city_id: int, source: str, progress: Progress
 ) -> Iterator[tuple[int, ObservationRow]]:
     """(line, row) for each TMAX/TMIN line of a GHCN-Daily or ACIS extract."""
-    for number, cells in csv_rows(path, expected=LONG_COLUMNS, progress=progress):
-        try:
-            yield number, _long_row(cells, station=station, city_id=city_id, source=source)
-        except RowProblem as exc:
-            raise MalformedLine(path, number, str(exc)) from None
+    return parsed_rows(
+        path,
+        expected=LONG_COLUMNS,
+        parse=lambda cells: _long_row(cells, station=station, city_id=city_id, source=source),
+        progress=progress,
+    )
 
 
 def _long_row(cells: dict[str, str], *, station: str, city_id: int, source: str) -> ObservationRow:
@@ -65,12 +72,17 @@ def fivethirtyeight_rows(
     path: Path, *, city_id: int, source: str, progress: Progress
 ) -> Iterator[tuple[int, ObservationRow]]:
     """(line, row) for each day of a FiveThirtyEight us-weather-history file."""
-    for number, cells in csv_rows(path, expected=FIVETHIRTYEIGHT_COLUMNS, progress=progress):
-        try:
-            day = unpadded_date(cells["date"], "date")
-            high = whole_f(cells["actual_max_temp"], "actual_max_temp")
-            low = whole_f(cells["actual_min_temp"], "actual_min_temp")
-            low_not_above_high(low, high)
-        except RowProblem as exc:
-            raise MalformedLine(path, number, str(exc)) from None
-        yield number, ObservationRow(city_id, day, source, {"high_f": high, "low_f": low, "is_final": True})
+    return parsed_rows(
+        path,
+        expected=FIVETHIRTYEIGHT_COLUMNS,
+        parse=lambda cells: _fivethirtyeight_row(cells, city_id=city_id, source=source),
+        progress=progress,
+    )
+
+
+def _fivethirtyeight_row(cells: dict[str, str], *, city_id: int, source: str) -> ObservationRow:
+    day = unpadded_date(cells["date"], "date")
+    high = whole_f(cells["actual_max_temp"], "actual_max_temp")
+    low = whole_f(cells["actual_min_temp"], "actual_min_temp")
+    low_not_above_high(low, high)
+    return ObservationRow(city_id, day, source, {"high_f": high, "low_f": low, "is_final": True})

@@ -2,17 +2,23 @@
 
 Nothing here guesses: a cell that is not exactly what its column documents is an
 error, and so is a temperature no thermometer could read (the bounds are
-weather.sources.base's, shared with the live sources).
+weather.sources.base's, shared with the live sources). :func:`parsed_rows` reads
+a file whose rows stand alone, turning each row's problem into a MalformedLine.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from pathlib import Path
+from typing import TypeVar
 
-from markets.history.readers import RowProblem
+from kalshiweb.progress import Progress
+from markets.history.readers import MalformedLine, RowProblem, csv_rows
 from weather.sources.base import temperature_problem
+
+T = TypeVar("T")
 
 _WHOLE = re.compile(r"-?\d{1,3}")
 # Plain decimals only: "nan", "inf" and exponents are not temperatures a file should hold.
@@ -102,3 +108,15 @@ def _datetime(text: str, column: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         raise RowProblem(f"{column} {text!r} is not a valid time") from None
+
+
+def parsed_rows(
+    path: Path, *, expected: tuple[str, ...], parse: Callable[[dict[str, str]], T], progress: Progress
+) -> Iterator[tuple[int, T]]:
+    """(line, ``parse(row)``) for each row of a CSV file; a row's RowProblem is a MalformedLine naming file and line."""
+    for number, cells in csv_rows(path, expected=expected, progress=progress):
+        try:
+            value = parse(cells)
+        except RowProblem as exc:
+            raise MalformedLine(path, number, str(exc)) from None
+        yield number, value

@@ -75,8 +75,19 @@ class CityAdmin(admin.ModelAdmin[City]):
 
 @admin.register(ForecastSnapshot)
 class ForecastSnapshotAdmin(ReadOnlyAdmin):
-    list_display = ["city", "target_date", "source", "model", "high_f", "low_f", "issued_at", "available_at"]
-    list_filter = ["source", "city"]
+    list_display = [
+        "city",
+        "target_date",
+        "source",
+        "model",
+        "quantity",
+        "high_f",
+        "low_f",
+        "n_hours",
+        "issued_at",
+        "available_at",
+    ]
+    list_filter = ["source", "quantity", "city"]
     search_fields = ["city__name", "model"]
     date_hierarchy = "target_date"
     list_select_related = ["city"]

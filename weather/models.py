@@ -162,7 +162,16 @@ class ForecastSnapshot(models.Model):
     we fetched them; for archives, what the archive proves), and is what every
     point-in-time query filters on. ``issued_at`` is the model run time when the
     source says.
+
+    ``quantity`` says what ``high_f`` holds. Almost always the day's high; model
+    guidance sampled at one hour (HRRR/NBM at 15:00 local) is a predictor of the
+    high with its own bias, never an estimate of it, and a reader that takes
+    every value for a high must ask for ``Quantity.HIGH``.
     """
+
+    class Quantity(models.TextChoices):
+        HIGH = "high", "Climate-day high (and low)"
+        T2M_1500_LOCAL = "t2m_1500_local", "2-m temperature at 15:00 local clock time"
 
     source = models.CharField(max_length=32, help_text="Provider, e.g. nws, open-meteo.")
     model = models.CharField(max_length=64, blank=True, help_text="Model within the source, e.g. gfs_seamless.")
@@ -171,7 +180,13 @@ class ForecastSnapshot(models.Model):
     issued_at = models.DateTimeField(null=True, blank=True)
     available_at = models.DateTimeField()
     fetched_at = models.DateTimeField(auto_now_add=True)
-    high_f = models.FloatField("high (°F)", null=True, blank=True)
+    quantity = models.CharField(
+        max_length=16,
+        choices=Quantity.choices,
+        default=Quantity.HIGH,
+        help_text="What high_f holds: the day's high, or a single-hour value that only predicts it.",
+    )
+    high_f = models.FloatField("high (°F)", null=True, blank=True, help_text="The value of quantity, in °F.")
     low_f = models.FloatField("low (°F)", null=True, blank=True)
     members_high_f = models.JSONField(
         "ensemble member highs (°F)", default=list, blank=True, help_text="One value per member."

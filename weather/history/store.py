@@ -82,7 +82,12 @@ class ObservationRow:
 
 @dataclass(frozen=True)
 class ForecastRow:
-    """One forecast of one climate day as it was known at ``available_at`` (never before)."""
+    """One forecast of one climate day as it was known at ``available_at`` (never before).
+
+    ``n_hours`` is how much of the climate day the values cover (a partial day's
+    maximum is not the day's high), ``quantity`` what ``high_f`` holds
+    (ForecastSnapshot.Quantity): the day's high unless a file says otherwise.
+    """
 
     source: str
     model: str
@@ -92,6 +97,8 @@ class ForecastRow:
     issued_at: datetime | None
     high_f: float | None
     low_f: float | None
+    n_hours: int = HOURS_PER_CLIMATE_DAY
+    quantity: str = ForecastSnapshot.Quantity.HIGH
 
     def __post_init__(self) -> None:
         for name, value in (("available_at", self.available_at), ("issued_at", self.issued_at)):
@@ -99,6 +106,8 @@ class ForecastRow:
                 raise ValueError(f"ForecastRow.{name} must be timezone-aware, got {value!r}")
         if self.issued_at is not None and self.issued_at > self.available_at:
             raise ValueError("issued_at is after available_at")
+        if not 0 < self.n_hours <= HOURS_PER_CLIMATE_DAY:
+            raise ValueError(f"ForecastRow.n_hours {self.n_hours} is outside 1..{HOURS_PER_CLIMATE_DAY}")
 
     @property
     def key(self) -> tuple[str, str, int, date, datetime]:
@@ -183,7 +192,10 @@ _FORECAST_INSERT = (
     "high_f",
     "low_f",
     "n_hours",
+    "quantity",
 )
+# What a re-import may correct under a stored key (see upsert_forecasts).
+_FORECAST_VALUES = ("issued_at", "high_f", "low_f", "n_hours", "quantity")
 
 
 def upsert_observations(rows: list[ObservationRow]) -> Counts:
@@ -233,16 +245,15 @@ def upsert_forecasts(rows: list[ForecastRow]) -> Counts:
             existing = _stored_forecasts(source, model, city_id, group)
             for row in group:
                 stored = existing.get((row.target_date, row.available_at))
+                values = {name: getattr(row, name) for name in _FORECAST_VALUES}
                 if stored is None:
                     to_create.append(_forecast_values(row, fetched))
-                elif stored[1:] == (row.issued_at, row.high_f, row.low_f):
+                elif stored[1:] == tuple(values.values()):
                     counts.unchanged += 1
                 else:
-                    to_update.append(
-                        ForecastSnapshot(id=stored[0], issued_at=row.issued_at, high_f=row.high_f, low_f=row.low_f)
-                    )
+                    to_update.append(ForecastSnapshot(id=stored[0], **values))
         insert_rows(ForecastSnapshot, _FORECAST_INSERT, to_create)
-        ForecastSnapshot.objects.bulk_update(to_update, ["issued_at", "high_f", "low_f"], batch_size=BATCH_SIZE)
+        ForecastSnapshot.objects.bulk_update(to_update, list(_FORECAST_VALUES), batch_size=BATCH_SIZE)
     counts.created, counts.updated = len(to_create), len(to_update)
     return counts
 
@@ -257,7 +268,7 @@ def _stored_observations(source: str, city_id: int, group: list[ObservationRow])
 def _stored_forecasts(
     source: str, model: str, city_id: int, group: list[ForecastRow]
 ) -> dict[tuple[date, datetime], tuple[Any, ...]]:
-    """(target_date, available_at) -> (id, issued_at, high_f, low_f) of the snapshots stored in the batch's range."""
+    """(target_date, available_at) -> (id, *_FORECAST_VALUES) of the snapshots stored in the batch's range."""
     available = [row.available_at for row in group]
     targets = [row.target_date for row in group]
     stored = ForecastSnapshot.objects.filter(
@@ -266,7 +277,7 @@ def _stored_forecasts(
         city_id=city_id,
         available_at__range=(min(available), max(available)),
         target_date__range=(min(targets), max(targets)),
-    ).values_list("target_date", "available_at", "id", "issued_at", "high_f", "low_f")
+    ).values_list("target_date", "available_at", "id", *_FORECAST_VALUES)
     return {(row[0], row[1]): row[2:] for row in stored}
 
 
@@ -295,7 +306,8 @@ def _forecast_values(row: ForecastRow, fetched: datetime) -> tuple[object, ...]:
         fetched,
         row.high_f,
         row.low_f,
-        HOURS_PER_CLIMATE_DAY,  # only complete climate days are imported
+        row.n_hours,
+        row.quantity,
     )
 
 

@@ -4,6 +4,12 @@ The lead of a forecast is its target climate day minus the climate day (at the
 station) on which it became available. For each source, model, target day and
 lead, the last run available on that lead day is the one scored: it is what a
 trader would have used that day.
+
+Every quantity is scored against the observed high, each under its own label:
+a forecast of the high only over a complete climate day (a partial day's
+maximum is not the day's high); a single-hour predictor such as the HRRR/NBM
+temperature at 15:00 local as it is, so that its bias against the high (it
+runs colder) is measured per lead like any source's.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 
 from weather.climate import lead_days
 from weather.models import City, ForecastSnapshot, SourceAccuracy
@@ -31,6 +38,7 @@ class ForecastError:
     lead_days: int
     forecast_f: float
     observed_f: float
+    quantity: str = ForecastSnapshot.Quantity.HIGH
 
     @property
     def error_f(self) -> float:
@@ -45,41 +53,45 @@ class Skill:
     n: int
     mae_f: float
     bias_f: float
+    quantity: str = ForecastSnapshot.Quantity.HIGH
 
 
 def forecast_errors(
     city: City, start: date, end: date, *, max_lead: int = 14, min_hours: int = 24
 ) -> list[ForecastError]:
-    """Scored forecasts of ``city``'s climate days in [start, end] (complete-day forecasts only)."""
+    """Scored forecasts of ``city``'s climate days in [start, end] (highs of complete days only)."""
     truth = observed_highs(city, start, end)
     offset = city.standard_utc_offset_minutes
-    latest: dict[tuple[str, str, date, int], tuple[datetime, float]] = {}
-    rows = ForecastSnapshot.objects.filter(
-        city=city, target_date__gte=start, target_date__lte=end, high_f__isnull=False, n_hours__gte=min_hours
-    ).values_list("source", "model", "target_date", "available_at", "high_f")
-    for source, model, target, available_at, high in rows.iterator(chunk_size=20_000):
-        if high is None or target not in truth or not math.isfinite(high):
+    latest: dict[tuple[str, str, date, int], tuple[datetime, float, str]] = {}
+    high = ForecastSnapshot.Quantity.HIGH
+    rows = (
+        ForecastSnapshot.objects.filter(city=city, target_date__gte=start, target_date__lte=end, high_f__isnull=False)
+        .filter(~Q(quantity=high) | Q(n_hours__gte=min_hours))
+        .values_list("source", "model", "target_date", "available_at", "high_f", "quantity")
+    )
+    for source, model, target, available_at, value, quantity in rows.iterator(chunk_size=20_000):
+        if value is None or target not in truth or not math.isfinite(value):
             continue
         lead = lead_days(target, available_at, offset)
         if not 0 <= lead <= max_lead:
             continue  # a 'forecast' available after its day began is not scored as one
         key = (source, model, target, lead)
         if key not in latest or available_at > latest[key][0]:
-            latest[key] = (available_at, high)
+            latest[key] = (available_at, value, quantity)
     return [
-        ForecastError(source, model, target, lead, high, truth[target].value_f)
-        for (source, model, target, lead), (_, high) in sorted(latest.items())
+        ForecastError(source, model, target, lead, value, truth[target].value_f, quantity)
+        for (source, model, target, lead), (_, value, quantity) in sorted(latest.items())
     ]
 
 
 def summarise(errors: Iterable[ForecastError]) -> list[Skill]:
-    """MAE and bias per (source, model, lead)."""
-    groups: dict[tuple[str, str, int], list[float]] = defaultdict(list)
+    """MAE and bias per (source, model, lead), labelled with the quantity the model forecasts."""
+    groups: dict[tuple[str, str, int, str], list[float]] = defaultdict(list)
     for error in errors:
-        groups[(error.source, error.model, error.lead_days)].append(error.error_f)
+        groups[(error.source, error.model, error.lead_days, error.quantity)].append(error.error_f)
     return [
-        Skill(source, model, lead, len(diffs), sum(abs(d) for d in diffs) / len(diffs), sum(diffs) / len(diffs))
-        for (source, model, lead), diffs in sorted(groups.items())
+        Skill(source, model, lead, len(diffs), sum(abs(d) for d in diffs) / len(diffs), sum(diffs) / len(diffs), of)
+        for (source, model, lead, of), diffs in sorted(groups.items())
     ]
 
 

@@ -212,7 +212,11 @@ def forecasts_known_at(
 
 
 class ReplaySource:
-    """A WeatherSource that serves stored forecasts as they were known, for simulations and backtests."""
+    """A WeatherSource that serves stored forecasts as they were known, for simulations and backtests.
+
+    Only forecasts of the day's high and low: a ForecastPoint has no quantity, so a
+    predictor such as the temperature at 15:00 local would come back as a high.
+    """
 
     def __init__(self, source: str, *, model: str | None = None) -> None:
         self._source = source
@@ -230,7 +234,9 @@ class ReplaySource:
         city = City.objects.filter(station_icao=station.icao).first()
         if city is None:
             raise SourceError(f"replay {self._source}: no city has station {station.icao}")
-        rows = ForecastSnapshot.objects.as_of(now).filter(city=city, source=self._source, target_date__in=list(dates))
+        rows = ForecastSnapshot.objects.as_of(now).filter(
+            city=city, source=self._source, target_date__in=list(dates), quantity=ForecastSnapshot.Quantity.HIGH
+        )
         if self._model is not None:
             rows = rows.filter(model=self._model)
         points = tuple(

@@ -95,7 +95,29 @@ def test_the_report_command_prints_and_writes_json(tmp_path, capsys):
     assert "Observed highs from: acis 1" in out
     assert "om" in out and "3.00" in out and "+3.00" in out
     data = json.loads(out_path.read_text())
-    assert data["skill"] == [{"source": "om", "model": "gfs", "lead_days": 1, "n": 1, "mae_f": 3.0, "bias_f": 3.0}]
+    assert data["skill"] == [
+        {"source": "om", "model": "gfs", "lead_days": 1, "n": 1, "mae_f": 3.0, "bias_f": 3.0, "quantity": "high"}
+    ]
+    assert "not a forecast of the high" not in out
+
+
+def test_a_predictor_that_is_not_a_high_is_scored_against_the_high_and_says_so(capsys):
+    day = date(2025, 2, 10)
+    observed(day, 40)
+    ForecastSnapshot.objects.create(
+        city=new_york(),
+        source="noaa-guidance",
+        model="nbm-t2m-1500",
+        target_date=day,
+        available_at=datetime(2025, 2, 9, 15, tzinfo=UTC),
+        high_f=37.5,
+        n_hours=1,  # one hour of the day: a partial high would not be scored, this predictor is
+        quantity=ForecastSnapshot.Quantity.T2M_1500_LOCAL,
+    )
+    call_command("forecastaccuracy", "--series", "KXHIGHNY")
+    out = capsys.readouterr().out
+    assert "nbm-t2m-1500" in out and "-2.50  t2m_1500_local" in out
+    assert "t2m_1500_local: 2-m temperature at 15:00 local clock time, not a forecast of the high." in out
 
 
 def test_the_report_command_explains_what_is_missing():

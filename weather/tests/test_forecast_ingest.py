@@ -143,3 +143,18 @@ def test_the_replay_source_serves_stored_forecasts_as_they_were_known():
     assert replay.fetch(station, [date(2025, 7, 5)], now=NOW - timedelta(seconds=1)).points == ()
     [point] = replay.fetch(station, [date(2025, 7, 5)], now=NOW + timedelta(days=3)).points
     assert (point.source, point.model, point.high_f, point.fetched_at) == ("fake", "m1", 75.0, NOW)
+
+
+def test_the_replay_source_serves_no_value_that_is_not_a_high():
+    ForecastSnapshot.objects.create(
+        city=City.objects.get(name="New York"),
+        source="noaa-guidance",
+        model="nbm-t2m-1500",
+        target_date=date(2025, 7, 5),
+        available_at=NOW,
+        high_f=80.0,
+        n_hours=1,
+        quantity=ForecastSnapshot.Quantity.T2M_1500_LOCAL,
+    )
+    station = station_of(City.objects.get(name="New York"))
+    assert ReplaySource("noaa-guidance").fetch(station, [date(2025, 7, 5)], now=NOW).points == ()

@@ -1,4 +1,9 @@
-"""``manage.py forecastaccuracy``: MAE and bias of every source by lead time, against the observed high."""
+"""``manage.py forecastaccuracy``: MAE and bias of every source by lead time, against the observed high.
+
+Each row says what its model forecasts (``forecasts``): the day's high, or a
+predictor of it such as the HRRR/NBM temperature at 15:00 local, whose error
+against the high is its bias as a predictor, explained under the table.
+"""
 
 from __future__ import annotations
 
@@ -35,14 +40,19 @@ class Command(BaseCommand):
         truth = Counter(high.source for high in observed_highs(city, start, end).values())
         self.stdout.write(f"{city.name} ({city.station_icao}), climate days {start} to {end}")
         self.stdout.write("Observed highs from: " + ", ".join(f"{s} {n}" for s, n in truth.most_common()))
-        self.stdout.write(f"{'source':<24}{'model':<30}{'lead':>5}{'n':>7}{'MAE °F':>9}{'bias °F':>9}")
+        self.stdout.write(f"{'source':<24}{'model':<30}{'lead':>5}{'n':>7}{'MAE °F':>9}{'bias °F':>9}  forecasts")
         for skill in skills:
             self.stdout.write(
                 f"{skill.source:<24}{skill.model:<30}{skill.lead_days:>5}{skill.n:>7}"
-                f"{skill.mae_f:>9.2f}{skill.bias_f:>+9.2f}"
+                f"{skill.mae_f:>9.2f}{skill.bias_f:>+9.2f}  {skill.quantity}"
             )
         if not skills:
             self.stdout.write("No forecast of these days has an observed high to score against.")
+        for quantity in sorted({s.quantity for s in skills} - {ForecastSnapshot.Quantity.HIGH}):
+            self.stdout.write(
+                f"{quantity}: {ForecastSnapshot.Quantity(quantity).label}, not a forecast of the high.\n"
+                "  Scored against the high all the same: its bias is the correction a model of the high must apply."
+            )
         if options["json"]:
             self._write_json(options["json"], city, start, end, truth, skills)
 
@@ -82,6 +92,7 @@ class Command(BaseCommand):
                     "n": s.n,
                     "mae_f": round(s.mae_f, 4),
                     "bias_f": round(s.bias_f, 4),
+                    "quantity": s.quantity,
                 }
                 for s in skills
             ],

@@ -94,7 +94,7 @@ def _compute(
             "model": list(pooled.probabilities),
             "weather": list(weather.probabilities) if weather is not None else None,
             "market": list(market.probabilities) if market is not None else None,
-            "market_weight": pooled.market_weight,
+            "combination": pooled.combination.to_json_dict() if pooled.combination else None,
         }
     # Sets computed from older code or data are never read again.
     ForecastSet.objects.filter(series=series.ticker, decision=label(decision), start=start, end=end).exclude(

@@ -25,6 +25,7 @@ from benchmarks import Figure
 from markets.models import Event, Market, Series
 from prediction.artifact import BracketModel, SeriesModel, SlotModel
 from prediction.cases import DecisionTime, EventCase, ForecastInput, KnownHigh, TrainingPair, high_known_from
+from prediction.combination import Combination
 from prediction.dataset import city_history, live_cases
 from prediction.features import CityKnowledge
 from prediction.models import ModelVersion, Prediction
@@ -54,7 +55,7 @@ def fitted_slot(decision: DecisionTime, now: datetime) -> SlotModel:
     model = WeatherModel(CityKnowledge(highs))
     model.fit(pairs, as_of=now)
     patterns, choices = model.freeze()
-    return SlotModel(decision, patterns, choices, market_weight=0.5)
+    return SlotModel(decision, patterns, choices, combination=Combination(0.5, 0.5))
 
 
 def promote(series: list[Series], now: datetime) -> ModelVersion:

@@ -3,7 +3,8 @@
 Per series and per decision slot (18:00 the evening before, 10:00 and 14:00
 on the day), the fitted weather-model patterns (EMOS parameters and any
 XGBoost correction), which pattern serves which set of available features,
-and the pool's weight on the market price. JSON, so an operator can read
+and the weights combining the weather model with the market's price. JSON,
+so an operator can read
 what a model is; the XGBoost boosters ride inside as base64 of their own JSON.
 Forecasts come from prediction.predictor.predict(case, slot, knowledge).
 
@@ -19,10 +20,11 @@ from datetime import date, datetime, time
 from typing import Any
 
 from prediction.cases import DecisionTime
+from prediction.combination import Combination
 from prediction.weather_model import FittedPattern, ordered
 
 ARTIFACT_KIND = "kalshiweb-bracket-model"
-ARTIFACT_VERSION = 1
+ARTIFACT_VERSION = 2  # 2: a learned logarithmic combination with the market (1: a linear pool)
 
 
 class ArtifactError(ValueError):
@@ -36,7 +38,7 @@ class SlotModel:
     decision: DecisionTime
     patterns: tuple[FittedPattern, ...]
     choices: Mapping[tuple[str, ...], tuple[str, ...]]  # available features → the pattern that serves them
-    market_weight: float  # p = (1 - w)·weather + w·market
+    combination: Combination  # how the weather model and the market's price are combined
 
     def pattern_for(self, available: Sequence[str]) -> FittedPattern | None:
         """The chosen pattern for exactly these features; else the largest stored one they cover."""
@@ -55,7 +57,7 @@ class SlotModel:
             "decision": {"clock": self.decision.clock.strftime("%H:%M"), "day_before": self.decision.day_before},
             "patterns": [p.to_json_dict() for p in self.patterns],
             "choices": [{"available": list(k), "pattern": list(v)} for k, v in sorted(self.choices.items())],
-            "market_weight": self.market_weight,
+            "combination": self.combination.to_json_dict(),
         }
 
     @classmethod
@@ -65,7 +67,7 @@ class SlotModel:
             decision=DecisionTime(time.fromisoformat(decision["clock"]), day_before=bool(decision["day_before"])),
             patterns=tuple(FittedPattern.from_json_dict(p) for p in data["patterns"]),
             choices={tuple(c["available"]): tuple(c["pattern"]) for c in data["choices"]},
-            market_weight=float(data["market_weight"]),
+            combination=Combination.from_json_dict(data["combination"]),
         )
 
 

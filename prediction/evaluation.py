@@ -111,8 +111,10 @@ def summarise(results: Sequence[CaseResult], *, names: Sequence[str], seed: int 
             )
     if MODEL in names:
         summary["inputs"] = dict(Counter("+".join(_forecast(r, MODEL).inputs) for r in common))
-        weights = [w for r in common if (w := _forecast(r, MODEL).market_weight) is not None]
-        summary["mean_market_weight"] = round(sum(weights) / len(weights), 3) if weights else None
+        combinations = [c for r in common if (c := _forecast(r, MODEL).combination) is not None]
+        for source in ("weather", "market"):
+            weights = [getattr(c, source) for c in combinations]
+            summary[f"mean_{source}_weight"] = round(sum(weights) / len(weights), 3) if weights else None
     summary["market_priced_events"] = sum(1 for r in common if r.forecasts.get(MARKET))
     return summary
 

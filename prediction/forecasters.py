@@ -15,16 +15,13 @@ from datetime import datetime
 
 from prediction.cases import EventCase, TrainingPair, outcomes
 from prediction.climatology import bracket_position_baseline
+from prediction.combination import MARKET_ALONE, Combination, Example, fit_combination
 from prediction.features import CityKnowledge
-from prediction.predictor import MARKET, WEATHER, Forecast, linear_pool, predict
+from prediction.predictor import MARKET, WEATHER, Forecast, predict
 from prediction.probabilities import bracket_probabilities
-from prediction.scoring import log_loss
 from prediction.weather_model import FittedPattern, WeatherModel, ordered
 
 CLIMATOLOGY, POSITIONS = "climatology", "positions"  # the baselines' names, beside predictor's three
-MARKET_WEIGHTS = tuple(i / 20 for i in range(21))
-MIN_POOL_CASES = 20
-DEFAULT_MARKET_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -75,21 +72,21 @@ class PositionForecaster(Forecaster):
 
 
 class ModelForecaster(Forecaster):
-    """The model as it is fitted: the weather model pooled with the market at a learned weight.
+    """The model as it is fitted: the weather model combined with the market by learned weights.
 
-    ``fit`` refits the weather model and learns the pool's weight on the
-    market from earlier cases (see :func:`learned_market_weight`). It is the
-    fitting counterpart of a frozen SlotModel: both are the Predictor that
-    ``predict`` takes, so it predicts exactly as a stored model does.
+    ``fit`` refits the weather model and learns the combination from earlier
+    cases (see :func:`learned_combination`). It is the fitting counterpart of
+    a frozen SlotModel: both are the Predictor that ``predict`` takes, so it
+    predicts exactly as a stored model does.
     """
 
     def __init__(self, weather: WeatherModel) -> None:
         self.weather = weather
-        self.market_weight = DEFAULT_MARKET_WEIGHT
+        self.combination = MARKET_ALONE
 
     def fit(self, *, as_of: datetime, pairs: Sequence[TrainingPair], earlier: Sequence[Scored]) -> None:
         self.weather.fit(pairs, as_of=as_of)
-        self.market_weight = learned_market_weight(earlier)
+        self.combination = learned_combination(earlier)
 
     def pattern_for(self, available: Sequence[str]) -> FittedPattern | None:
         return self.weather.fitted_for(ordered(available))
@@ -98,32 +95,15 @@ class ModelForecaster(Forecaster):
         return predict(case, self, self.weather.knowledge).by_name()
 
 
-def learned_market_weight(earlier: Sequence[Scored]) -> float:
-    """The pool's weight on the market with the lowest log loss on earlier cases' out-of-sample forecasts.
-
-    With fewer than MIN_POOL_CASES cases that had both forecasts and an
-    outcome, DEFAULT_MARKET_WEIGHT.
-    """
-    both: list[tuple[Forecast, Forecast]] = []
-    truth: list[list[int]] = []
-    for scored in earlier:
+def learned_combination(earlier: Sequence[Scored]) -> Combination:
+    """The combination fitted on earlier cases' out-of-sample weather and market forecasts, in decision order."""
+    examples = []
+    for scored in sorted(earlier, key=lambda s: s.case.decided_at):
         weather, market = scored.forecasts.get(WEATHER), scored.forecasts.get(MARKET)
-        if scored.case.outcome is not None and weather is not None and market is not None:
-            both.append((weather, market))
-            truth.append(outcomes(scored.case))
-    if len(both) < MIN_POOL_CASES:
-        return DEFAULT_MARKET_WEIGHT
-    # min() keeps the first of equal losses: from the top down, ties go to the market (the price
-    # is trusted unless the model has been better).
-    return min(reversed(MARKET_WEIGHTS), key=lambda w: _pooled_log_loss(w, both, truth))
-
-
-def _pooled_log_loss(
-    market_weight: float, both: Sequence[tuple[Forecast, Forecast]], truth: Sequence[list[int]]
-) -> float:
-    """Log loss of the pool at ``market_weight``, pooled exactly as predict pools."""
-    pooled = [linear_pool(weather, market, market_weight=market_weight).probabilities for weather, market in both]
-    return log_loss(pooled, truth)
+        won = outcomes(scored.case)
+        if weather is not None and market is not None and 1 in won:
+            examples.append(Example(weather.probabilities, market.probabilities, won.index(1)))
+    return fit_combination(examples)
 
 
 def standard_forecasters(

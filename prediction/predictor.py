@@ -1,12 +1,13 @@
 """The one prediction path: a case and a model → the pooled, weather and market forecasts of its brackets.
 
 Live predictions (a frozen SlotModel), the walk-forward evaluation and
-training (the fitting WeatherModel and the pool's learned weight) and the
+training (the fitting WeatherModel and the learned combination) and the
 backtest all call :func:`predict`, so the probabilities they produce for the
 same case and the same fitted model are the same numbers.
 
-The pool has one convention everywhere: ``market_weight`` is the weight on
-the market, p = (1 - w)·weather + w·market.
+The weather model and the market are combined one way everywhere: the
+logarithmic pool of prediction.combination, with weights learned on earlier
+events.
 
 Pure: no Django.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from prediction.cases import EventCase
+from prediction.combination import MARKET_ALONE, WEATHER_ALONE, Combination
 from prediction.distributions import Distribution
 from prediction.features import CityKnowledge, features_at
 from prediction.scoring import normalise_prices
@@ -32,7 +34,7 @@ class Forecast:
     probabilities: tuple[float, ...]  # aligned with case.markets
     distribution: Distribution | None = None
     inputs: tuple[str, ...] = ()
-    market_weight: float | None = None  # the pool's weight on the market price, for the pooled model
+    combination: Combination | None = None  # for the model: how weather and market were combined
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,10 @@ class CaseForecasts:
 
 
 class Predictor(Protocol):
-    """What ``predict`` needs of a model: a fitted pattern for the features at hand, and the pool's weight."""
+    """What ``predict`` needs of a model: a fitted pattern for the features at hand, and the combination."""
 
     @property
-    def market_weight(self) -> float: ...
+    def combination(self) -> Combination: ...
 
     def pattern_for(self, available: Sequence[str]) -> FittedPattern | None: ...
 
@@ -71,7 +73,7 @@ def predict(case: EventCase, model: Predictor, knowledge: CityKnowledge) -> Case
     if pattern is not None:
         weather = weather_forecast(pattern.forecast(features, case.brackets, running_max=case.running_max_f))
     market = market_forecast(case)
-    return CaseForecasts(pool(weather, market, market_weight=model.market_weight), weather, market)
+    return CaseForecasts(combine(weather, market, model.combination), weather, market)
 
 
 def market_forecast(case: EventCase) -> Forecast | None:
@@ -87,18 +89,11 @@ def weather_forecast(forecast: WeatherForecast) -> Forecast:
     return Forecast(forecast.probabilities, forecast.distribution, inputs)
 
 
-def pool(weather: Forecast | None, market: Forecast | None, *, market_weight: float) -> Forecast | None:
-    """The linear pool (1 - w)·weather + w·market; either alone when the other is missing."""
+def combine(weather: Forecast | None, market: Forecast | None, combination: Combination) -> Forecast | None:
+    """The model's forecast: both combined; either alone when the other is missing."""
     if weather is None:
-        return None if market is None else replace(market, market_weight=1.0)
+        return None if market is None else replace(market, combination=MARKET_ALONE)
     if market is None:
-        return replace(weather, market_weight=0.0)
-    return linear_pool(weather, market, market_weight=market_weight)
-
-
-def linear_pool(weather: Forecast, market: Forecast, *, market_weight: float) -> Forecast:
-    pooled = tuple(
-        (1 - market_weight) * w + market_weight * m
-        for w, m in zip(weather.probabilities, market.probabilities, strict=True)
-    )
-    return Forecast(pooled, weather.distribution, (*weather.inputs, MARKET), market_weight=market_weight)
+        return replace(weather, combination=WEATHER_ALONE)
+    pooled = combination.combine(weather.probabilities, market.probabilities)
+    return Forecast(pooled, weather.distribution, (*weather.inputs, MARKET), combination=combination)

@@ -114,7 +114,7 @@ def store_prediction(
                 "distribution": _describe(distribution),
                 "inputs": {
                     "model": list(pooled.inputs),
-                    "market_weight": pooled.market_weight,
+                    "combination": pooled.combination.to_json_dict() if pooled.combination else None,
                     "weather": list(weather.probabilities) if weather is not None else None,
                     "forecasts": [f"{f.source}/{f.model} {f.high_f:.1f}°F lead {f.lead_days}" for f in case.forecasts],
                     "ladder_centre_f": case.ladder_centre_f,

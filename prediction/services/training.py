@@ -190,7 +190,7 @@ def _frozen(evaluation: SeriesEvaluation, decision: DecisionTime) -> SlotModel |
     if model is None:
         return None
     patterns, choices = model.weather.freeze()
-    return SlotModel(decision, patterns, choices, market_weight=model.market_weight) if patterns else None
+    return SlotModel(decision, patterns, choices, combination=model.combination) if patterns else None
 
 
 def _store(
@@ -298,7 +298,10 @@ def _promote_if_better(version: ModelVersion, trained: Sequence[SlotTraining], *
         return True, f"promoted: the first model, validated on {n_events} events"
     comparison = compare_with(current, trained)
     if comparison is None:
-        return False, f"{current} stays: it has no readable artifact to compare with ({current.artifact_sha256[:8]})"
+        # A promoted version that cannot be read predicts nothing (made by an older kalshiweb, say):
+        # any readable candidate is better than that.
+        _promote(version, current, now=now)
+        return True, f"promoted: {current}'s artifact cannot be read, so it can neither predict nor be compared"
     n, candidate, incumbent = comparison
     if n < MIN_COMPARISON_EVENTS:
         return False, f"{current} stays: only {n} events since it was trained; {MIN_COMPARISON_EVENTS} are needed"

@@ -1,4 +1,4 @@
-"""Baselines, the pool and its learned weight, and the walk-forward loop, on hand-made cases."""
+"""Baselines, the combination with the market and its learned weights, and the walk-forward loop, on hand-made cases."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 
 from markets.brackets import Bracket
 from prediction.cases import EventCase, MarketInput, Outcome, TrainingPair, high_known_from
+from prediction.combination import MARKET_ALONE, WEATHER_ALONE, Combination
 from prediction.evaluation import outcomes, summarise, walk_forward
-from prediction.forecasters import POSITIONS, Forecaster, PositionForecaster, Scored, learned_market_weight
-from prediction.predictor import MARKET, MODEL, WEATHER, Forecast, market_forecast, pool
+from prediction.forecasters import POSITIONS, Forecaster, PositionForecaster, Scored, learned_combination
+from prediction.predictor import MARKET, MODEL, WEATHER, Forecast, combine, market_forecast
 
 BRACKETS = (Bracket(None, 39), Bracket(40, 41), Bracket(42, 43), Bracket(44, None))
 FIRST = date(2025, 1, 1)
@@ -67,38 +68,48 @@ def test_positions_learn_how_often_each_bracket_won():
     assert forecast.probabilities[1] > forecast.probabilities[2] > forecast.probabilities[0]
 
 
-@pytest.mark.parametrize(("sharp", "market_weight"), [(WEATHER, 0.0), (MARKET, 1.0)])
-def test_the_pool_weighs_whichever_forecast_was_right_before(sharp, market_weight):
+def scored_pairs(sharp: str, n: int) -> list[Scored]:
+    """Earlier cases where ``sharp`` (weather or market) put 85% on the winner and the other was uniform."""
     right, vague = (0.05, 0.85, 0.05, 0.05), (0.25, 0.25, 0.25, 0.25)
-    earlier = [
+    return [
         Scored(
-            case(n),
+            case(k),
             {
                 WEATHER: Forecast(right if sharp == WEATHER else vague),
                 MARKET: Forecast(right if sharp == MARKET else vague),
             },
         )
-        for n in range(30)
+        for k in range(n)
     ]
-    assert learned_market_weight(earlier) == market_weight
-    assert learned_market_weight(earlier[:19]) == 0.5  # too few cases to learn from
 
 
-def test_the_pool_puts_its_weight_on_the_market():
+def test_the_combination_weighs_whichever_forecast_was_right_before():
+    trusting_weather = learned_combination(scored_pairs(WEATHER, 30))
+    trusting_market = learned_combination(scored_pairs(MARKET, 30))
+    # A source always right is trusted and sharpened; one that never told anything gets no weight.
+    assert trusting_weather.weather > 1 and trusting_market.weather == 0
+    assert trusting_market.market > 1
+    assert learned_combination(scored_pairs(WEATHER, 19)) == MARKET_ALONE  # too few cases: the market alone
+
+
+def test_the_combination_is_a_normalised_logarithmic_pool():
     weather, market = Forecast((0.1, 0.2, 0.3, 0.4), inputs=("x",)), Forecast((0.4, 0.3, 0.2, 0.1))
-    pooled = pool(weather, market, market_weight=0.75)
-    assert pooled is not None and pooled.market_weight == 0.75
-    assert pooled.probabilities == pytest.approx((0.325, 0.275, 0.225, 0.175))
+    pooled = combine(weather, market, Combination(0.5, 0.5))
+    assert pooled is not None and pooled.combination == Combination(0.5, 0.5)
+    geometric = [(w * m) ** 0.5 for w, m in zip(weather.probabilities, market.probabilities, strict=True)]
+    assert pooled.probabilities == pytest.approx(tuple(g / sum(geometric) for g in geometric))
     assert pooled.inputs == ("x", MARKET)
+    market_alone = combine(weather, market, MARKET_ALONE)
+    assert market_alone is not None and market_alone.probabilities == pytest.approx(market.probabilities)
 
 
-def test_the_pool_stands_on_one_leg_when_the_other_is_missing():
+def test_the_combination_stands_on_one_leg_when_the_other_is_missing():
     weather, market = Forecast((0.1, 0.2, 0.3, 0.4), inputs=("x",)), Forecast((0.4, 0.3, 0.2, 0.1))
-    alone = pool(weather, None, market_weight=0.5)
-    assert alone is not None and (alone.probabilities, alone.market_weight) == (weather.probabilities, 0.0)
-    priced = pool(None, market, market_weight=0.5)
-    assert priced is not None and (priced.probabilities, priced.market_weight) == (market.probabilities, 1.0)
-    assert pool(None, None, market_weight=0.5) is None
+    alone = combine(weather, None, Combination(0.5, 0.5))
+    assert alone is not None and (alone.probabilities, alone.combination) == (weather.probabilities, WEATHER_ALONE)
+    priced = combine(None, market, Combination(0.5, 0.5))
+    assert priced is not None and (priced.probabilities, priced.combination) == (market.probabilities, MARKET_ALONE)
+    assert combine(None, None, Combination(0.5, 0.5)) is None
 
 
 class Spy(Forecaster):

@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from markets.models import Event, Market, Trade
 from prediction.artifact import BracketModel, SeriesModel
 from prediction.cases import DecisionTime
+from prediction.combination import WEATHER_ALONE
 from prediction.dataset import live_cases
 from prediction.forecasters import ModelForecaster
 from prediction.models import ModelVersion, Prediction
@@ -122,6 +123,17 @@ def test_a_better_version_replaces_a_worse_one_on_the_events_since(world):
     assert (early.status, outcome.version.status) == ("retired", "promoted")
 
 
+def test_a_promoted_version_that_cannot_be_read_is_replaced_by_a_readable_one(world):
+    early = train(now=datetime(2025, 2, 5, 17, tzinfo=UTC)).version
+    # As an artifact written by an older kalshiweb would be (version 1 pooled linearly).
+    body = zlib.compress(b'{"kind": "kalshiweb-bracket-model", "version": 1, "series": []}')
+    ModelVersion.objects.filter(pk=early.pk).update(artifact=body, artifact_sha256=hashlib.sha256(body).hexdigest())
+    outcome = train()
+    assert outcome.promoted and "artifact cannot be read" in outcome.reason
+    early.refresh_from_db()
+    assert (early.status, outcome.version.status) == ("retired", "promoted")
+
+
 def sabotage(version: ModelVersion, *, shift_f: float) -> None:
     """Shift every stored pattern's mean and ignore the market: the stored model is now plainly worse."""
     model = load_artifact(version)
@@ -132,7 +144,7 @@ def sabotage(version: ModelVersion, *, shift_f: float) -> None:
             patterns = tuple(
                 replace(p, emos=replace(p.emos, intercept=p.emos.intercept + shift_f)) for p in slot.patterns
             )
-            slots.append(replace(slot, patterns=patterns, market_weight=0.0))
+            slots.append(replace(slot, patterns=patterns, combination=WEATHER_ALONE))
         series[ticker] = SeriesModel(ticker, tuple(slots))
     body = zlib.compress(BracketModel(series, micro=model.micro).to_json().encode())
     ModelVersion.objects.filter(pk=version.pk).update(artifact=body, artifact_sha256=hashlib.sha256(body).hexdigest())
@@ -202,7 +214,8 @@ def test_what_live_prediction_stores_is_what_predict_gives_the_fitted_model_for_
     tickers = [m.ticker for m in case.markets]
     assert probabilities == dict(zip(tickers, exact_split(expected.pooled.probabilities), strict=True))
     assert stored.inputs["weather"] == list(expected.weather.probabilities)
-    assert stored.inputs["market_weight"] == expected.pooled.market_weight
+    assert expected.pooled.combination is not None
+    assert stored.inputs["combination"] == expected.pooled.combination.to_json_dict()
 
 
 def test_a_model_trained_after_the_time_asked_about_is_not_used(world):
@@ -235,17 +248,17 @@ def test_with_only_history_a_model_trained_as_of_a_day_predicts_the_events_open_
     assert "2 predictions with bracket-model v1." in out.getvalue()
 
 
-def test_a_model_no_better_than_the_market_is_promoted_with_a_loud_warning(world):
-    # A market that knew each day's high: the pool learns to stand on the price alone.
-    Trade.objects.filter(market__result="yes").update(yes_price=Decimal("0.90"))
-    Trade.objects.exclude(market__result="yes").update(yes_price=Decimal("0.02"))
+def test_a_model_worse_than_the_market_is_promoted_with_a_loud_warning(world):
+    # A market that knew each day's high for certain: no combination with the weather model can beat it.
+    Trade.objects.filter(market__result="yes").update(yes_price=Decimal("1.00"))
+    Trade.objects.exclude(market__result="yes").update(yes_price=Decimal("0.00"))
     out = StringIO()
     call_command("trainmodel", "--as-of", "2025-03-01T17:00Z", "--no-xgboost", stdout=out, stderr=StringIO())
     version = ModelVersion.objects.get()
     overall = version.validation_scores["overall"]
-    assert overall["brier_model_minus_market_ci"][0] <= 0 <= overall["brier_model_minus_market_ci"][1]
-    assert "log_loss_model_minus_market" in overall and "log_loss_model_minus_market_ci" in overall
-    assert version.status == "promoted" and version.notes.startswith("this model is no better than the market on 168")
+    assert overall["log_loss_model_minus_market_ci"][0] > 0  # the floor under every probability costs a little
+    assert "brier_model_minus_market" in overall and "brier_model_minus_market_ci" in overall
+    assert version.status == "promoted" and version.notes.startswith("this model is worse than the market on 168")
     printed = out.getvalue()
     assert "but it does not beat the market (see the warning)" in printed
     assert f"WARNING: {version.notes}" in printed

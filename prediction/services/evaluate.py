@@ -108,6 +108,9 @@ def evaluation_report(
     forecast. A series without enough observed history for a climatology (the
     shared data hold only a week of Austin's and Denver's highs) is compared
     with the market alone, its climatology keys are null and a note says why.
+    Beside it, ``weather_model_market`` compares the weather model alone, the
+    market and their combination (the model) on the events all three forecast;
+    the contract's ``brier_weather`` and ``log_loss_weather`` come from it.
     """
     everything = [r for e in evaluations for r in e.results]
     report = _section(everything)
@@ -136,11 +139,16 @@ def evaluation_report(
 
 def _section(results: Sequence[CaseResult]) -> dict[str, Any]:
     if any(r.forecasts.get(CLIMATOLOGY) for r in results):
-        return flat_scores(summarise(results, names=(MODEL, MARKET, CLIMATOLOGY)))
-    section = flat_scores(summarise(results, names=(MODEL, MARKET)))
-    for key in ("brier_climatology", "log_loss_climatology", "brier_model_minus_climatology"):
-        section[key] = None
-    section["climatology_note"] = "no climatology: too few observed highs of this city before its events"
+        section = flat_scores(summarise(results, names=(MODEL, MARKET, CLIMATOLOGY)))
+    else:
+        section = flat_scores(summarise(results, names=(MODEL, MARKET)))
+        for key in ("brier_climatology", "log_loss_climatology", "brier_model_minus_climatology"):
+            section[key] = None
+        section["climatology_note"] = "no climatology: too few observed highs of this city before its events"
+    combined = flat_scores(summarise(results, names=(MODEL, WEATHER, MARKET)))
+    section["weather_model_market"] = combined
+    for key in ("brier_weather", "log_loss_weather", "crps_weather", "mae_weather"):
+        section[key] = combined.get(key)
     return section
 
 

@@ -112,8 +112,16 @@ def test_the_command_writes_the_json_contract(world, tmp_path, capsys):
     report = json.loads(path.read_text())
     assert report["params"]["decision_time"] == "18:00" and report["params"]["day_before"] is True
     assert report["n_events"] == (END - D).days + 1
+    contract = ("n_markets", "n_events", "brier_model", "brier_market", "brier_climatology", "brier_weather",
+                "log_loss_model", "log_loss_market", "log_loss_climatology", "log_loss_weather", "crps_model",
+                "mae_model", "per_series", "params")  # fmt: skip
+    assert set(contract) <= set(report) and set(contract[:-2]) <= set(report["per_series"]["KXHIGHNY"])
+    combined = report["weather_model_market"]
+    assert combined["n_events"] and {"brier_model_minus_market_ci", "mean_weather_weight"} <= set(combined)
     out = capsys.readouterr().out
     assert "18:00 the day before" in out and "KXHIGHNY" in out
+    assert "model - mkt [95% CI]" in out and "weights wx/mkt" in out and "Inputs of the model" in out
+    assert max(len(line) for line in out.splitlines()) <= 150  # readable: inputs are footnotes, not a column
     # A bar per stage on the error stream, a step per case: the warm-up's and the scored days'.
     assert "KXHIGHNY 18:00 the day before: reading history" in progress.getvalue()
     walked = (END - D).days + 1 + 90

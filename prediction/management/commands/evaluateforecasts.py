@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date, time
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich import box
+from rich.console import Console
+from rich.table import Table
 
 from kalshiweb.progress import command_bar
 from markets.management.kalshi_errors import series_list
@@ -51,25 +55,96 @@ class Command(BaseCommand):
                 for s in series
             ]
         report = evaluation_report(evaluations, decision=decision, start=start, end=end)
-        self._print(report, decision)
+        self._print(report, decision, options)
         if options["json"]:
             options["json"].write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
             self.stdout.write(f"Wrote {options['json']}")
 
-    def _print(self, report: dict[str, Any], decision: DecisionTime) -> None:
-        self.stdout.write(f"Decision at {decision.label()} (local time of each city)")
-        header = f"{'series':<12}{'events':>7}  {'Brier model/market/clim':<26}{'log loss model/market/clim':<28}"
-        self.stdout.write(header + "market weight  inputs")
-        for name, section in [("ALL", report), *report["per_series"].items()]:
-            if not section.get("n_events"):
-                self.stdout.write(f"{name:<12}{0:>7}  (no event with a known winner that every forecaster priced)")
-                continue
-            brier = "/".join(_number(section.get(f"brier_{n}")) for n in ("model", "market", "climatology"))
-            logs = "/".join(_number(section.get(f"log_loss_{n}")) for n in ("model", "market", "climatology"))
-            inputs = ", ".join(f"{k} ({v})" for k, v in sorted(section.get("inputs", {}).items()))
-            weight = _number(section.get("mean_market_weight"), 2)
-            inputs = inputs if name != "ALL" else ""
-            self.stdout.write(f"{name:<12}{section['n_events']:>7}  {brier:<26}{logs:<28}{weight:>13}  {inputs}")
+    def _print(self, report: dict[str, Any], decision: DecisionTime, options: dict[str, Any]) -> None:
+        console = Console(file=options.get("stdout") or sys.stdout, highlight=False, width=150)
+        params = report["params"]
+        console.print(
+            f"Walk-forward evaluation {params['start']} .. {params['end']}, deciding at {decision.label()} "
+            "(local time of each city); every score is out of sample, on events with a known winner."
+        )
+        console.print(_combination_table(report))
+        console.print(_baselines_table(report))
+        for line in _footnotes(report):
+            console.print(line, style="dim")
+
+
+def _combination_table(report: dict[str, Any]) -> Table:
+    table = Table(
+        title="The weather model alone (wx), the market (mkt) and their combination (model): events all three forecast",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for column in ("series", "events", "Brier wx", "mkt", "model", "model - mkt [95% CI]",
+                   "log loss wx", "mkt", "model", "weights wx/mkt", "CRPS °F", "MAE °F"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "series" else "right", no_wrap=True)
+    for name, section in [("ALL", report), *report["per_series"].items()]:
+        scores = section.get("weather_model_market", {})
+        if not scores.get("n_events"):
+            table.add_row(name, "0", *[""] * 10)
+            continue
+        table.add_row(
+            name,
+            f"{scores['n_events']:,}",
+            *(_number(scores.get(f"brier_{n}")) for n in ("weather", "market", "model")),
+            _difference(scores, "brier_model_minus_market"),
+            *(_number(scores.get(f"log_loss_{n}")) for n in ("weather", "market", "model")),
+            f"{_number(scores.get('mean_weather_weight'), 2)}/{_number(scores.get('mean_market_weight'), 2)}",
+            _number(scores.get("crps_weather"), 2),
+            _number(scores.get("mae_weather"), 2),
+        )
+    return table
+
+
+def _baselines_table(report: dict[str, Any]) -> Table:
+    table = Table(
+        title="The model against the market and climatology: events all of them forecast", title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )  # fmt: skip
+    for column in ("series", "events", "Brier model", "market", "climatology", "positions",
+                   "log loss model", "market", "climatology"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "series" else "right", no_wrap=True)
+    for name, section in [("ALL", report), *report["per_series"].items()]:
+        if not section.get("n_events"):
+            table.add_row(name, "0", *[""] * 7)
+            continue
+        positions = section.get("model_market_positions", {}).get("brier_positions")
+        table.add_row(
+            name,
+            f"{section['n_events']:,}",
+            *(_number(section.get(f"brier_{n}")) for n in ("model", "market", "climatology")),
+            _number(positions),
+            *(_number(section.get(f"log_loss_{n}")) for n in ("model", "market", "climatology")),
+        )
+    return table
+
+
+def _footnotes(report: dict[str, Any]) -> list[str]:
+    lines = [
+        "ALL pools every series' events that the table's forecasters all forecast; a series without a climatology "
+        "(too few observed highs before its events) is compared with the market alone, so its events join ALL's "
+        "second table only through 'model and market'.",
+        "Positions: how often each bracket position won before (the baseline any model must beat). "
+        "Weights: the combination's mean exponents (p ∝ weather^w · market^m; 0/1 is the market alone).",
+        "CRPS and MAE: of the weather model's distribution of the day's high against the high observed, in °F.",
+        "Inputs of the model (events that used each):",
+    ]
+    for name, section in report["per_series"].items():
+        inputs = sorted(section.get("inputs", {}).items(), key=lambda item: -item[1])
+        described = "; ".join(f"{key} ({count})" for key, count in inputs) or "none"
+        lines.append(f"  {name}: {described}")
+    return lines
+
+
+def _difference(scores: dict[str, Any], key: str) -> str:
+    value, interval = scores.get(key), scores.get(f"{key}_ci")
+    if value is None or not interval:
+        return "n/a"
+    return f"{value:+.4f} [{interval[0]:+.4f},{interval[1]:+.4f}]"
 
 
 def _number(value: float | None, places: int = 3) -> str:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.optimize import minimize
 
 FLOOR = 1e-4  # no bracket is impossible to either source: log(0) would end every pool
@@ -80,7 +81,7 @@ def fit_combination(examples: Sequence[Example]) -> Combination:
     market = [_logs(e.market) for e in recent]
     winners = [e.winner for e in recent]
 
-    def loss(x: np.ndarray) -> float:
+    def loss(x: NDArray[np.float64]) -> float:
         a, b = float(x[0]), float(x[1])
         total = 0.0
         for w, m, k in zip(weather, market, winners, strict=True):
@@ -93,5 +94,6 @@ def fit_combination(examples: Sequence[Example]) -> Combination:
     return Combination(round(float(found.x[0]), 4), round(float(found.x[1]), 4))
 
 
-def _logs(probabilities: Sequence[float]) -> np.ndarray:
-    return np.log(np.clip(np.asarray(probabilities, dtype=float), FLOOR, 1.0))
+def _logs(probabilities: Sequence[float]) -> NDArray[np.float64]:
+    clipped: NDArray[np.float64] = np.clip(np.asarray(probabilities, dtype=np.float64), FLOOR, 1.0)
+    return np.log(clipped)

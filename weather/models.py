@@ -240,6 +240,7 @@ class Observation(models.Model):
         FIVETHIRTYEIGHT = "fivethirtyeight", "Weather Underground (FiveThirtyEight)"
         NWS_CITY = "nws-city", "NWS city observation table"
         KALSHI = "kalshi", "Kalshi settlement value"
+        IEM_CLI = "iem-cli", "NWS Daily Climate Report via IEM"
 
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="observations")
     date = models.DateField(help_text="The climate day.")

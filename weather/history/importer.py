@@ -5,6 +5,8 @@ Taken, in this order (see each module for its rules and its available_at):
 - ``observations/ghcnd/<GHCN id>.csv`` -> Observation ``ghcnd`` (weather.history.observations)
 - ``observations/acis/<ICAO>.csv`` -> Observation ``acis``
 - ``fivethirtyeight/<ICAO>.csv`` -> Observation ``fivethirtyeight``
+- ``observations/settlements-halsted/<SERIES>.csv`` -> Observation ``iem-cli`` (or
+  ``ghcnd`` where the file's value is NCEI's)
 - ``forecasts/nws-forecasts-<years>.csv`` -> ForecastSnapshot ``nws-email`` and
   Observation ``nws-city`` (weather.history.nws)
 - ``forecasts/open-meteo-nyc-archive.csv.gz`` -> ForecastSnapshot ``open-meteo``
@@ -12,10 +14,11 @@ Taken, in this order (see each module for its rules and its available_at):
   ``open-meteo-historical`` (weather.history.open_meteo)
 
 Refused with a reason: the ``-daily.csv`` companions (the New York calendar day,
-not the city's climate day) and ``forecasts/cities.csv`` (metadata). A station
-file whose station is not a city's settlement station is skipped with a note.
-Imports stream, write in committed batches and are idempotent; a malformed line
-raises MalformedLine naming file and line, with every row before it kept.
+not the city's climate day) and ``forecasts/cities.csv`` (metadata). A station file whose
+station is not a city's settlement station, or a series file of a series no
+city has, is skipped with a note. Imports stream, write in committed batches
+and are idempotent; a malformed line raises MalformedLine naming file and
+line, with every row before it kept.
 """
 
 from __future__ import annotations
@@ -42,13 +45,20 @@ from weather.history.store import (
 )
 from weather.models import City, Observation
 
-KINDS = ("ghcnd", "acis", "fivethirtyeight", "nws-email", "open-meteo-archive", "open-meteo-historical")
+OBSERVATION_KINDS = ("ghcnd", "acis", "fivethirtyeight", "settlements-halsted")
+FORECAST_KINDS = ("nws-email", "open-meteo-archive", "open-meteo-historical")
+KINDS = (*OBSERVATION_KINDS, *FORECAST_KINDS)
 # nws-city is not a kind of file: its observations come from the nws-email file.
-REPORTED_KINDS = (*KINDS[:3], "nws-city", *KINDS[3:])
+REPORTED_KINDS = (*OBSERVATION_KINDS, "nws-city", *FORECAST_KINDS)
 
 _HOURLY = re.compile(r"open-meteo-historical-([a-z0-9]+)-hourly\.csv")
 _DAILY = re.compile(r"open-meteo-historical-([a-z0-9]+)-daily\.csv")
 _NWS = re.compile(r"nws-forecasts-\d{4}-\d{4}\.csv")
+_SERIES_CSV = re.compile(r"([A-Z0-9]+)\.csv")
+# Folders of files named after a Kalshi series: folder -> (kind, the names it takes)
+_SERIES_FOLDERS: dict[tuple[str, ...], tuple[str, re.Pattern[str]]] = {
+    ("observations", "settlements-halsted"): ("settlements-halsted", _SERIES_CSV),
+}
 DAILY_REFUSED = (
     "Open-Meteo daily values of the New York calendar day, not the city's climate day; "
     "the matching -hourly.csv file supersedes it"
@@ -78,6 +88,15 @@ def classify(root: Path, path: Path) -> tuple[str | None, str | None]:
         return "fivethirtyeight", None
     if folder == ("forecasts",):
         return _classify_forecast(name)
+    if folder in _SERIES_FOLDERS:
+        return _classify_series_file(folder, name)
+    return None, UNKNOWN_REFUSED
+
+
+def _classify_series_file(folder: tuple[str, ...], name: str) -> tuple[str | None, str | None]:
+    kind, names = _SERIES_FOLDERS[folder]
+    if names.fullmatch(name):
+        return kind, None
     return None, UNKNOWN_REFUSED
 
 
@@ -238,9 +257,36 @@ def _note_unmapped(run: _Run, path: Path, unmapped: Counter[tuple[str, str]]) ->
     )
 
 
+def _series_city(run: _Run, path: Path, series: str) -> City | None:
+    return _only_city(path, run, f"no city has the series {series}", high_series_ticker=series)
+
+
+def _named_series_city(run: _Run, path: Path, pattern: re.Pattern[str]) -> City | None:
+    """The city of the series a file is named after (group 1 of ``pattern``); None, with a note, if none."""
+    match = pattern.fullmatch(path.name)
+    if match is None:  # classify only routes matching names here
+        raise MalformedLine(path, None, f"not a file named like {pattern.pattern}")
+    return _series_city(run, path, match.group(1).upper())
+
+
+def _import_settlements(run: _Run, path: Path) -> None:
+    city = _named_series_city(run, path, _SERIES_CSV)
+    if city is None:
+        return
+    writer = run.observations(path)
+    sources: Counter[str] = Counter()
+    rows = observations.settlement_rows(
+        path, station=city.station_icao, city_id=city.id, sources=sources, progress=run.progress
+    )
+    run.finish(path, "settlements-halsted", _drain(rows, writer), writer)
+    run.note(
+        f"{path}: highs of {city.station_icao}: {sources[Observation.Source.IEM_CLI]} CLI values via IEM "
+        f"(iem-cli), {sources[Observation.Source.GHCND]} NCEI values where IEM had none (ghcnd)"
+    )
+
+
 def _import_archive(run: _Run, path: Path) -> None:
-    series = open_meteo.ARCHIVE_SERIES
-    city = _only_city(path, run, f"no city has the series {series}", high_series_ticker=series)
+    city = _series_city(run, path, open_meteo.ARCHIVE_SERIES)
     if city is None:
         return
     tally = open_meteo.Tally()
@@ -255,11 +301,7 @@ def _import_archive(run: _Run, path: Path) -> None:
 
 
 def _import_historical(run: _Run, path: Path) -> None:
-    match = _HOURLY.fullmatch(path.name)
-    if match is None:  # classify only routes matching names here
-        raise MalformedLine(path, None, "not an open-meteo-historical-<series>-hourly.csv file")
-    series = match.group(1).upper()
-    city = _only_city(path, run, f"no city has the series {series}", high_series_ticker=series)
+    city = _named_series_city(run, path, _HOURLY)
     if city is None:
         return
     tally = open_meteo.Tally()
@@ -280,6 +322,7 @@ _HANDLERS: dict[str, Callable[[_Run, Path], None]] = {
     "ghcnd": _import_ghcnd,
     "acis": _import_acis,
     "fivethirtyeight": _import_fivethirtyeight,
+    "settlements-halsted": _import_settlements,
     "nws-email": _import_nws,
     "open-meteo-archive": _import_archive,
     "open-meteo-historical": _import_historical,

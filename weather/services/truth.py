@@ -1,9 +1,10 @@
 """Settlement truth: the observed high of a climate day, chosen in one place.
 
 Kalshi settles on the final NWS Daily Climate Report (CLI). Live, that is what
-we keep. For history without CLI reports, the NWS climate database (ACIS)
-carries the same values, then NOAA's GHCN-Daily (which differs from the CLI by
-a degree on ~2% of days), then weaker sources. Preliminary reports and running
+we keep. For history, the same reports as archived and parsed by the Iowa
+Environmental Mesonet (IEM) come next, then the NWS climate database (ACIS),
+which carries the same values, then NOAA's GHCN-Daily (which differs from the
+CLI by a degree on ~2% of days), then weaker sources. Preliminary reports and running
 maxima are never truth: the day was not over.
 """
 
@@ -16,6 +17,7 @@ from weather.models import City, Observation
 
 PRECEDENCE: tuple[str, ...] = (
     Observation.Source.CLI,
+    Observation.Source.IEM_CLI,
     Observation.Source.ACIS,
     Observation.Source.GHCND,
     Observation.Source.NWS_CITY,

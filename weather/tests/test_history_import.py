@@ -14,6 +14,7 @@ from markets.history.readers import MalformedLine
 from weather.history import importer
 from weather.history.importer import ImportReport, classify
 from weather.models import City, ForecastSnapshot, Observation
+from weather.tests.halsted_files import settlement_file
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +83,7 @@ def test_it_takes_its_files_and_refuses_the_daily_and_metadata_files_with_a_reas
     assert kind("forecasts/open-meteo-nyc-archive.csv.gz") == ("open-meteo-archive", None)
     assert kind("forecasts/open-meteo-historical-kxhighny-hourly.csv") == ("open-meteo-historical", None)
     assert kind("forecasts/nws-forecasts-2021-2022.csv") == ("nws-email", None)
+    assert kind("observations/settlements-halsted/KXHIGHCHI.csv") == ("settlements-halsted", None)
     assert kind("forecasts/open-meteo-historical-kxhighny-daily.csv") == (None, importer.DAILY_REFUSED)
     assert "climate day" in importer.DAILY_REFUSED
     assert kind("forecasts/cities.csv") == (None, importer.CITIES_REFUSED)
@@ -140,6 +142,9 @@ def test_a_second_import_adds_and_changes_nothing(tmp_path):
         tmp_path,
         "forecasts/nws-forecasts-2021-2022.csv",
         NWS_HEADER + nws_row("2022-01-06", "NEW_YORK_CITY", "NY", *["39"] * 12),
+    )
+    write(
+        tmp_path, "observations/settlements-halsted/KXHIGHCHI.csv", settlement_file("KMDW", [("2025-02-27", 50, "iem")])
     )
     first = weather_report(tmp_path)
     assert all(counts.created for kind, counts in first.kinds.items())

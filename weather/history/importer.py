@@ -12,9 +12,14 @@ Taken, in this order (see each module for its rules and its available_at):
 - ``forecasts/open-meteo-nyc-archive.csv.gz`` -> ForecastSnapshot ``open-meteo``
 - ``forecasts/open-meteo-historical-<series>-hourly.csv`` -> ForecastSnapshot
   ``open-meteo-historical`` (weather.history.open_meteo)
+- ``forecasts/visual-crossing/<SERIES>-hourly.csv.gz`` -> ForecastSnapshot
+  ``visual-crossing`` (weather.history.visual_crossing)
+- ``forecasts/noaa-guidance/<SERIES>.csv`` -> ForecastSnapshot ``noaa-guidance``, of
+  the 2-m temperature at 15:00 local, not the high (weather.history.noaa_guidance)
 
-Refused with a reason: the ``-daily.csv`` companions (the New York calendar day,
-not the city's climate day) and ``forecasts/cities.csv`` (metadata). A station file whose
+Refused with a reason: the ``-daily.csv`` companions of Open-Meteo and Visual
+Crossing (a calendar day, not the city's climate day; the hourly files
+supersede them) and ``forecasts/cities.csv`` (metadata). A station file whose
 station is not a city's settlement station, or a series file of a series no
 city has, is skipped with a note. Imports stream, write in committed batches
 and are idempotent; a malformed line raises MalformedLine naming file and
@@ -34,7 +39,7 @@ from typing import TypeVar
 from kalshiweb.history import KindReport
 from kalshiweb.progress import SILENT, Progress
 from markets.history.readers import MalformedLine, stage_files
-from weather.history import nws, observations, open_meteo
+from weather.history import noaa_guidance, nws, observations, open_meteo, visual_crossing
 from weather.history.store import (
     BatchWriter,
     ForecastRow,
@@ -46,7 +51,7 @@ from weather.history.store import (
 from weather.models import City, Observation
 
 OBSERVATION_KINDS = ("ghcnd", "acis", "fivethirtyeight", "settlements-halsted")
-FORECAST_KINDS = ("nws-email", "open-meteo-archive", "open-meteo-historical")
+FORECAST_KINDS = ("nws-email", "open-meteo-archive", "open-meteo-historical", "visual-crossing", "noaa-guidance")
 KINDS = (*OBSERVATION_KINDS, *FORECAST_KINDS)
 # nws-city is not a kind of file: its observations come from the nws-email file.
 REPORTED_KINDS = (*OBSERVATION_KINDS, "nws-city", *FORECAST_KINDS)
@@ -55,9 +60,13 @@ _HOURLY = re.compile(r"open-meteo-historical-([a-z0-9]+)-hourly\.csv")
 _DAILY = re.compile(r"open-meteo-historical-([a-z0-9]+)-daily\.csv")
 _NWS = re.compile(r"nws-forecasts-\d{4}-\d{4}\.csv")
 _SERIES_CSV = re.compile(r"([A-Z0-9]+)\.csv")
+_VC_HOURLY = re.compile(r"([A-Z0-9]+)-hourly\.csv\.gz")
+_VC_DAILY = re.compile(r"([A-Z0-9]+)-daily\.csv")
 # Folders of files named after a Kalshi series: folder -> (kind, the names it takes)
 _SERIES_FOLDERS: dict[tuple[str, ...], tuple[str, re.Pattern[str]]] = {
     ("observations", "settlements-halsted"): ("settlements-halsted", _SERIES_CSV),
+    ("forecasts", "visual-crossing"): ("visual-crossing", _VC_HOURLY),
+    ("forecasts", "noaa-guidance"): ("noaa-guidance", _SERIES_CSV),
 }
 DAILY_REFUSED = (
     "Open-Meteo daily values of the New York calendar day, not the city's climate day; "
@@ -97,6 +106,8 @@ def _classify_series_file(folder: tuple[str, ...], name: str) -> tuple[str | Non
     kind, names = _SERIES_FOLDERS[folder]
     if names.fullmatch(name):
         return kind, None
+    if kind == "visual-crossing" and _VC_DAILY.fullmatch(name):
+        return None, visual_crossing.DAILY_REFUSED
     return None, UNKNOWN_REFUSED
 
 
@@ -318,6 +329,39 @@ def _import_historical(run: _Run, path: Path) -> None:
     run.finish(path, "open-meteo-historical", tally.hours, writer)
 
 
+def _import_visual_crossing(run: _Run, path: Path) -> None:
+    city = _named_series_city(run, path, _VC_HOURLY)
+    if city is None:
+        return
+    tally = visual_crossing.Tally()
+    writer = run.forecasts(path)
+    rows = visual_crossing.hourly_rows(
+        path, city_id=city.id, offset_minutes=city.standard_utc_offset_minutes, tally=tally, progress=run.progress
+    )
+    _drain(rows, writer)
+    run.note(
+        f"{path}: {tally.days} forecasts of {city.name}'s climate days from {len(tally.bases)} issue dates, "
+        f"{tally.partial_days} of them of partial days (stored with their n_hours, never read as highs); "
+        f"{tally.hours_before_issue} hours of the climate day before their issue date not stored"
+    )
+    run.finish(path, "visual-crossing", tally.hours, writer)
+
+
+def _import_guidance(run: _Run, path: Path) -> None:
+    city = _named_series_city(run, path, _SERIES_CSV)
+    if city is None:
+        return
+    writer = run.forecasts(path)
+    rows = noaa_guidance.guidance_rows(
+        path,
+        city_id=city.id,
+        offset_minutes=city.standard_utc_offset_minutes,
+        zone=city.timezone,
+        progress=run.progress,
+    )
+    run.finish(path, "noaa-guidance", _drain(rows, writer), writer)
+
+
 _HANDLERS: dict[str, Callable[[_Run, Path], None]] = {
     "ghcnd": _import_ghcnd,
     "acis": _import_acis,
@@ -326,4 +370,6 @@ _HANDLERS: dict[str, Callable[[_Run, Path], None]] = {
     "nws-email": _import_nws,
     "open-meteo-archive": _import_archive,
     "open-meteo-historical": _import_historical,
+    "visual-crossing": _import_visual_crossing,
+    "noaa-guidance": _import_guidance,
 }

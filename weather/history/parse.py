@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,6 +27,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UNPADDED_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _SECONDS = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _HOUR = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:00")
+_UTC_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
 def whole_f(text: str, column: str) -> float:
@@ -88,6 +89,13 @@ def naive_hour(text: str, column: str) -> datetime:
     if not _HOUR.fullmatch(text):
         raise RowProblem(f"{column} {text!r} is not a YYYY-MM-DDTHH:00 hour")
     return _datetime(text, column)
+
+
+def utc_seconds(text: str, column: str) -> datetime:
+    """An ISO-8601 UTC time to the second, ``YYYY-MM-DDTHH:MM:SSZ``, as an aware datetime."""
+    if not _UTC_SECONDS.fullmatch(text):
+        raise RowProblem(f"{column} {text!r} is not a YYYY-MM-DDTHH:MM:SSZ time")
+    return _datetime(text[:-1], column).replace(tzinfo=UTC)
 
 
 def integer(text: str, column: str) -> int:

@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 
 from kalshiweb.history import import_history
 from markets.history.readers import MalformedLine
-from weather.history import importer
+from weather.history import importer, visual_crossing
 from weather.history.importer import ImportReport, classify
 from weather.models import City, ForecastSnapshot, Observation
-from weather.tests.halsted_files import settlement_file
+from weather.tests.halsted_files import GUIDANCE_HEADER, guidance_line, settlement_file, vc_file
 
 pytestmark = pytest.mark.django_db
 
@@ -84,8 +84,14 @@ def test_it_takes_its_files_and_refuses_the_daily_and_metadata_files_with_a_reas
     assert kind("forecasts/open-meteo-historical-kxhighny-hourly.csv") == ("open-meteo-historical", None)
     assert kind("forecasts/nws-forecasts-2021-2022.csv") == ("nws-email", None)
     assert kind("observations/settlements-halsted/KXHIGHCHI.csv") == ("settlements-halsted", None)
+    assert kind("forecasts/visual-crossing/KXHIGHCHI-hourly.csv.gz") == ("visual-crossing", None)
+    assert kind("forecasts/noaa-guidance/KXHIGHAUS.csv") == ("noaa-guidance", None)
     assert kind("forecasts/open-meteo-historical-kxhighny-daily.csv") == (None, importer.DAILY_REFUSED)
     assert "climate day" in importer.DAILY_REFUSED
+    assert kind("forecasts/visual-crossing/KXHIGHCHI-daily.csv") == (None, visual_crossing.DAILY_REFUSED)
+    assert "clock day" in visual_crossing.DAILY_REFUSED and "supersedes" in visual_crossing.DAILY_REFUSED
+    assert kind("forecasts/visual-crossing/README.txt") == (None, importer.UNKNOWN_REFUSED)
+    assert kind("forecasts/noaa-guidance/KXHIGHAUS.parquet") == (None, importer.UNKNOWN_REFUSED)
     assert kind("forecasts/cities.csv") == (None, importer.CITIES_REFUSED)
     assert kind("forecasts/notes.txt") == (None, importer.UNKNOWN_REFUSED)
     assert kind("kalshi/events/KXHIGHNY.jsonl") == (None, None)
@@ -145,6 +151,16 @@ def test_a_second_import_adds_and_changes_nothing(tmp_path):
     )
     write(
         tmp_path, "observations/settlements-halsted/KXHIGHCHI.csv", settlement_file("KMDW", [("2025-02-27", 50, "iem")])
+    )
+    write(
+        tmp_path,
+        "forecasts/visual-crossing/KXHIGHCHI-hourly.csv.gz",
+        vc_file({date(2025, 2, 26): (utc(2025, 2, 26, 6), [40.0] * 48)}),
+    )
+    write(
+        tmp_path,
+        "forecasts/noaa-guidance/KXHIGHCHI.csv",
+        GUIDANCE_HEADER + guidance_line(date(2025, 2, 27), "nbm", 47.5),
     )
     first = weather_report(tmp_path)
     assert all(counts.created for kind, counts in first.kinds.items())

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from weather.models import ForecastSnapshot
+from weather.models import City, ForecastSnapshot
 from weather.tests.factories import CityFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +88,53 @@ def test_the_bulk_helper_agrees_with_the_one_at_a_time_helper(hours, probes):
     for day, when in moments:
         single = latest_forecasts(city=city, target_date=day, as_of=when)
         assert [r.pk for r in bulk[(day, when)]] == [r.pk for r in single]
+
+
+def test_archives_imported_with_everything_after_d_deleted_give_identical_forecasts_known_at_d(tmp_path):
+    """Visual Crossing and HRRR/NBM archives: the importer puts nothing known after D into what was known at D."""
+    from weather.history.importer import import_files
+    from weather.services.forecasts import forecasts_known_at
+    from weather.tests.halsted_files import GUIDANCE_HEADER, guidance_line, vc_available, vc_file
+
+    cutoff = datetime(2025, 1, 6, 12, tzinfo=UTC)
+    bases = [date(2025, 1, 1) + timedelta(days=n) for n in range(10)]
+    hours = {
+        basis: (datetime.combine(basis, datetime.min.time(), UTC) + timedelta(hours=6), [0.0] * 72) for basis in bases
+    }
+    for n, (_, temps) in enumerate(hours.values()):
+        temps[:] = [30.0 + (n * 7 + i * 5) % 23 for i in range(72)]  # every basis forecasts differently
+    targets = [date(2025, 1, 2) + timedelta(days=n) for n in range(10)]
+    guidance = [guidance_line(day, model, 35.0 + n) for n, day in enumerate(targets) for model in ("hrrr", "nbm")]
+
+    def usable(run: str) -> datetime:
+        return datetime.fromisoformat(run) + timedelta(hours=3)
+
+    def files(*, until: datetime | None) -> dict[str, list[Path]]:
+        vc = tmp_path / "KXHIGHCHI-hourly.csv.gz"
+        kept = {b: h for b, h in hours.items() if until is None or vc_available(b) <= until}
+        vc.write_bytes(gzip.compress(vc_file(kept).encode()))
+        noaa = tmp_path / "KXHIGHCHI.csv"
+        # Known after D by the data's own rule: a run is usable 3 hours after it started.
+        runs = [line for line in guidance if until is None or usable(line.split(",")[2]) <= until]
+        noaa.write_text(GUIDANCE_HEADER + "".join(runs))
+        return {"visual-crossing": [vc], "noaa-guidance": [noaa]}
+
+    city = City.objects.get(high_series_ticker="KXHIGHCHI")
+    moments = [(day, cutoff - timedelta(hours=h)) for day in targets for h in (0, 13, 40)]
+
+    def known() -> dict[tuple[date, datetime], list[tuple[object, ...]]]:
+        fields = ("source", "model", "available_at", "issued_at", "high_f", "low_f", "n_hours", "quantity")
+        return {
+            key: [tuple(getattr(row, name) for name in fields) for row in rows]
+            for key, rows in forecasts_known_at(city=city, moments=moments).items()
+        }
+
+    import_files(files(until=None), now=datetime(2026, 1, 1, tzinfo=UTC))
+    everything = known()
+    assert {row[0] for rows in everything.values() for row in rows} == {"visual-crossing", "noaa-guidance"}
+    ForecastSnapshot.objects.all().delete()
+    import_files(files(until=cutoff), now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert known() == everything
+    ForecastSnapshot.objects.all().delete()
+    import_files(files(until=None), now=cutoff)  # the same files, imported at D
+    assert known() == everything

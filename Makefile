@@ -11,6 +11,7 @@ PORT   ?= 8000
 
 # The pure core (no ORM or app imports; env.py raises Django's ImproperlyConfigured) is checked with mypy --strict.
 PURE_CORE := kalshiweb/env.py kalshiweb/modes.py kalshiweb/keyfiles.py kalshiweb/progress.py weather/climate.py \
+             weather/quantities.py \
              markets/units.py markets/brackets.py markets/tickers.py markets/errors.py markets/signing.py \
              markets/ratelimit.py markets/calls.py markets/transport.py markets/client.py markets/client_api.py \
              markets/schemas markets/endpoints weather/sources weather/climate_report.py \

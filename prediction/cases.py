@@ -6,6 +6,7 @@ from the database and consumed by the pure forecasting and scoring code.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 from markets.brackets import Bracket, ladder_centre
 from prediction.book import BookFeatures
 from weather.climate import climate_day_window
+from weather.quantities import ForecastQuantity
 
 HIGH_PUBLISHED_AFTER = timedelta(hours=9)  # into the next climate day: the final CLI is out by then
 
@@ -44,10 +46,18 @@ class ForecastInput:
     source: str
     model: str
     lead_days: int
-    high_f: float
+    high_f: float  # the value of ``quantity``, °F
     n_hours: int
     members: tuple[float, ...]
     available_at: datetime
+    quantity: ForecastQuantity = ForecastQuantity.HIGH
+
+    @property
+    def usable(self) -> bool:
+        """A whole day's high, or a predictor of it that is one hour by nature (not a partial day's maximum)."""
+        if not math.isfinite(self.high_f):
+            return False
+        return self.n_hours >= 24 if self.quantity is ForecastQuantity.HIGH else True
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from prediction.cases import (
 )
 from weather.climate import climate_date_at, lead_days
 from weather.models import City, ForecastSnapshot, RunningExtreme
+from weather.quantities import ForecastQuantity
 from weather.services.forecasts import forecasts_known_at
 from weather.services.truth import observed_highs
 
@@ -302,6 +303,7 @@ def _forecast_inputs(rows: list[ForecastSnapshot], city: City, target: date) -> 
                 row.n_hours,
                 tuple(float(v) for v in row.members_high_f),
                 row.available_at,
+                ForecastQuantity(row.quantity),
             )
         )
     return tuple(inputs)

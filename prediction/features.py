@@ -101,7 +101,7 @@ def features_at(
     spreads: list[float] = []
     leads: list[int] = []
     for forecast in forecasts:
-        if forecast.n_hours < 24 or not math.isfinite(forecast.high_f):
+        if not forecast.usable:
             continue  # a partial day's maximum is not the day's high
         values[forecast_key(forecast)] = forecast.high_f
         leads.append(forecast.lead_days)

@@ -12,6 +12,7 @@ from django.db.models.functions import RowNumber
 from encrypted_model_fields.fields import EncryptedTextField
 
 from weather.climate import climate_day_window, zone_standard_offset_minutes
+from weather.quantities import ForecastQuantity
 
 ICAO_VALIDATOR = RegexValidator(r"^[A-Z]{4}$", "An ICAO station id is four capital letters, e.g. KNYC.")
 SERIES_TICKER_VALIDATOR = RegexValidator(r"^[A-Z0-9]+$", "A Kalshi series ticker is capital letters and digits.")
@@ -169,9 +170,9 @@ class ForecastSnapshot(models.Model):
     every value for a high must ask for ``Quantity.HIGH``.
     """
 
-    class Quantity(models.TextChoices):
-        HIGH = "high", "Climate-day high (and low)"
-        T2M_1500_LOCAL = "t2m_1500_local", "2-m temperature at 15:00 local clock time"
+    class Quantity(models.TextChoices):  # the values of weather.quantities.ForecastQuantity
+        HIGH = ForecastQuantity.HIGH.value, "Climate-day high (and low)"
+        T2M_1500_LOCAL = ForecastQuantity.T2M_1500_LOCAL.value, "2-m temperature at 15:00 local clock time"
 
     source = models.CharField(max_length=32, help_text="Provider, e.g. nws, open-meteo.")
     model = models.CharField(max_length=64, blank=True, help_text="Model within the source, e.g. gfs_seamless.")

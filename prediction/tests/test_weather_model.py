@@ -15,6 +15,7 @@ from prediction.features import CLIMATOLOGY, LADDER, PERSISTENCE, CityKnowledge,
 from prediction.forecasters import ModelForecaster
 from prediction.predictor import Forecast, predict
 from prediction.weather_model import WeatherModel
+from weather.quantities import ForecastQuantity
 
 OFFSET = -300  # New York standard time
 FIRST, LAST = date(2017, 1, 1), date(2025, 2, 27)
@@ -162,6 +163,25 @@ def test_the_running_maximum_rules_out_lower_brackets():
     assert result is not None
     assert result.probabilities[:3] == (0.0, 0.0, 0.0)
     assert sum(result.probabilities) == pytest.approx(1.0)
+
+
+def test_guidance_sampled_at_one_hour_is_its_own_feature_though_it_covers_one_hour():
+    highs, _ = history()
+    day = date(2024, 3, 10)
+    hrrr = ForecastInput(
+        "noaa-guidance",
+        "hrrr-t2m-1500",
+        1,
+        47.0,
+        1,
+        (),
+        decided(day) - timedelta(hours=20),
+        ForecastQuantity.T2M_1500_LOCAL,
+    )
+    partial = ForecastInput("test", "model", 0, 45.0, 1, (), decided(day) - timedelta(hours=2))
+    features = features_at(day=day, when=decided(day), forecasts=[hrrr, partial], knowledge=CityKnowledge(highs))
+    assert features.values["noaa-guidance/hrrr-t2m-1500"] == 47.0  # a predictor of the high, with its own bias
+    assert "test/model" not in features.values  # an hour of a day's highs is not the day's high
 
 
 def test_features_skip_partial_days_and_unknown_highs():

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from backtesting.broker import FillRecord
-from backtesting.engine import BacktestResult, DecisionRecord, EventHistory, History
+from backtesting.engine import BacktestResult, DecisionRecord, EventHistory, History, MarketHistory
 from backtesting.tape import MICROS, price_of, to_micros
 from markets.schemas.enums import Side
 from prediction.scoring import reliability_table
@@ -71,7 +71,7 @@ def settle_fills(result: BacktestResult) -> list[SettledFill]:
                 fill=fill,
                 target_date=event.target_date,
                 payout=payout,
-                closing_price=_closing_price(event, fill),
+                closing_price=_closing_price(event, market, fill.bought),
                 model_yes=view.probability if view is not None else None,
                 market_yes=view.market_probability if view is not None else None,
             )
@@ -79,12 +79,11 @@ def settle_fills(result: BacktestResult) -> list[SettledFill]:
     return settled
 
 
-def _closing_price(event: EventHistory, fill: FillRecord) -> Decimal | None:
-    market = next(m for m in event.markets if m.ticker == fill.ticker)
+def _closing_price(event: EventHistory, market: MarketHistory, bought: Side) -> Decimal | None:
     last = market.tape.last_yes_price(to_micros(event.close_time))
     if last is None:
         return None
-    return price_of(last) if fill.bought is Side.YES else price_of(MICROS - last)
+    return price_of(last) if bought is Side.YES else price_of(MICROS - last)
 
 
 def summarise(
@@ -131,7 +130,7 @@ def _figures(fills: Sequence[SettledFill], *, bankroll: Decimal, days: Sequence[
         "n_trades": len(orders),
         "n_fills": len(fills),
         "unsettled_fills": len(fills) - len(done),
-        "contracts": _number(sum((f.fill.count for f in fills), ZERO)),
+        "contracts": float(sum((f.fill.count for f in fills), ZERO)),
         "cost_dollars": _money(cost),
         "pnl_dollars": _money(pnl),
         "pnl_dollars_ci": [low[0], high[0]],
@@ -305,10 +304,6 @@ def _fresh(quote: Any, at: datetime, max_age: timedelta | None) -> bool:
 
 def _money(value: Decimal) -> float:
     return float(value.quantize(Decimal("0.01")))
-
-
-def _number(value: Decimal) -> float:
-    return float(value)
 
 
 def _ratio(numerator: Decimal, denominator: Decimal) -> float | None:

@@ -52,6 +52,13 @@ class BacktestRequest:
 
 
 @dataclass
+class Backtested:
+    report: dict[str, Any]  # the runbacktest JSON
+    results: dict[str, BacktestResult]  # by strategy, under the conservative fills
+    settled: list[SettledFill]  # every strategy's fills with their payouts
+
+
+@dataclass
 class BacktestOutcome:
     run: BacktestRun
     report: dict[str, Any]
@@ -71,19 +78,17 @@ def run_and_store(request: BacktestRequest, *, now: datetime, progress: Progress
         started_at=now,
     )
     try:
-        report, results = backtest(request, progress=progress)
+        done = backtest(request, progress=progress)
     except Exception as exc:
         BacktestRun.objects.filter(pk=run.pk).update(status=BacktestRun.Status.FAILED, error=str(exc), finished_at=now)
         raise
-    report["run_id"] = run.pk
-    _store(run, report, results, now=now)
-    return BacktestOutcome(run, report, results)
+    done.report["run_id"] = run.pk
+    _store(run, done, now=now)
+    return BacktestOutcome(run, done.report, done.results)
 
 
-def backtest(
-    request: BacktestRequest, *, progress: Progress = SILENT
-) -> tuple[dict[str, Any], dict[str, BacktestResult]]:
-    """The report of a request (the runbacktest JSON) and each strategy's result."""
+def backtest(request: BacktestRequest, *, progress: Progress = SILENT) -> Backtested:
+    """The report of a request (the runbacktest JSON), each strategy's result and the settled fills."""
     forecasts = model_forecasts(
         series=request.series,
         start=request.start,
@@ -102,7 +107,7 @@ def backtest(
         results[name] = run_backtest(loaded.history, spec, progress=progress, title=name)
         settled.extend(settle_fills(results[name]))
         if request.compare_naive:
-            naive_spec = _replace_fills(spec, NaiveFills())
+            naive_spec = replace(spec, fill_model=NaiveFills())
             naive_result = run_backtest(loaded.history, naive_spec, progress=progress, title=name)
             naive[name] = settle_fills(naive_result)
     bankroll = request.bankroll * len(request.strategies)
@@ -120,7 +125,7 @@ def backtest(
     }
     report["notes"] = loaded.notes + [f"unsettled at the end: {e}" for r in results.values() for e in r.unsettled]
     report["n_events"] = len(loaded.history.events)
-    return report, results
+    return Backtested(report, results, settled)
 
 
 def _spec(request: BacktestRequest, name: str, fills: ConservativeFills | NaiveFills) -> BacktestSpec:
@@ -133,10 +138,6 @@ def _spec(request: BacktestRequest, name: str, fills: ConservativeFills | NaiveF
         strategy_for=lambda day, when: strategy,
         quote_window=request.quote_window,
     )
-
-
-def _replace_fills(spec: BacktestSpec, fills: NaiveFills) -> BacktestSpec:
-    return replace(spec, fill_model=fills)
 
 
 def _grid(request: BacktestRequest, name: str) -> Grid:
@@ -189,12 +190,12 @@ def parameters(request: BacktestRequest) -> dict[str, Any]:
     }
 
 
-def _store(run: BacktestRun, report: dict[str, Any], results: dict[str, BacktestResult], *, now: datetime) -> None:
-    trades = [_trade(run, settled) for result in results.values() for settled in settle_fills(result)]
+def _store(run: BacktestRun, done: Backtested, *, now: datetime) -> None:
+    trades = [_trade(run, settled) for settled in done.settled]
     with transaction.atomic():
         BacktestTrade.objects.bulk_create(trades, batch_size=1000)
-        run.metrics = report
-        run.equity_curve = _combined_curve(results)
+        run.metrics = done.report
+        run.equity_curve = _combined_curve(done.results)
         run.status = BacktestRun.Status.SUCCEEDED
         run.finished_at = now
         run.save(update_fields=["metrics", "equity_curve", "status", "finished_at"])

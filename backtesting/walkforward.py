@@ -125,15 +125,17 @@ def walk_forward(
     """The spec whose schedule trades each fold with the grid point that earned most on the folds before it."""
     months = folds(days)
     earnings = []
-    for choice in grid.choices:
-        result = run_backtest(history, replace(spec, strategy_for=_schedule({m: choice for m in months}, months)))
+    for n, choice in enumerate(grid.choices, start=1):
+        scheduled = replace(spec, strategy_for=_schedule({m: choice for m in months}, months))
+        result = run_backtest(
+            history, scheduled, progress=progress, title=f"{choice.strategy} grid {n}/{len(grid.choices)}"
+        )
         by_fold = dict.fromkeys(months, Decimal(0))
         for settled in settle_fills(result):
             fold = _fold_of(settled.target_date, months)
             if fold is not None and settled.pnl is not None:
                 by_fold[fold] += settled.pnl
         earnings.append(by_fold)
-        progress.advance(0)
     chosen: dict[Fold, Choice] = {}
     outcome = WalkForward(spec)
     for i, fold in enumerate(months):

@@ -12,7 +12,6 @@ Pure: no Django.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -238,7 +237,3 @@ class Decision:
 
     def passed(self, ticker: str) -> list[str]:
         return [p.reason for p in self.passes if p.ticker == ticker]
-
-
-def passes_for(markets: Iterable[MarketView], reason: str) -> list[Pass]:
-    return [Pass(m.ticker, reason) for m in markets]

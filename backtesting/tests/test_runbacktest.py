@@ -104,14 +104,14 @@ def test_a_backtest_is_stored_with_its_trades_and_writes_the_contracts_json_and_
 def test_deleting_everything_after_a_decision_time_changes_no_decision_end_to_end(world):
     request = BacktestRequest(START, END, [world.series], ["model-taker"], (TEN,), Decimal(1000), Limits(),
                               compare_naive=False)  # fmt: skip
-    _, results = backtest(request)
+    results = backtest(request).results
     decisions = results["model-taker"].decisions
     cut = decisions[len(decisions) // 2].at
     Trade.objects.filter(created_time__gt=cut).delete()
     ForecastSnapshot.objects.filter(available_at__gt=cut).delete()
     Observation.objects.filter(date__gte=cut.date() - timedelta(days=1)).delete()
     Market.objects.filter(event__target_date__gte=cut.date() - timedelta(days=1)).update(result="", expiration_value="")
-    _, again = backtest(request)
+    again = backtest(request).results
     assert [d for d in again["model-taker"].decisions if d.at <= cut] == [d for d in decisions if d.at <= cut]
 
 

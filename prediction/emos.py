@@ -278,6 +278,17 @@ def _start(xc: FloatArray, y: FloatArray, u: FloatArray, *, uses_spread: bool, f
     return np.concatenate([beta, [max(float(c), floor * floor), max(float(d), 0.0)]])
 
 
+def mean_crps(mu: FloatArray, sigma: FloatArray, y: FloatArray) -> float:
+    """Mean closed-form CRPS of N(mu, sigma²) against y, elementwise over arrays."""
+    z = (y - mu) / sigma
+    cdf, pdf = _cdf_pdf(z)
+    return float(np.mean(sigma * (z * (2.0 * cdf - 1.0) + 2.0 * pdf - _INV_SQRT_PI)))
+
+
+def _cdf_pdf(z: FloatArray) -> tuple[FloatArray, FloatArray]:
+    return special.ndtr(z), np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+
+
 def _objective(theta: FloatArray, xc: FloatArray, y: FloatArray, u: FloatArray) -> tuple[float, FloatArray]:
     """Mean closed-form CRPS and its gradient.
 
@@ -288,8 +299,7 @@ def _objective(theta: FloatArray, xc: FloatArray, y: FloatArray, u: FloatArray) 
     mu = theta[0] + xc @ theta[1 : p + 1]
     sigma = np.sqrt(theta[p + 1] + theta[p + 2] * u)
     z = (y - mu) / sigma
-    cdf = special.ndtr(z)
-    pdf = np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+    cdf, pdf = _cdf_pdf(z)
     crps = sigma * (z * (2.0 * cdf - 1.0) + 2.0 * pdf - _INV_SQRT_PI)
     d_mu = 1.0 - 2.0 * cdf
     d_var = (2.0 * pdf - _INV_SQRT_PI) / (2.0 * sigma)

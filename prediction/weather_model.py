@@ -6,10 +6,18 @@ climatological mean and the last observed high, so sources are bias-corrected
 and weighted by the regression, refitted as their skill changes.
 
 Forecast errors drift with the season and with the sources' own model
-upgrades, so each model is fitted on the most recent EMOS_WINDOWS[0] of
-training days, widened step by step only while too few of them have the
-features (New York: the open-meteo forecasts of the last 60 days beat a fit
-on two years by 0.02 in Brier score in the 2024-25 winter).
+upgrades, but a short window is noisy: each pattern is fitted on the most
+recent CANDIDATE_WINDOWS of training days (each widened step by step along
+EMOS_WINDOWS only while too few days have the features), and the window with
+the lowest out-of-sample CRPS over the recent SELECTION_WINDOW is kept (New
+York: the open-meteo forecasts of the last 60 days beat a fit on two years by
+0.02 in Brier score in the 2024-25 winter; Chicago's Visual Crossing
+forecasts need a year).
+
+A regression fitted on the days it is scored on is sharper than its errors on
+new days (by 20-40 % in sigma on the shared data), so the spread is then
+calibrated out of sample: sigma is scaled by the factor that minimises CRPS
+over the CALIBRATION_WINDOW of weekly refits, each scoring only later days.
 
 Which features exist depends on the day: New York's archive forecasts start in
 2023, most series have none, some have only recent settled highs. So a model
@@ -27,20 +35,27 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
+from scipy import optimize
+
 from markets.brackets import Bracket
 from prediction.book import BOOK_FEATURE_NAMES
 from prediction.cases import TrainingPair
 from prediction.distributions import Distribution, Normal
-from prediction.emos import EmosError, EmosModel, fit_emos
+from prediction.emos import EmosError, EmosModel, fit_emos, mean_crps
 from prediction.features import CLIMATOLOGY, LADDER, PERSISTENCE, CityKnowledge, Features, features_at
 from prediction.probabilities import bracket_probabilities
 from prediction.xgb import ResidualModel, ResidualModelError
 
 TRAINING_WINDOW = timedelta(days=730)
 EMOS_WINDOWS = (timedelta(days=60), timedelta(days=120), timedelta(days=365), TRAINING_WINDOW)
+CANDIDATE_WINDOWS = (timedelta(days=60), timedelta(days=365))
 MIN_ROWS = 30
 SELECTION_WINDOW = timedelta(days=56)
 MIN_SELECTION_DAYS = 14
+CALIBRATION_WINDOW = timedelta(days=91)
+MIN_CALIBRATION_DAYS = 28
+SIGMA_SCALES = (0.8, 2.0)  # the bounds of the out-of-sample calibration of the spread
 VALIDATION_SHARE = 0.2
 MIN_IMPROVEMENT = 0.005  # the correction must lower held-out CRPS by at least 0.5 %
 
@@ -65,6 +80,15 @@ class FittedPattern:
     held_out_corrected_crps: float | None  # with the correction
     micro: bool = False  # whether the correction reads order-book features
     recent_crps: float | None = None  # out-of-sample over SELECTION_WINDOW, when the pattern was compared
+    window_days: int = EMOS_WINDOWS[0].days  # the shortest window of training days the EMOS fit may use
+    sigma_scale: float = 1.0  # the out-of-sample calibration of the EMOS spread
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(days=self.window_days)
+
+    def sigma(self, spread: float | None) -> float:
+        return max(self.emos.sigma_floor, self.emos.sigma(spread) * self.sigma_scale)
 
     def forecast(
         self, features: Features, brackets: Sequence[Bracket], *, running_max: float | None = None
@@ -72,7 +96,7 @@ class FittedPattern:
         mean = self.emos.mu(features.values_for(self.features))
         if self.correction is not None:
             mean += self.correction.predict([correction_row(features, mean, self.features, micro=self.micro)])[0]
-        distribution = Normal(mean, self.emos.sigma(features.spread))
+        distribution = Normal(mean, self.sigma(features.spread))
         probabilities = bracket_probabilities(distribution, brackets, running_max=running_max)
         return WeatherForecast(distribution, tuple(probabilities), self.features, self.correction is not None)
 
@@ -86,6 +110,8 @@ class FittedPattern:
             "held_out_corrected_crps": self.held_out_corrected_crps,
             "micro": self.micro,
             "recent_crps": self.recent_crps,
+            "window_days": self.window_days,
+            "sigma_scale": self.sigma_scale,
         }
 
     @classmethod
@@ -100,6 +126,8 @@ class FittedPattern:
             held_out_corrected_crps=_optional_float(data.get("held_out_corrected_crps")),
             micro=bool(data.get("micro", False)),
             recent_crps=_optional_float(data.get("recent_crps")),
+            window_days=int(data.get("window_days", EMOS_WINDOWS[0].days)),
+            sigma_scale=float(data.get("sigma_scale", 1.0)),
         )
 
 
@@ -138,9 +166,10 @@ class WeatherModel:
         self._failed: set[tuple[str, ...]] = set()
         self._as_of: datetime | None = None
         self._chosen: dict[tuple[str, ...], FittedPattern | None] = {}
-        # Weekly EMOS fits behind the correction's training residuals: they only see earlier
-        # rows, so they stay valid across refits and are kept.
-        self._weekly: dict[tuple[tuple[str, ...], date], EmosModel | None] = {}
+        # Weekly EMOS fits behind the out-of-sample scores (window choice, spread calibration, the
+        # correction's training residuals): they only see earlier rows, so they stay valid across
+        # refits and are kept.
+        self._weekly: dict[tuple[tuple[str, ...], timedelta, date], EmosModel | None] = {}
 
     def fit(self, pairs: Sequence[TrainingPair], *, as_of: datetime) -> FitReport:
         """Use the days in ``pairs`` whose high was published by ``as_of``, within the training window."""
@@ -216,19 +245,22 @@ class WeatherModel:
         """The candidate with the lowest recent out-of-sample CRPS on the days all of them had (else the first)."""
         if len(fitted) < 2 or self._as_of is None:
             return fitted[0] if fitted else None
-        since = self._as_of.date() - SELECTION_WINDOW
-        scores = [self._recent_crps(f.features, since=since) for f in fitted]
-        common = set.intersection(*(set(score) for score in scores))
-        if len(common) < MIN_SELECTION_DAYS:
+        scores = [self._recent_crps(f.features, f.window, f.sigma_scale) for f in fitted]
+        means = _common_means(scores)
+        if means is None:
             return fitted[0]
-        means = [sum(score[day] for day in common) / len(common) for score in scores]
         for candidate, mean in zip(fitted, means, strict=True):
             self.report.patterns[candidate.features] = replace(candidate, recent_crps=mean)
         return self.report.patterns[fitted[means.index(min(means))].features]
 
-    def _recent_crps(self, names: tuple[str, ...], *, since: date) -> dict[date, float]:
-        rolled = self._rolling(names, self._complete(names))
-        return {r.row.day: Normal(r.mean, r.sigma).crps(r.row.observed) for r in rolled if r.row.day >= since}
+    def _recent_crps(self, names: tuple[str, ...], window: timedelta, scale: float) -> dict[date, float]:
+        """Out-of-sample CRPS per day of the recent SELECTION_WINDOW (each day scored by the fit of its week before)."""
+        since = self._since(SELECTION_WINDOW)
+        rolled = self._rolling(names, self._complete(names), window, since=since)
+        return {r.row.day: Normal(r.mean, r.sigma * scale).crps(r.row.observed) for r in rolled}
+
+    def _since(self, span: timedelta) -> date:
+        return self._as_of.date() - span if self._as_of is not None else date.min
 
     def _trainable(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
         """The largest part of ``wanted`` that enough training days had, dropping the rarest feature first."""
@@ -243,25 +275,57 @@ class WeatherModel:
 
     def _fit_pattern(self, names: tuple[str, ...]) -> FittedPattern | None:
         rows = self._complete(names)
-        try:
-            emos = _fit_emos(self._recent(rows), names)
-        except EmosError as exc:
-            self.report.notes.append(f"{list(names)}: {exc}")
+        candidates: list[FittedPattern] = []
+        seen: set[tuple[date, ...]] = set()
+        for window in CANDIDATE_WINDOWS:
+            recent = self._recent(rows, window=window)
+            days = tuple(row.day for row in recent)
+            if days in seen:
+                continue  # too few recent days: the window widened to one already fitted
+            seen.add(days)
+            try:
+                emos = _fit_emos(recent, names)
+            except EmosError as exc:
+                self.report.notes.append(f"{list(names)}, {window.days}-day window: {exc}")
+                continue
+            fitted = FittedPattern(names, emos, None, len(rows), None, None, micro=self.micro, window_days=window.days)
+            candidates.append(replace(fitted, sigma_scale=self._sigma_scale(names, rows, window)))
+        if not candidates:
             return None
-        fitted = FittedPattern(names, emos, None, len(rows), None, None, micro=self.micro)
+        chosen = self._best_window(candidates)
         if self.use_correction:
-            fitted = self._with_correction(fitted, rows)
-        return fitted
+            chosen = self._with_correction(chosen, rows)
+        return chosen
 
-    def _recent(self, rows: Sequence[_Row], *, today: date | None = None) -> list[_Row]:
-        """The rows of the shortest EMOS window before ``today`` holding MIN_ROWS of them (else all before it)."""
+    def _best_window(self, candidates: Sequence[FittedPattern]) -> FittedPattern:
+        """The window whose weekly refits scored the lowest CRPS on the recent days (else the shortest)."""
+        if len(candidates) < 2:
+            return candidates[0]
+        means = _common_means([self._recent_crps(c.features, c.window, c.sigma_scale) for c in candidates])
+        return candidates[0] if means is None else candidates[means.index(min(means))]
+
+    def _sigma_scale(self, names: tuple[str, ...], rows: Sequence[_Row], window: timedelta) -> float:
+        """The factor on sigma that minimises out-of-sample CRPS over the CALIBRATION_WINDOW (1 with too few days)."""
+        rolled = self._rolling(names, rows, window, since=self._since(CALIBRATION_WINDOW))
+        if len(rolled) < MIN_CALIBRATION_DAYS:
+            return 1.0
+        means = np.array([r.mean for r in rolled])
+        sigmas = np.array([r.sigma for r in rolled])
+        observed = np.array([r.row.observed for r in rolled])
+        result = optimize.minimize_scalar(
+            lambda k: mean_crps(means, sigmas * k, observed), bounds=SIGMA_SCALES, method="bounded"
+        )
+        return round(float(result.x), 3)
+
+    def _recent(self, rows: Sequence[_Row], *, window: timedelta, today: date | None = None) -> list[_Row]:
+        """The rows of ``window`` before ``today``, widened along EMOS_WINDOWS until MIN_ROWS (else all before it)."""
         if today is None:
             if self._as_of is None:
                 return list(rows)
             today = self._as_of.date()
         before = [row for row in rows if row.day < today]
-        for window in EMOS_WINDOWS:
-            recent = [row for row in before if today - row.day <= window]
+        for span in (w for w in EMOS_WINDOWS if w >= window):
+            recent = [row for row in before if today - row.day <= span]
             if len(recent) >= MIN_ROWS:
                 return recent
         return before
@@ -273,7 +337,7 @@ class WeatherModel:
         EMOS mean comes from the model that would have been fitted the week
         before it (``_rolling``), as the weekly refit does in production.
         """
-        rolled = self._rolling(fitted.features, rows)
+        rolled = self._rolling(fitted.features, rows, fitted.window)
         split = int(len(rolled) * (1 - VALIDATION_SHARE))
         try:
             early_correction = _residual_model(rolled[:split], fitted.features, micro=self.micro)
@@ -284,25 +348,31 @@ class WeatherModel:
         shifts = early_correction.predict(
             [correction_row(r.row.features, r.mean, fitted.features, micro=self.micro) for r in held_out]
         )
-        plain = sum(Normal(r.mean, r.sigma).crps(r.row.observed) for r in held_out) / len(held_out)
-        corrected = sum(
-            Normal(r.mean + shift, r.sigma).crps(r.row.observed) for r, shift in zip(held_out, shifts, strict=True)
-        ) / len(held_out)
+        means = np.array([r.mean for r in held_out])
+        sigmas = np.array([r.sigma for r in held_out]) * fitted.sigma_scale
+        observed = np.array([r.row.observed for r in held_out])
+        plain = mean_crps(means, sigmas, observed)
+        corrected = mean_crps(means + np.asarray(shifts, dtype=float), sigmas, observed)
         correction = None
         if corrected < plain * (1 - MIN_IMPROVEMENT):
             correction = _residual_model(rolled, fitted.features, micro=self.micro)
         return replace(fitted, correction=correction, held_out_crps=plain, held_out_corrected_crps=corrected)
 
-    def _rolling(self, names: tuple[str, ...], rows: Sequence[_Row]) -> list[_Rolled]:
-        """Each row with the mean and sigma of the EMOS model fitted on the recent rows before its week."""
+    def _rolling(
+        self, names: tuple[str, ...], rows: Sequence[_Row], window: timedelta, *, since: date = date.min
+    ) -> list[_Rolled]:
+        """Each row from ``since`` with the mean and sigma of the EMOS model fitted on the rows before its week."""
         rolled: list[_Rolled] = []
         for row in rows:
+            if row.day < since:
+                continue
             week = date.fromordinal(row.day.toordinal() - row.day.toordinal() % 7)
-            key = (names, week)
+            key = (names, window, week)
             if key not in self._weekly:
                 # A day's high is published the next morning: the week's model sees days up to two before it.
                 try:
-                    self._weekly[key] = _fit_emos(self._recent(rows, today=week - timedelta(days=1)), names)
+                    recent = self._recent(rows, window=window, today=week - timedelta(days=1))
+                    self._weekly[key] = _fit_emos(recent, names)
                 except EmosError:
                     self._weekly[key] = None
             model = self._weekly[key]
@@ -310,6 +380,14 @@ class WeatherModel:
                 values = row.features.values_for(names)
                 rolled.append(_Rolled(row, model.mu(values), model.sigma(row.features.spread)))
         return rolled
+
+
+def _common_means(scores: Sequence[dict[date, float]]) -> list[float] | None:
+    """Each score's mean over the days all of them scored; None when fewer than MIN_SELECTION_DAYS."""
+    common = set.intersection(*(set(score) for score in scores))
+    if len(common) < MIN_SELECTION_DAYS:
+        return None
+    return [sum(score[day] for day in common) / len(common) for score in scores]
 
 
 @dataclass(frozen=True)

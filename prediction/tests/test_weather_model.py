@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from markets.brackets import Bracket
+from prediction import weather_model
 from prediction.cases import EventCase, ForecastInput, KnownHigh, MarketInput, TrainingPair, high_known_from
 from prediction.distributions import Normal
 from prediction.features import CLIMATOLOGY, LADDER, PERSISTENCE, CityKnowledge, features_at
@@ -205,3 +206,57 @@ def test_features_skip_partial_days_and_unknown_highs():
     assert features.values[PERSISTENCE] == pytest.approx(expected)
     before_report = features_at(day=day, when=decided(day) - timedelta(hours=2), forecasts=[], knowledge=knowledge)
     assert before_report.values[PERSISTENCE] != features.values[PERSISTENCE]
+
+
+def noisy_sources(n: int, *, noise: float, seed: int = 3):
+    """Highs and ``n`` independent sources of high + noise: more coefficients than a short window can fit well."""
+    rng = random.Random(seed)
+    highs, pairs = [], []
+    day = FIRST
+    while day <= LAST:
+        high = round(seasonal(day) + rng.gauss(0, 5))
+        known = high_known_from(day, OFFSET)
+        highs.append(KnownHigh(day, high, "ghcnd", known))
+        forecasts = tuple(
+            ForecastInput("test", f"m{k}", 0, high + rng.gauss(0, noise), 24, (), decided(day) - timedelta(hours=2))
+            for k in range(n)
+        )
+        pairs.append(TrainingPair(day, decided(day), forecasts if day >= date(2022, 1, 1) else (), high, known))
+        day += timedelta(days=1)
+    return highs, pairs
+
+
+def test_a_stable_relation_is_fitted_on_a_year_not_on_the_noisy_last_two_months():
+    highs, pairs = noisy_sources(6, noise=4.0)
+    model = fitted(highs, pairs)
+    pattern = model.fitted_for(tuple(f"test/m{k}" for k in range(6)))
+    assert pattern is not None and pattern.window_days == 365
+
+
+def test_a_recent_change_is_fitted_on_the_short_window():
+    change = LAST - timedelta(days=50)
+    highs, pairs = history(bias_of=lambda day: 4.0 if day < change else 0.0, noise=1.0)
+    pattern = fitted(highs, pairs).fitted_for(("test/model",))
+    assert pattern is not None and pattern.window_days == 60
+
+
+def test_the_spread_is_calibrated_on_days_the_fit_did_not_see(monkeypatch):
+    """Fitted and scored on the same 60 days, 9 coefficients look sharper than they are on the next days."""
+    monkeypatch.setattr(weather_model, "CANDIDATE_WINDOWS", (timedelta(days=60),))
+    highs, pairs = noisy_sources(8, noise=4.0)
+    as_of_day = LAST - timedelta(days=120)
+    model = fitted(highs, pairs, as_of_day=as_of_day)
+    names = tuple(f"test/m{k}" for k in range(8))
+    pattern = model.fitted_for(names)
+    assert pattern is not None and pattern.features == names
+    assert pattern.sigma_scale > 1.05
+
+    later = [p for p in pairs if as_of_day < p.day <= as_of_day + timedelta(days=120)]
+    calibrated, in_sample = [], []
+    for pair in later:
+        result = weather_of(model, pair.day, list(pair.forecasts))
+        assert result is not None and isinstance(result.distribution, Normal)
+        mu, sigma = result.distribution.mu, result.distribution.sigma
+        calibrated.append(Normal(mu, sigma).crps(pair.observed_high_f))
+        in_sample.append(Normal(mu, sigma / pattern.sigma_scale).crps(pair.observed_high_f))
+    assert sum(calibrated) < sum(in_sample)

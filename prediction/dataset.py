@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 
 from markets.brackets import Bracket, BracketError
 from markets.models import Event, Market, OrderBookSnapshot, Series, Trade
@@ -132,7 +133,7 @@ def _cases(
     report = CaseReport(events={e.event_ticker: e for e in events})
     all_markets = [m for e in events for m in e.markets.all()]
     last = max(moments.values(), default=None)
-    tape = _load_tape(all_markets, until=last)
+    prints = _last_prints(events, moments)
     forecasts = forecasts_known_at(
         city=city, moments=[(e.target_date, moments[e.event_ticker]) for e in events if e.target_date]
     )
@@ -144,7 +145,7 @@ def _cases(
             continue
         decided_at = moments[event.event_ticker]
         try:
-            markets = _markets(event, tape, decided_at, quotes_at=quotes_at)
+            markets = _markets(event, prints, quotes_at=quotes_at)
         except BracketError as exc:
             report.skipped.append(f"{event.event_ticker}: {exc}")
             continue
@@ -197,21 +198,31 @@ def _settled_highs(series: Series, end: date) -> dict[date, float]:
     return values
 
 
-def _load_tape(markets: list[Market], *, until: datetime | None) -> dict[int, tuple[list[datetime], list[Decimal]]]:
-    """Every market's trades up to ``until``, as parallel time and price lists for bisection."""
-    tape: dict[int, tuple[list[datetime], list[Decimal]]] = defaultdict(lambda: ([], []))
-    if until is None or not markets:
-        return tape
-    rows = (
-        Trade.objects.filter(market__in=[m.pk for m in markets], created_time__lte=until)
-        .order_by("market_id", "created_time")
-        .values_list("market_id", "created_time", "yes_price")
-    )
-    for market_id, created, price in rows.iterator(chunk_size=50_000):
-        times, prices = tape[market_id]
-        times.append(created)
-        prices.append(price)
-    return tape
+def _last_prints(events: list[Event], moments: dict[str, datetime]) -> dict[int, tuple[datetime, Decimal]]:
+    """Each market's last print at or before its event's decision moment: (time, YES price).
+
+    One query per event, the database picking each market's latest print:
+    reading whole tapes into Python cost seconds per series and decision time.
+    """
+    prints: dict[int, tuple[datetime, Decimal]] = {}
+    for event in events:
+        moment = moments.get(event.event_ticker)
+        ids = [m.pk for m in event.markets.all()]
+        if moment is None or not ids:
+            continue
+        latest = (
+            Trade.objects.filter(market__in=ids, created_time__lte=moment)
+            .annotate(
+                rank=Window(
+                    RowNumber(), partition_by=F("market_id"), order_by=[F("created_time").desc(), F("trade_id").desc()]
+                )
+            )
+            .filter(rank=1)
+            .values_list("market_id", "created_time", "yes_price")
+        )
+        for market_id, created, price in latest:
+            prints[market_id] = (created, price)
+    return prints
 
 
 def _listed_at(event: Event) -> datetime | None:
@@ -221,8 +232,7 @@ def _listed_at(event: Event) -> datetime | None:
 
 def _markets(
     event: Event,
-    tape: dict[int, tuple[list[datetime], list[Decimal]]],
-    decided_at: datetime,
+    prints: dict[int, tuple[datetime, Decimal]],
     *,
     quotes_at: datetime | None = None,
 ) -> tuple[MarketInput, ...]:
@@ -230,14 +240,13 @@ def _markets(
     brackets = event.brackets()
     for market in event.markets.all():
         bracket = brackets[market.ticker]
-        times, prices = tape.get(market.pk, ([], []))
-        index = bisect.bisect_right(times, decided_at) - 1
+        printed, price = prints.get(market.pk, (None, None))
         inputs.append(
             MarketInput(
                 market.ticker,
                 bracket,
-                prices[index] if index >= 0 else None,
-                times[index] if index >= 0 else None,
+                price,
+                printed,
                 _fresh_mid(market, quotes_at) if quotes_at is not None else None,
             )
         )

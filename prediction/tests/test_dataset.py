@@ -145,7 +145,7 @@ def test_every_cases_running_max_comes_from_one_query(nyc, django_assert_num_que
     running_extreme(city, DAY + timedelta(days=1), recorded_at=T + timedelta(days=1, hours=-1), max_f=38.0)
     running_extreme(city, DAY + timedelta(days=1), recorded_at=T + timedelta(days=1, hours=1), max_f=39.0)
     history = city_history(city, series=series, end=DAY + timedelta(days=1))
-    with django_assert_num_queries(5):  # events, markets, trades, forecasts, running extremes
+    with django_assert_num_queries(6):  # events, markets, last prints (one per event), forecasts, running extremes
         report = build_cases(series=series, start=DAY, end=DAY + timedelta(days=1), decision=TEN, history=history)
     assert [c.running_max_f for c in report.cases] == [41.0, 38.0]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -90,6 +91,19 @@ def test_the_combination_weighs_whichever_forecast_was_right_before():
     assert trusting_weather.weather > 1 and trusting_market.weather == 0
     assert trusting_market.market > 1
     assert learned_combination(scored_pairs(WEATHER, 19)) == MARKET_ALONE  # too few cases: the market alone
+
+
+def test_a_weather_model_that_was_right_by_chance_does_not_move_the_price():
+    """Noise fits a little weight on 120 events; it must pass the likelihood-ratio test to be used."""
+    rng = random.Random(7)
+    calibrated = (0.1, 0.6, 0.2, 0.1)
+    earlier = []
+    for k in range(120):
+        winner = rng.choices(range(4), weights=calibrated)[0]
+        noise = [rng.random() + 0.05 for _ in range(4)]
+        weather = tuple(v / sum(noise) for v in noise)
+        earlier.append(Scored(case(k, winner=winner), {WEATHER: Forecast(weather), MARKET: Forecast(calibrated)}))
+    assert learned_combination(earlier) == MARKET_ALONE
 
 
 def test_the_combination_is_a_normalised_logarithmic_pool():

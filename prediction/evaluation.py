@@ -85,7 +85,10 @@ def comparable(results: Sequence[CaseResult], names: Sequence[str]) -> list[Case
 
 
 def summarise(results: Sequence[CaseResult], *, names: Sequence[str], seed: int = SEED) -> dict[str, Any]:
-    """Brier, log loss (with intervals), CRPS and MAE of the high, and reliability per forecaster."""
+    """Brier, log loss (with intervals), CRPS and MAE of the high, and reliability per forecaster.
+
+    Paired differences (with intervals) are of the first of ``names`` against each of the others.
+    """
     common = comparable(results, names)
     summary: dict[str, Any] = {"n_events": len(common), "n_markets": sum(len(r.case.markets) for r in common)}
     if not common:
@@ -101,14 +104,14 @@ def summarise(results: Sequence[CaseResult], *, names: Sequence[str], seed: int 
         summary[f"reliability_{name}"] = [asdict(b) for b in reliability_table(probabilities, truth)]
         summary[f"ece_{name}"] = expected_calibration_error(probabilities, truth)
         _continuous(summary, name, common, seed=seed)
-    for other in names:
-        if other != MODEL and MODEL in losses:
-            summary[f"brier_{MODEL}_minus_{other}"] = _score(
-                bootstrap_difference(losses[MODEL][0], losses[other][0], seed=seed)
-            )
-            summary[f"log_loss_{MODEL}_minus_{other}"] = _score(
-                bootstrap_difference(losses[MODEL][1], losses[other][1], seed=seed)
-            )
+    reference = names[0]  # the paired differences are the first forecaster's against each other
+    for other in names[1:]:
+        summary[f"brier_{reference}_minus_{other}"] = _score(
+            bootstrap_difference(losses[reference][0], losses[other][0], seed=seed)
+        )
+        summary[f"log_loss_{reference}_minus_{other}"] = _score(
+            bootstrap_difference(losses[reference][1], losses[other][1], seed=seed)
+        )
     if MODEL in names:
         summary["inputs"] = dict(Counter("+".join(_forecast(r, MODEL).inputs) for r in common))
         combinations = [c for r in common if (c := _forecast(r, MODEL).combination) is not None]

@@ -147,6 +147,9 @@ def _section(results: Sequence[CaseResult]) -> dict[str, Any]:
         section["climatology_note"] = "no climatology: too few observed highs of this city before its events"
     combined = flat_scores(summarise(results, names=(MODEL, WEATHER, MARKET)))
     section["weather_model_market"] = combined
+    # The weather model alone against the baselines it must beat, each on the events both forecast.
+    section["weather_positions"] = flat_scores(summarise(results, names=(WEATHER, POSITIONS)))
+    section["weather_climatology"] = flat_scores(summarise(results, names=(WEATHER, CLIMATOLOGY)))
     for key in ("brier_weather", "log_loss_weather", "crps_weather", "mae_weather"):
         section[key] = combined.get(key)
     return section

@@ -17,6 +17,7 @@ from rich.table import Table
 from kalshiweb.progress import command_bar
 from markets.management.kalshi_errors import series_list
 from prediction.cases import DecisionTime
+from prediction.forecasters import CLIMATOLOGY, POSITIONS
 from prediction.management.arguments import clock
 from prediction.management.series import daily_high_series
 from prediction.services.evaluate import evaluate_series, evaluation_report
@@ -69,6 +70,7 @@ class Command(BaseCommand):
         )
         console.print(_combination_table(report))
         console.print(_baselines_table(report))
+        console.print(_weather_baselines_table(report))
         for line in _footnotes(report):
             console.print(line, style="dim")
 
@@ -123,11 +125,41 @@ def _baselines_table(report: dict[str, Any]) -> Table:
     return table
 
 
+def _weather_baselines_table(report: dict[str, Any]) -> Table:
+    table = Table(
+        title="The weather model alone against the baselines: each pair on the events both forecast",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for column in ("series", "events", "Brier wx", "positions", "wx - positions [95% CI]",
+                   "events", "Brier wx", "climatology", "wx - climatology [95% CI]"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "series" else "right", no_wrap=True)
+    for name, section in [("ALL", report), *report["per_series"].items()]:
+        cells: list[str] = [name]
+        for baseline in (POSITIONS, CLIMATOLOGY):
+            scores = section.get(f"weather_{baseline}", {})
+            if not scores.get("n_events"):
+                cells.extend(["0", "", "n/a", ""])
+                continue
+            cells.extend(
+                [
+                    f"{scores['n_events']:,}",
+                    _number(scores.get("brier_weather")),
+                    _number(scores.get(f"brier_{baseline}")),
+                    _difference(scores, f"brier_weather_minus_{baseline}"),
+                ]
+            )
+        table.add_row(*cells)
+    return table
+
+
 def _footnotes(report: dict[str, Any]) -> list[str]:
     lines = [
         "ALL pools every series' events that the table's forecasters all forecast; a series without a climatology "
         "(too few observed highs before its events) is compared with the market alone, so its events join ALL's "
         "second table only through 'model and market'.",
+        "The third table pairs the weather model with each baseline on the events both forecast, so ALL's "
+        "climatology pair counts only the series that have a climatology (five years of highs before the event).",
         "Positions: how often each bracket position won before (the baseline any model must beat). "
         "Weights: the combination's mean exponents (p ∝ weather^w · market^m; 0/1 is the market alone).",
         "CRPS and MAE: of the weather model's distribution of the day's high against the high observed, in °F.",

@@ -27,6 +27,12 @@ def world():
     return build_world(first_day=date(2019, 11, 1), first_event=date(2024, 11, 1), last_day=END)
 
 
+@pytest.fixture
+def richer_world():
+    """The world with the archived sources' shapes too: forecasts per lead, partial days, guidance."""
+    return build_world(first_day=date(2019, 11, 1), first_event=date(2024, 11, 1), last_day=END, more_sources=True)
+
+
 def forecasts_by_case(evaluation, until):
     return {
         r.case.event_ticker: {name: f.probabilities if f else None for name, f in r.forecasts.items()}
@@ -43,7 +49,8 @@ def delete_everything_after(day):
     ForecastSnapshot.objects.filter(available_at__gte=end_of_day).delete()
 
 
-def test_evaluating_day_d_with_everything_after_d_deleted_gives_identical_numbers(world):
+def test_evaluating_day_d_with_everything_after_d_deleted_gives_identical_numbers(richer_world):
+    world = richer_world
     longer = evaluate_series(world.series, start=START, end=END, decision=TEN)
     upto_d = evaluate_series(world.series, start=START, end=D, decision=TEN)
     report = evaluation_report([upto_d], decision=TEN, start=START, end=D)
@@ -59,6 +66,9 @@ def test_evaluating_day_d_with_everything_after_d_deleted_gives_identical_number
     assert forecasts_by_case(pruned, D) == forecasts_by_case(longer, D)
     assert len(forecasts_by_case(pruned, D)) == (D - START).days + 1
     assert all(f["model"] is not None and f["weather"] is not None for f in forecasts_by_case(pruned, D).values())
+    # The archived sources' forecasts were among the model's inputs.
+    inputs = {name for r in pruned.results if (f := r.forecasts["weather"]) for name in f.inputs}
+    assert {"visual-crossing/historical-city-aggregate", "noaa-guidance/nbm-t2m-1500"} <= inputs
 
 
 def test_the_report_beats_climatology_and_names_its_inputs(world):

@@ -5,7 +5,12 @@ Highs follow a seasonal cycle with noise; a forecast of each day (biased
 decision; every event has six brackets centred on that forecast, listed at
 10:00 the day before and closing at 23:59 on the day, and trades per bracket
 at 15:00 the day before and 09:30 on the day, priced from a noisier view of
-the high. All written by us, seeded, no third-party data.
+the high. With ``more_sources`` it also has the shapes of the archived
+sources: a Visual Crossing-like forecast per lead (1 and 2 days), available
+from 00:00 UTC after its issue date, with a partial day at lead 0 that only
+arrives after the day, and HRRR/NBM-like guidance valued at 15:00 local,
+available three hours after its 12 UTC run the day before. All written by us,
+seeded, no third-party data.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from markets.models import Event, Market, Series, Trade
 from weather.models import City, ForecastSnapshot, Observation
+from weather.quantities import ForecastQuantity
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -51,9 +57,12 @@ def local(day: date, clock: time) -> datetime:
     return datetime.combine(day, clock, tzinfo=NEW_YORK).astimezone(UTC)
 
 
-def build_world(*, first_day: date, first_event: date, last_day: date, seed: int = 7) -> World:
+def build_world(
+    *, first_day: date, first_event: date, last_day: date, seed: int = 7, more_sources: bool = False
+) -> World:
     """Observations and forecasts from ``first_day``, Kalshi events from ``first_event``, to ``last_day``."""
     rng = random.Random(seed)
+    other = random.Random(seed + 1)  # the extra sources' noise: the base world stays the same
     city = new_york()
     series, _ = Series.objects.get_or_create(ticker="KXHIGHNY", defaults={"city": city, "measure": "high"})
     observations, forecasts, trades = [], [], []
@@ -74,6 +83,8 @@ def build_world(*, first_day: date, first_event: date, last_day: date, seed: int
                 n_hours=24,
             )
         )
+        if more_sources:
+            forecasts.extend(_archived_sources(city, day, high, other))
         if day >= first_event:
             trades.extend(_event(series, day, high, forecast, rng))
         day += timedelta(days=1)
@@ -81,6 +92,41 @@ def build_world(*, first_day: date, first_event: date, last_day: date, seed: int
     ForecastSnapshot.objects.bulk_create(forecasts)
     Trade.objects.bulk_create(trades)
     return World(city, series, first_day, first_event, last_day)
+
+
+def _archived_sources(city: City, day: date, high: float, rng: random.Random) -> list[ForecastSnapshot]:
+    """Visual Crossing-like forecasts at leads 0-2 and HRRR/NBM-like guidance of ``day``."""
+    snapshots = []
+    for lead in (0, 1, 2):
+        issued = day - timedelta(days=lead)
+        snapshots.append(
+            ForecastSnapshot(
+                city=city,
+                source="visual-crossing",
+                model="historical-city-aggregate",
+                target_date=day,
+                issued_at=datetime.combine(issued, time(0), tzinfo=UTC),
+                available_at=datetime.combine(issued + timedelta(days=1), time(0), tzinfo=UTC),
+                high_f=round(high + 2.0 + rng.gauss(0, 1.5 + lead), 1),
+                n_hours=10 if lead == 0 else 24,  # the issue day's forecast covers only its remaining hours
+            )
+        )
+    run = datetime.combine(day - timedelta(days=1), time(12), tzinfo=UTC)
+    for model, bias in (("hrrr-t2m-1500", -3.0), ("nbm-t2m-1500", -2.0)):
+        snapshots.append(
+            ForecastSnapshot(
+                city=city,
+                source="noaa-guidance",
+                model=model,
+                target_date=day,
+                issued_at=run,
+                available_at=run + timedelta(hours=3),
+                quantity=ForecastQuantity.T2M_1500_LOCAL.value,
+                high_f=round(high + bias + rng.gauss(0, 2.0), 1),
+                n_hours=1,
+            )
+        )
+    return snapshots
 
 
 def _event(series: Series, day: date, high: float, forecast: float, rng: random.Random) -> list[Trade]:

@@ -61,13 +61,16 @@ def count(value: object, *, field: str) -> Decimal:
 def price_of(obj: Mapping[str, object], name: str, *, where: str = "") -> Decimal | None:
     """The price ``name`` in dollars, from ``<name>_dollars`` or else legacy ``<name>`` cents.
 
-    Returns None when neither field is present (or both are null). When both
+    Returns None when neither field is present (null or "" both mean absent:
+    real order responses carry ``"taker_fill_cost_dollars": ""``). When both
     are present they must agree, as the API documents. (Labels for error
     messages are built only on failure: this runs millions of times in imports.)
     """
     fixed = obj.get(name + "_dollars")
     legacy = obj.get(name)
-    if fixed is not None:
+    if legacy == "":
+        legacy = None
+    if fixed is not None and fixed != "":
         value = _fixed(fixed) if type(fixed) is str else None
         if value is None:
             raise UnitError(
@@ -84,12 +87,12 @@ def price_of(obj: Mapping[str, object], name: str, *, where: str = "") -> Decima
 
 
 def count_of(obj: Mapping[str, object], name: str, *, where: str = "") -> Decimal | None:
-    """The count ``name`` from ``<name>_fp`` or else the legacy integer ``<name>``."""
+    """The count ``name`` from ``<name>_fp`` or else the legacy integer ``<name>``; null or "" is absent."""
     fixed = obj.get(name + "_fp")
-    if fixed is not None:
+    if fixed is not None and fixed != "":
         return count(fixed, field=_label(where, name + "_fp"))
     legacy = obj.get(name)
-    if legacy is None:
+    if legacy is None or legacy == "":
         return None
     if type(legacy) is int:
         return Decimal(legacy)

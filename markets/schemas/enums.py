@@ -1,8 +1,10 @@
 """The closed sets of values Kalshi documents, as string enums.
 
 A value outside them is a :class:`~markets.errors.BadResponse`, never a
-silent default: a new order status or market status changes what the bot may
-do, so it must be looked at. Values kept only for older data say so.
+silent default, except in the sets Kalshi grows (fee types, order statuses):
+there the parser keeps the raw text (``Reader.open_enum``) so one new value
+cannot fail a whole page, and the code that decides money refuses what it
+does not know. Values kept only for older data say so.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ class StrikeType(StrEnum):
 class FeeType(StrEnum):
     QUADRATIC = "quadratic"
     QUADRATIC_WITH_MAKER_FEES = "quadratic_with_maker_fees"
+    QUADRATIC_WITH_COMBO_MAKER_FEES = "quadratic_with_combo_maker_fees"  # no formula here yet: trading refuses it
     FLAT = "flat"
 
 

@@ -37,7 +37,7 @@ class Series:
     tags: tuple[str, ...]
     settlement_sources: tuple[SettlementSource, ...]
     contract_url: str
-    fee_type: FeeType
+    fee_type: FeeType | str  # the raw text of a type newer than this code: trading.fees refuses it
     fee_multiplier: Decimal
 
 
@@ -51,7 +51,7 @@ def parse_series(data: object) -> Series:
         tags=r.texts("tags"),
         settlement_sources=tuple(_settlement_source(item, r.label) for item in r.array("settlement_sources")),
         contract_url=r.opt_text("contract_url"),
-        fee_type=r.enum("fee_type", FeeType),
+        fee_type=r.open_enum("fee_type", FeeType),
         fee_multiplier=r.decimal("fee_multiplier"),
     )
 
@@ -67,7 +67,7 @@ class SeriesFeeChange:
 
     id: str
     series_ticker: str
-    fee_type: FeeType
+    fee_type: FeeType | str
     fee_multiplier: Decimal
     scheduled_at: datetime
 
@@ -77,7 +77,7 @@ def parse_series_fee_change(data: object) -> SeriesFeeChange:
     return SeriesFeeChange(
         id=r.text("id"),
         series_ticker=r.text("series_ticker"),
-        fee_type=r.enum("fee_type", FeeType),
+        fee_type=r.open_enum("fee_type", FeeType),
         fee_multiplier=r.decimal("fee_multiplier"),
         scheduled_at=r.moment("scheduled_ts"),
     )

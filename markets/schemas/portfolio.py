@@ -114,7 +114,7 @@ class Order:
     side: Side
     action: Action
     type: OrderType
-    status: OrderStatus
+    status: OrderStatus | str  # the raw text of a status newer than this code
     yes_price: Decimal
     no_price: Decimal
     fill_count: Decimal
@@ -143,7 +143,7 @@ def parse_order(data: object) -> Order:
         side=r.enum("side", Side),
         action=r.enum("action", Action),
         type=r.opt_enum("type", OrderType) or OrderType.LIMIT,
-        status=r.enum("status", OrderStatus),
+        status=r.open_enum("status", OrderStatus),
         yes_price=r.price("yes_price"),
         no_price=r.price("no_price"),
         fill_count=r.count("fill_count"),
@@ -200,7 +200,11 @@ def _batch_cancel_item(data: object) -> BatchCancelItem:
 
 @dataclass(frozen=True, slots=True)
 class Fill:
-    """One execution of one of our orders, with the fee actually charged."""
+    """One execution of one of our orders, with the fee actually charged.
+
+    ``fee_cost`` is None on fills that predate it (production fills of January
+    2026 have none): the fee is unknown, not zero.
+    """
 
     fill_id: str
     trade_id: str
@@ -213,14 +217,11 @@ class Fill:
     no_price: Decimal
     is_taker: bool
     created_time: datetime | None
-    fee_cost: Decimal
+    fee_cost: Decimal | None
 
 
 def parse_fill(data: object) -> Fill:
     r = Reader(data, "Fill", "fill_id")
-    fee_cost = r.money("fee_cost")
-    if fee_cost is None:
-        raise r.fail("fee_cost", "missing")
     return Fill(
         fill_id=r.text("fill_id"),
         trade_id=r.text("trade_id"),
@@ -233,7 +234,7 @@ def parse_fill(data: object) -> Fill:
         no_price=r.price("no_price"),
         is_taker=r.flag("is_taker"),
         created_time=r.opt_time("created_time") or r.opt_epoch("ts"),
-        fee_cost=fee_cost,
+        fee_cost=r.money("fee_cost"),
     )
 
 

@@ -8,10 +8,18 @@ KeyError from deep inside. Prices, counts and times go through
 :mod:`markets.units`, so both the fixed-point fields (``yes_bid_dollars``,
 ``volume_fp``) and the legacy integer ones (``yes_bid`` cents, ``volume``) are
 read the same way. Unknown extra fields are ignored: the spec churns monthly.
+
+Tolerant where it is safe, strict where money is decided: null and ``""``
+mean "absent" in every optional field (production order responses carry
+``"taker_fill_cost_dollars": ""``), and :meth:`Reader.open_enum` keeps an
+unknown value of an open set (a new ``fee_type``, a new order status) as its
+raw text for the code that decides money to refuse. A value that is present
+but malformed (``"0.4x"`` as a price) is always an error naming the field.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +28,8 @@ from typing import Any, TypeVar
 
 from markets import units
 from markets.errors import BadResponse
+
+logger = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
@@ -43,7 +53,9 @@ class Reader:
         return BadResponse(f"{self.label}: field {field!r}: {problem}")
 
     def has(self, name: str) -> bool:
-        return self._data.get(name) is not None
+        """Whether ``name`` is present: null and "" both mean absent."""
+        value = self._data.get(name)
+        return value is not None and value != ""
 
     def _get(self, name: str) -> object:
         value = self._data.get(name, _MISSING)
@@ -90,7 +102,22 @@ class Reader:
             raise self.fail(name, f"unknown value {value!r} (expected one of {allowed})") from None
 
     def opt_enum(self, name: str, kind: type[E]) -> E | None:
-        return self.enum(name, kind) if self.has(name) and self._data[name] != "" else None
+        return self.enum(name, kind) if self.has(name) else None
+
+    def open_enum(self, name: str, kind: type[E]) -> E | str:
+        """A member of ``kind``, or the raw text of a value Kalshi added since (logged, never guessed at).
+
+        For sets that grow (fee types, order statuses) where one new value must
+        not fail a whole page: the caller that decides money compares against
+        members, so an unknown value is refused there (see ``trading.fees``).
+        """
+        value = self._typed(name, self._get(name), str, "a string")
+        try:
+            return kind(value)
+        except ValueError:
+            logger.warning("%s: field %r: unknown value %r kept as text", self.label, name, value)
+            result: str = value
+            return result
 
     def texts(self, name: str) -> tuple[str, ...]:
         """A list of strings; null or absent is empty (Kalshi sends null for empty lists)."""

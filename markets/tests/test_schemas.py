@@ -33,6 +33,7 @@ from markets.schemas import (
 )
 from markets.tests import kalshi_payloads as payloads
 from markets.tests.kalshi_payloads import DROP, TICKER, order_request
+from trading.fees import FeeError, FeeSchedule
 
 D = Decimal
 
@@ -153,6 +154,16 @@ def test_it_parses_a_series_with_its_fee_schedule():
 def test_a_series_without_a_fee_type_is_refused():
     with pytest.raises(BadResponse, match="Series 'KXHIGHNY': field 'fee_type': missing"):
         parse_series(payloads.series(fee_type=DROP))
+
+
+def test_a_new_fee_type_parses_as_text_and_trading_refuses_to_price_it():
+    series = parse_series(payloads.series(fee_type="margin_market_maker_program_fees"))
+    assert series.fee_type == "margin_market_maker_program_fees"
+    schedule = FeeSchedule(series.fee_type, series.fee_multiplier)
+    with pytest.raises(FeeError, match="margin_market_maker_program_fees"):
+        schedule.rate(taker=True, at=datetime(2026, 3, 2, tzinfo=UTC))
+    with pytest.raises(FeeError, match="quadratic_with_combo_maker_fees"):
+        FeeSchedule(FeeType.QUADRATIC_WITH_COMBO_MAKER_FEES, D(1)).rate(taker=True, at=datetime(2026, 3, 2, tzinfo=UTC))
 
 
 def test_it_parses_fixed_point_and_legacy_trades():
@@ -276,9 +287,29 @@ def test_it_parses_an_order_with_fees_and_counts():
     assert order.expiration_time is None
 
 
-def test_an_unknown_order_status_is_refused():
-    with pytest.raises(BadResponse, match=r"Order 'ord-1': field 'status': unknown value 'pending'"):
-        parse_order(payloads.order(status="pending"))
+def test_an_unknown_order_status_is_kept_as_text_not_a_failure():
+    order = parse_order(payloads.order(status="pending"))
+    assert order.status == "pending"
+    assert not isinstance(order.status, OrderStatus)
+
+
+def test_empty_strings_in_money_fields_mean_absent():
+    """Production order responses carried "" beside the integer fields."""
+    order = parse_order(payloads.order(taker_fill_cost_dollars="", maker_fill_cost_dollars=None, maker_fees_dollars=""))
+    assert (order.taker_fill_cost, order.maker_fill_cost, order.maker_fees) == (D(0), D(0), D(0))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("yes_price_dollars", "0.3x"), ("yes_price_dollars", 31), ("taker_fill_cost_dollars", "lots")]
+)
+def test_a_present_but_malformed_price_is_still_an_error_naming_field_and_order(field, value):
+    with pytest.raises(BadResponse, match=rf"Order 'ord-1': .*{field}"):
+        parse_order(payloads.order(**{field: value}))
+
+
+def test_a_required_price_given_as_empty_text_is_missing():
+    with pytest.raises(BadResponse, match=r"Order 'ord-1': field 'yes_price_dollars': missing"):
+        parse_order(payloads.order(yes_price_dollars=""))
 
 
 def test_it_parses_a_fill_with_its_fee():
@@ -287,6 +318,14 @@ def test_it_parses_a_fill_with_its_fee():
     assert fill.is_taker is True
     assert fill.created_time == datetime(2026, 3, 2, 15, tzinfo=UTC)
     assert fill.action is Action.BUY
+
+
+def test_a_fill_from_before_fees_were_reported_parses_with_the_fee_unknown():
+    """Production fills of January 2026 carry no fee_cost: the page must still parse."""
+    assert parse_fill(payloads.fill(fee_cost=DROP)).fee_cost is None
+    assert parse_fill(payloads.fill(fee_cost="")).fee_cost is None
+    with pytest.raises(BadResponse, match=r"Fill 'fill-1': .*fee_cost"):
+        parse_fill(payloads.fill(fee_cost="2 cents"))
 
 
 def test_settlement_revenue_cents_become_dollars():

@@ -26,6 +26,8 @@ from django.db.models import Max
 logger = logging.getLogger(__name__)
 
 WORKER_COMPONENT = "worker"
+FEED_COMPONENT = "feed"  # the market feed (manage.py runfeed) beats with its state as the detail
+FEED_SILENT_SECONDS = 120  # no frame for this long on an open connection: the feed is not live
 
 
 class Status(StrEnum):
@@ -161,6 +163,31 @@ def check_data_freshness(now: datetime) -> tuple[Status, str, dict[str, Any]]:
     return Status.OK, "forecasts and markets are fresh", data
 
 
+def check_feed(now: datetime) -> tuple[Status, str, dict[str, Any]]:
+    """The WebSocket market feed: alive, connected, hearing frames, its books in sequence."""
+    from kalshiweb.models import Heartbeat
+
+    beat = Heartbeat.objects.filter(component=FEED_COMPONENT).first()
+    if beat is None:
+        return Status.WARN, "no market feed has run (manage.py runfeed, or make run, starts it)", {}
+    age = (now - beat.last_seen_at).total_seconds()
+    data = {"last_heartbeat_seconds_ago": round(age, 1), **beat.detail}
+    if age > 3 * settings.HEARTBEAT_INTERVAL_SECONDS + 15:
+        return Status.WARN, f"the feed process last reported {age:.0f}s ago", data
+    if not beat.detail.get("connected"):
+        error = beat.detail.get("last_error") or "no error recorded"
+        return Status.WARN, f"the feed is not connected to Kalshi ({error})", data
+    silent = beat.detail.get("last_frame_age_seconds")
+    if silent is None or silent > FEED_SILENT_SECONDS:
+        heard = "no frame yet" if silent is None else f"no frame for {silent:.0f}s"
+        return Status.WARN, f"connected, but {heard}", data
+    stale = beat.detail.get("stale_books", 0)
+    if stale:
+        return Status.WARN, f"{stale} order book(s) out of sequence, resynchronising", data
+    markets = beat.detail.get("markets", 0)
+    return Status.OK, f"connected, {markets} markets, last frame {silent:.0f}s ago", data
+
+
 WEATHER_SOURCE_STALE = timedelta(hours=3)
 WEATHER_SOURCE_FAILING = 3  # failures in a row
 
@@ -200,6 +227,7 @@ def run_health_checks(*, now: datetime) -> HealthReport:
         _timed("model", False, lambda: check_model(now)),
         _timed("data_freshness", False, lambda: check_data_freshness(now)),
         _timed("weather_sources", False, lambda: check_weather_sources(now)),
+        _timed("feed", False, lambda: check_feed(now)),
     ]
     if any(c.critical and c.status is Status.FAIL for c in components):
         overall = "down"

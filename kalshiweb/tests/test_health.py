@@ -5,12 +5,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from kalshiweb.health import WORKER_COMPONENT
+from kalshiweb.health import FEED_COMPONENT, WORKER_COMPONENT
 from kalshiweb.models import Heartbeat
 from prediction.models import ModelVersion
 from weather.tests.factories import ForecastSnapshotFactory
 
 pytestmark = pytest.mark.django_db
+
+
+LIVE_FEED = {"connected": True, "last_frame_age_seconds": 0.4, "markets": 36, "stale_books": 0, "reconnects": 0}
 
 
 def get_health(client):
@@ -28,6 +31,7 @@ def test_it_reports_every_component(client):
         "model",
         "data_freshness",
         "weather_sources",
+        "feed",
     }
     assert body["trading_mode"] == "DRY"
     for name in ("database", "channel_layer", "broker"):
@@ -56,6 +60,7 @@ def test_it_is_ok_when_everything_is_fresh(client):
 
     MarketFactory(synced_at=now)
     record_success("nws", now=now, latency_ms=120.0, stored=12, rejected=0)
+    Heartbeat.objects.beat(FEED_COMPONENT, now=now, detail=LIVE_FEED)
     status, body = get_health(client)
     assert (status, body["status"]) == (200, "ok"), body
 
@@ -122,3 +127,33 @@ def test_a_failing_weather_source_degrades_and_says_which(client):
     assert weather["data"]["nws"]["consecutive_failures"] == 3
     assert weather["data"]["nws"]["last_error"] == "api.weather.gov answered 503"
     assert weather["data"]["open-meteo"]["last_latency_ms"] == 80.0
+
+
+@pytest.mark.parametrize(
+    ("detail", "age", "expected"),
+    [
+        (None, 0, "no market feed has run"),
+        (LIVE_FEED, 600, "the feed process last reported 600s ago"),
+        (
+            {**LIVE_FEED, "connected": False, "last_error": "ConnectionClosedError: no close frame"},
+            0,
+            "not connected to Kalshi (ConnectionClosedError: no close frame)",
+        ),
+        ({**LIVE_FEED, "last_frame_age_seconds": 300.0}, 0, "connected, but no frame for 300s"),
+        ({**LIVE_FEED, "stale_books": 2}, 0, "2 order book(s) out of sequence"),
+    ],
+)
+def test_the_feed_degrades_the_report_and_says_why(client, detail, age, expected):
+    if detail is not None:
+        Heartbeat.objects.beat(FEED_COMPONENT, now=timezone.now() - timedelta(seconds=age), detail=detail)
+    status, body = get_health(client)
+    feed = body["components"]["feed"]
+    assert status == 200 and feed["status"] == "warn" and feed["critical"] is False
+    assert expected in feed["detail"]
+
+
+def test_a_live_feed_reports_its_markets(client):
+    Heartbeat.objects.beat(FEED_COMPONENT, now=timezone.now(), detail=LIVE_FEED)
+    feed = get_health(client)[1]["components"]["feed"]
+    assert feed["status"] == "ok" and feed["detail"] == "connected, 36 markets, last frame 0s ago"
+    assert feed["data"]["markets"] == 36

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.admin.sites import site
 from django.urls import reverse
+from django.utils import timezone
 
 from trading.models import TradingState
 
@@ -34,6 +35,23 @@ def test_metrics_are_exported(client):
     body = response.content.decode()
     assert 'kalshiweb_trading_state{state="halted"} 1.0' in body
     assert "django_http_requests_total_by_method_total" in body
+
+
+def test_the_feed_state_is_exported(client):
+    from kalshiweb.health import FEED_COMPONENT
+    from kalshiweb.models import Heartbeat
+
+    detail = {"connected": True, "last_frame_age_seconds": 1.5, "reconnects": 2, "gaps": 3, "stale_books": 1}
+    Heartbeat.objects.beat(FEED_COMPONENT, now=timezone.now(), detail=detail)
+    body = client.get("/metrics").content.decode()
+    for line in (
+        "kalshiweb_feed_connected 1.0",
+        "kalshiweb_feed_last_frame_age_seconds 1.5",
+        "kalshiweb_feed_reconnects 2.0",
+        "kalshiweb_feed_sequence_gaps 3.0",
+        "kalshiweb_feed_stale_books 1.0",
+    ):
+        assert line in body
 
 
 def test_the_admin_lists_and_opens_every_model(staff_client):

@@ -160,6 +160,18 @@ def env_redis_url(name: str, *, environ: Mapping[str, str] | None = None) -> str
 
 def env_http_url(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
     """Return an http(s) URL with a host, without a trailing slash."""
+    return _url(name, default, ("http", "https"), environ)
+
+
+def env_ws_url(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """Return a ws(s) URL with a host and a path (a WebSocket endpoint), without a trailing slash."""
+    url = _url(name, default, ("ws", "wss"), environ)
+    if url.count("/") < 3:
+        raise _bad(name, url, "a ws:// or wss:// URL with a path, e.g. wss://host/trade-api/ws/v2")
+    return url
+
+
+def _url(name: str, default: str, schemes: tuple[str, str], environ: Mapping[str, str] | None) -> str:
     from urllib.parse import urlsplit
 
     url = _raw(name, environ) or default
@@ -167,6 +179,6 @@ def env_http_url(name: str, default: str, *, environ: Mapping[str, str] | None =
         parts = urlsplit(url)
     except ValueError:
         parts = None
-    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise _bad(name, url, "an http:// or https:// URL with a host")
+    if parts is None or parts.scheme not in schemes or not parts.hostname:
+        raise _bad(name, url, f"a {schemes[0]}:// or {schemes[1]}:// URL with a host")
     return url.rstrip("/")

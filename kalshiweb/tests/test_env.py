@@ -12,6 +12,7 @@ from kalshiweb.env import (
     env_list,
     env_redis_url,
     env_str,
+    env_ws_url,
     mask_url_password,
 )
 from kalshiweb.modes import KalshiEnvironment, TradingMode, resolve_kalshi_environment
@@ -100,6 +101,16 @@ def test_it_validates_http_urls():
     assert env_http_url("KALSHI_API_BASE", "https://a.b/trade-api/v2/", environ={}) == "https://a.b/trade-api/v2"
     with pytest.raises(ImproperlyConfigured, match="KALSHI_API_BASE"):
         env_http_url("KALSHI_API_BASE", "", environ={"KALSHI_API_BASE": "ftp://x"})
+
+
+def test_websocket_urls_need_a_ws_scheme_a_host_and_a_path():
+    default = "wss://external-api-ws.kalshi.com/trade-api/ws/v2/"
+    assert env_ws_url("KALSHI_WS_BASE", default, environ={}) == default.rstrip("/")
+    local = {"KALSHI_WS_BASE": "ws://127.0.0.1:8765/trade-api/ws/v2"}
+    assert env_ws_url("KALSHI_WS_BASE", default, environ=local) == local["KALSHI_WS_BASE"]
+    for bad in ("https://external-api-ws.kalshi.com/trade-api/ws/v2", "wss://external-api-ws.kalshi.com", "wss:///x"):
+        with pytest.raises(ImproperlyConfigured, match="KALSHI_WS_BASE"):
+            env_ws_url("KALSHI_WS_BASE", default, environ={"KALSHI_WS_BASE": bad})
 
 
 class TestKalshiEnvironment:

@@ -14,6 +14,10 @@ the books of its brackets:
 The weighted mid leans toward the thinner side (microprice): with bid size b
 and ask size a at prices B and A, (B·a + A·b) / (a + b).
 
+:class:`Quote` (with the weighted mid and imbalance) and :func:`best_quote`
+live in ``markets.livebook``, beside the live book that produces them; they
+are re-exported here so features and the live feed share one definition.
+
 Pure: no Django. Histories without books give None, which the XGBoost
 correction reads as missing.
 """
@@ -23,34 +27,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from markets.brackets import Bracket
+from markets.livebook import Quote as Quote
+from markets.livebook import best_quote as best_quote
 
-Level = tuple[Decimal, Decimal]  # (price in dollars, size in contracts)
 TAIL_OFFSET_F = 1.0  # a tail stands for the values just beyond its edge
-
-
-@dataclass(frozen=True)
-class Quote:
-    """The best YES bid and ask of one market, with their sizes."""
-
-    bid: Decimal
-    bid_size: Decimal
-    ask: Decimal
-    ask_size: Decimal
-
-    @property
-    def weighted_mid(self) -> float:
-        total = self.bid_size + self.ask_size
-        if total <= 0:
-            return float((self.bid + self.ask) / 2)
-        return float((self.bid * self.ask_size + self.ask * self.bid_size) / total)
-
-    @property
-    def imbalance(self) -> float:
-        total = self.bid_size + self.ask_size
-        return 0.0 if total <= 0 else float((self.bid_size - self.ask_size) / total)
 
 
 @dataclass(frozen=True)
@@ -64,15 +46,6 @@ class BookFeatures:
 
 
 BOOK_FEATURE_NAMES = ("book_implied_high", "book_imbalance", "book_spread")
-
-
-def best_quote(yes_bids: Sequence[Level], no_bids: Sequence[Level]) -> Quote | None:
-    """The best YES bid and the YES ask implied by the best NO bid; None unless both sides quote."""
-    if not yes_bids or not no_bids:
-        return None
-    bid, bid_size = max(yes_bids, key=lambda level: level[0])
-    no_bid, ask_size = max(no_bids, key=lambda level: level[0])
-    return Quote(bid, bid_size, Decimal(1) - no_bid, ask_size)
 
 
 def bracket_centre(bracket: Bracket) -> float:
@@ -95,5 +68,5 @@ def book_features(quotes: Sequence[tuple[Bracket, Quote | None]]) -> BookFeature
         return None
     implied = sum(mid * bracket_centre(bracket) for (bracket, _), mid in zip(pairs, mids, strict=True)) / total
     imbalance = sum(mid * quote.imbalance for (_, quote), mid in zip(pairs, mids, strict=True)) / total
-    spread = sum(float(quote.ask - quote.bid) for _, quote in pairs) / len(pairs)
+    spread = sum(float(quote.spread) for _, quote in pairs) / len(pairs)
     return BookFeatures(implied, imbalance, spread)

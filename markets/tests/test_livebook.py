@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from markets import livebook
 from markets.livebook import Books, Delta, FeedError, LiveBook, Outcome, Quote, Snapshot, parse_message
 from prediction.book import best_quote
 
@@ -268,6 +269,16 @@ def test_malformed_frames_are_errors_naming_the_market_and_field(frame, error):
         parse_message(frame)
     with pytest.raises(FeedError, match=re.escape(error)):
         Books().apply_raw(frame)
+
+
+def test_the_parsed_string_caches_stay_bounded(monkeypatch):
+    monkeypatch.setattr(livebook, "_CACHE_LIMIT", 3)
+    monkeypatch.setattr(livebook, "_prices", {})
+    books, book = fresh_book()
+    for seq, cents in enumerate(range(10, 20), 2):
+        assert books.apply_raw(delta(seq, f"0.{cents}00", "1.00")) is Outcome.APPLIED
+    assert len(livebook._prices) <= 3
+    assert book.depth("yes") == D(25)
 
 
 # Properties ------------------------------------------------------------------------------------

@@ -23,9 +23,9 @@ from markets import endpoints
 from markets.calls import Command, DryRunResult, Page, Paged, Query
 from markets.schemas import (
     AccountLimits,
+    AmendOrderRequest,
     Balance,
-    BatchCancelItem,
-    CancelResult,
+    BatchItem,
     Candlestick,
     CandlestickInterval,
     CreateOrderRequest,
@@ -37,6 +37,7 @@ from markets.schemas import (
     Market,
     MarketStatusFilter,
     Order,
+    OrderAnswer,
     Orderbook,
     OrderGroup,
     OrderStatus,
@@ -272,18 +273,44 @@ class ExchangeApi(ABC):
     # --- mutations: never retried, never sent in DRY mode ------------------------------------------
 
     @mutating
-    def create_order(self, request: CreateOrderRequest) -> Order | DryRunResult:
-        """Place a limit order. Conflict (409) means this client_order_id exists: reconcile, don't resend."""
+    def create_order(self, request: CreateOrderRequest) -> OrderAnswer | DryRunResult:
+        """Place a V2 limit order. 409 (Conflict) means this client_order_id exists: reconcile, don't resend.
+
+        A 2xx answer is never a failure: at worst :class:`AcceptedDetailsUnknown`, to reconcile.
+        """
         return self.submit(endpoints.create_order(request))
 
     @mutating
-    def cancel_order(self, order_id: str) -> CancelResult | DryRunResult:
+    def cancel_order(self, order_id: str) -> OrderAnswer | DryRunResult:
         return self.submit(endpoints.cancel_order(order_id))
 
     @mutating
-    def batch_cancel_orders(self, order_ids: Sequence[str]) -> tuple[BatchCancelItem, ...] | DryRunResult:
+    def amend_order(self, order_id: str, request: AmendOrderRequest) -> OrderAnswer | DryRunResult:
+        """New price and/or total size (filled plus resting) for a resting order."""
+        return self.submit(endpoints.amend_order(order_id, request))
+
+    @mutating
+    def decrease_order(self, order_id: str, reduce_by: Decimal) -> OrderAnswer | DryRunResult:
+        return self.submit(endpoints.decrease_order(order_id, reduce_by))
+
+    @mutating
+    def decrease_order_to(self, order_id: str, remaining: Decimal) -> OrderAnswer | DryRunResult:
+        return self.submit(endpoints.decrease_order_to(order_id, remaining))
+
+    @mutating
+    def batch_create_orders(self, requests: Sequence[CreateOrderRequest]) -> tuple[BatchItem, ...] | DryRunResult:
+        """Place up to 20 orders in one request; each item is an ack, a rejection, or accepted-details-unknown."""
+        return self.submit(endpoints.batch_create_orders(requests))
+
+    @mutating
+    def batch_cancel_orders(self, order_ids: Sequence[str]) -> tuple[BatchItem, ...] | DryRunResult:
         """Cancel up to 20 orders in one request; each item reports its own success or error."""
         return self.submit(endpoints.batch_cancel_orders(order_ids))
+
+    @mutating
+    def cancel_all_orders(self) -> DryRunResult | None:
+        """Cancel every resting order of the account (the kill switch's exchange side)."""
+        return self.submit(endpoints.cancel_all_orders())
 
     @mutating
     def create_order_group(self, contracts_limit: Decimal) -> str | DryRunResult:

@@ -180,7 +180,11 @@ def read_response(response: httpx.Response, config: ClientConfig, call: Query[T]
     payload, is_json = _decode(response)
     if 200 <= status < 300:
         if not is_json:
-            raise BadResponse("the answer is not JSON", method=method, path=path, status=status)
+            if isinstance(call, Command):
+                # Accepted: the parser decides what a body it cannot read means (orders: details unknown).
+                payload = response.text
+            else:
+                raise BadResponse("the answer is not JSON", method=method, path=path, status=status)
         return _parse(call, payload, method=method, path=path, status=status)
     if isinstance(call, Command) and status >= 500:
         # A 5xx may come from a gateway after the exchange acted: the order may exist.

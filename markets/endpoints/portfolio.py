@@ -1,5 +1,8 @@
 """Authenticated endpoints: account limits, balance, positions, orders, fills, settlements, order groups.
 
+Orders are read from ``/portfolio/orders`` and changed through Kalshi's V2
+family under ``/portfolio/events/orders``.
+
 Every :class:`~markets.calls.Command` here changes state on the exchange:
 clients never retry them and never send them in DRY mode. Only order
 mutations count against the write rate limit; order-group changes are
@@ -11,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from markets.calls import Command, Page, Paged, Query, compact
@@ -18,22 +22,25 @@ from markets.endpoints.pages import joined, page_of
 from markets.ratelimit import BATCH_CANCEL_COST
 from markets.schemas import (
     AccountLimits,
+    AmendOrderRequest,
     Balance,
-    BatchCancelItem,
-    CancelResult,
+    BatchItem,
     CreateOrderRequest,
     Fill,
     Order,
+    OrderAnswer,
     OrderGroup,
     OrderStatus,
     Positions,
     Settlement,
+    accepted,
+    batch_answer,
+    decrease_body,
     parse_account_limits,
     parse_balance,
-    parse_batch_cancel,
-    parse_cancel_result,
     parse_fill,
     parse_order,
+    parse_order_ack,
     parse_order_group,
     parse_order_groups,
     parse_positions,
@@ -42,7 +49,7 @@ from markets.schemas import (
 from markets.schemas.reader import Reader, unwrap
 
 MAX_PORTFOLIO_PAGE = 1000
-MAX_BATCH_CANCEL = 20
+MAX_BATCH = 20  # the batch size of the smallest tier (it grows with the write budget)
 _CENT = Decimal("0.01")
 
 
@@ -66,16 +73,6 @@ def positions(
 def _positions_page(data: Any) -> Page[Positions]:
     cursor = Reader(data, "GetPositions response").opt_text("cursor")
     return Page(items=(parse_positions(data),), cursor=cursor)
-
-
-def create_order(request: CreateOrderRequest) -> Command[Order]:
-    return Command(
-        "POST",
-        "/portfolio/orders",
-        lambda data: parse_order(unwrap(data, "CreateOrder response", "order")),
-        body=request.to_json(),
-        client_order_id=request.client_order_id,
-    )
 
 
 def order(order_id: str) -> Query[Order]:
@@ -108,21 +105,101 @@ def orders(
     return Paged(Query("/portfolio/orders", parse, params=params, auth=True), MAX_PORTFOLIO_PAGE)
 
 
-def cancel_order(order_id: str) -> Command[CancelResult]:
-    return Command("DELETE", "/portfolio/orders/{order_id}", parse_cancel_result, path_params={"order_id": order_id})
+# --- order mutations: Kalshi's V2 family under /portfolio/events/orders -------------------------
+# (V1, POST /portfolio/orders and DELETE /portfolio/orders/{id}, is retired: it answers 410.)
+# A 2xx answer is parsed with ``accepted``/``batch_answer``: never a failure, at worst details unknown.
 
 
-def batch_cancel_orders(order_ids: Sequence[str]) -> Command[tuple[BatchCancelItem, ...]]:
-    """Cancel up to 20 orders at once; each costs 0.2 of a write."""
-    if not 1 <= len(order_ids) <= MAX_BATCH_CANCEL:
-        raise ValueError(f"a batch cancel takes 1 to {MAX_BATCH_CANCEL} orders, got {len(order_ids)}")
+def create_order(request: CreateOrderRequest) -> Command[OrderAnswer]:
+    """Place a V2 limit order; a 409 means this client_order_id exists already (reconcile, don't resend)."""
+    return Command(
+        "POST",
+        "/portfolio/events/orders",
+        accepted(partial(parse_order_ack, kind="CreateOrderV2 response"), client_order_id=request.client_order_id),
+        body=request.to_json(),
+        client_order_id=request.client_order_id,
+    )
+
+
+def cancel_order(order_id: str) -> Command[OrderAnswer]:
+    """Cancel one order; the answer says by how much it shrank (``reduced_by``)."""
     return Command(
         "DELETE",
-        "/portfolio/orders/batched",
-        parse_batch_cancel,
+        "/portfolio/events/orders/{order_id}",
+        accepted(partial(parse_order_ack, kind="CancelOrderV2 response"), client_order_id=None),
+        path_params={"order_id": order_id},
+    )
+
+
+def amend_order(order_id: str, request: AmendOrderRequest) -> Command[OrderAnswer]:
+    """Change a resting order's price and/or total size (``count`` is filled plus resting)."""
+    return Command(
+        "POST",
+        "/portfolio/events/orders/{order_id}/amend",
+        accepted(
+            partial(parse_order_ack, kind="AmendOrderV2 response"),
+            client_order_id=request.updated_client_order_id or request.client_order_id,
+        ),
+        path_params={"order_id": order_id},
+        body=request.to_json(),
+        client_order_id=request.updated_client_order_id or request.client_order_id,
+    )
+
+
+def decrease_order(order_id: str, reduce_by: Decimal) -> Command[OrderAnswer]:
+    """Shrink a resting order by ``reduce_by`` contracts, keeping its place in the queue."""
+    return _decrease(order_id, decrease_body(reduce_by=reduce_by))
+
+
+def decrease_order_to(order_id: str, remaining: Decimal) -> Command[OrderAnswer]:
+    """Shrink a resting order to ``remaining`` contracts (0 cancels it), keeping its place in the queue."""
+    return _decrease(order_id, decrease_body(reduce_to=remaining))
+
+
+def _decrease(order_id: str, body: dict[str, object]) -> Command[OrderAnswer]:
+    return Command(
+        "POST",
+        "/portfolio/events/orders/{order_id}/decrease",
+        accepted(partial(parse_order_ack, kind="DecreaseOrderV2 response"), client_order_id=None),
+        path_params={"order_id": order_id},
+        body=body,
+    )
+
+
+def batch_create_orders(requests: Sequence[CreateOrderRequest]) -> Command[tuple[BatchItem, ...]]:
+    """Place up to 20 orders at once (each a write); each item reports its own ack or error."""
+    if not 1 <= len(requests) <= MAX_BATCH:
+        raise ValueError(f"a batch create takes 1 to {MAX_BATCH} orders, got {len(requests)}")
+    ids = [request.client_order_id for request in requests]
+    if len(set(ids)) != len(ids):
+        raise ValueError("each order of a batch needs its own client_order_id")
+    return Command(
+        "POST",
+        "/portfolio/events/orders/batched",
+        batch_answer(kind="BatchCreateOrdersV2 response", client_order_ids=ids),
+        body={"orders": [request.to_json() for request in requests]},
+        cost=float(len(requests)),
+    )
+
+
+def batch_cancel_orders(order_ids: Sequence[str]) -> Command[tuple[BatchItem, ...]]:
+    """Cancel up to 20 orders at once (each 0.2 of a write); each item reports its own result or error."""
+    if not 1 <= len(order_ids) <= MAX_BATCH:
+        raise ValueError(f"a batch cancel takes 1 to {MAX_BATCH} orders, got {len(order_ids)}")
+    return Command(
+        "DELETE",
+        "/portfolio/events/orders/batched",
+        batch_answer(
+            kind="BatchCancelOrdersV2 response", client_order_ids=[None] * len(order_ids), order_ids=order_ids
+        ),
         body={"orders": [{"order_id": order_id} for order_id in order_ids]},
         cost=BATCH_CANCEL_COST * len(order_ids),
     )
+
+
+def cancel_all_orders() -> Command[None]:
+    """Cancel every resting order of the account (a kill switch); orders placed in the next minute may go too."""
+    return Command("DELETE", "/portfolio/events/orders", _empty)
 
 
 def fills(

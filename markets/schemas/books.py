@@ -188,7 +188,14 @@ class AccountLimits:
 
 
 def parse_account_limits(data: object) -> AccountLimits:
+    """Either shape: ``read_limit``/``write_limit``, or (3.31.0) ``read``/``write`` buckets with a ``refill_rate``."""
     r = Reader(data, "AccountLimits")
     return AccountLimits(
-        usage_tier=r.text("usage_tier"), read_limit=r.integer("read_limit"), write_limit=r.integer("write_limit")
+        usage_tier=r.text("usage_tier"), read_limit=_per_second(r, "read"), write_limit=_per_second(r, "write")
     )
+
+
+def _per_second(r: Reader, bucket: str) -> int:
+    if r.has(f"{bucket}_limit") or not r.has(bucket):
+        return r.integer(f"{bucket}_limit")
+    return Reader(r.mapping(bucket), f"{r.label} {bucket} bucket").integer("refill_rate")

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from markets.brackets import Bracket, bracket_of
-from markets.schemas.enums import FeeType, MarketResult, MarketStatus, MarketType, Side, StrikeType
+from markets.schemas.enums import BookSide, FeeType, MarketResult, MarketStatus, MarketType, Side, StrikeType
 from markets.schemas.orders import price_on_tick
 from markets.schemas.reader import Reader
 
@@ -220,6 +220,15 @@ class Trade:
     created_time: datetime
 
 
+def _taker_side(r: Reader) -> Side:
+    """The side the taker bought: legacy ``taker_side``, else from V2's ``taker_book_side`` (a bid buys YES)."""
+    if r.has("taker_side") or not (r.has("taker_book_side") or r.has("taker_outcome_side")):
+        return r.enum("taker_side", Side)
+    if r.has("taker_book_side"):
+        return Side.YES if r.enum("taker_book_side", BookSide) is BookSide.BID else Side.NO
+    return r.enum("taker_outcome_side", Side)
+
+
 def parse_trade(data: object) -> Trade:
     r = Reader(data, "Trade", "trade_id")
     return Trade(
@@ -228,6 +237,6 @@ def parse_trade(data: object) -> Trade:
         count=r.count("count"),
         yes_price=r.price("yes_price"),
         no_price=r.price("no_price"),
-        taker_side=r.enum("taker_side", Side),
+        taker_side=_taker_side(r),
         created_time=r.time("created_time"),
     )

@@ -1,5 +1,7 @@
 """The account's side: balance, positions, orders, fills, settlements and order groups.
 
+Order mutations and their answers are in :mod:`markets.schemas.orders`.
+
 Most amounts are fixed-point dollar strings (``*_dollars``, ``fee_cost``);
 a few are still integer cents in the API (``balance``, ``portfolio_value``,
 ``Settlement.revenue`` and ``value``). Every one of them is Decimal dollars
@@ -12,8 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from markets.errors import ErrorInfo
-from markets.schemas.enums import Action, MarketResult, OrderStatus, OrderType, Side
+from markets.schemas.enums import Action, BookSide, MarketResult, OrderStatus, OrderType, Side
 from markets.schemas.reader import Reader
 
 ZERO = Decimal(0)
@@ -104,15 +105,33 @@ def parse_positions(data: object) -> Positions:
     )
 
 
+def _sides(r: Reader) -> tuple[Side, BookSide]:
+    """(outcome_side, book_side), or the same derived from the legacy ``side``/``action`` pair.
+
+    Buying YES is a bid and selling YES an ask; buying NO is an ask (selling YES) and selling NO a bid.
+    """
+    if r.has("book_side"):
+        book_side = r.enum("book_side", BookSide)
+        outcome = r.opt_enum("outcome_side", Side) or r.opt_enum("side", Side) or Side.YES
+        return outcome, book_side
+    side, action = r.enum("side", Side), r.enum("action", Action)
+    buys_yes = (side is Side.YES) == (action is Action.BUY)
+    return side, BookSide.BID if buys_yes else BookSide.ASK
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
-    """An order as the exchange sees it. Prices are per contract of each side, in dollars."""
+    """An order as the exchange sees it (GET /portfolio/orders). Prices are per contract of each side, in dollars.
+
+    ``book_side`` is the order's side of the one YES book (V2's vocabulary);
+    ``outcome_side`` the contract side Kalshi reports beside it.
+    """
 
     order_id: str
     client_order_id: str
     ticker: str
-    side: Side
-    action: Action
+    outcome_side: Side
+    book_side: BookSide
     type: OrderType
     status: OrderStatus | str  # the raw text of a status newer than this code
     yes_price: Decimal
@@ -136,12 +155,13 @@ class Order:
 
 def parse_order(data: object) -> Order:
     r = Reader(data, "Order", "order_id")
+    outcome_side, book_side = _sides(r)
     return Order(
         order_id=r.text("order_id"),
         client_order_id=r.opt_text("client_order_id"),
         ticker=r.text("ticker"),
-        side=r.enum("side", Side),
-        action=r.enum("action", Action),
+        outcome_side=outcome_side,
+        book_side=book_side,
         type=r.opt_enum("type", OrderType) or OrderType.LIMIT,
         status=r.open_enum("status", OrderStatus),
         yes_price=r.price("yes_price"),
@@ -161,44 +181,6 @@ def parse_order(data: object) -> Order:
 
 
 @dataclass(frozen=True, slots=True)
-class CancelResult:
-    """DELETE /portfolio/orders/{id}: the order, now with nothing left to fill, and by how much it shrank."""
-
-    order: Order
-    reduced_by: Decimal
-
-
-def parse_cancel_result(data: object) -> CancelResult:
-    r = Reader(data, "CancelOrder response")
-    return CancelResult(order=parse_order(r.mapping("order")), reduced_by=r.count("reduced_by"))
-
-
-@dataclass(frozen=True, slots=True)
-class BatchCancelItem:
-    """One order of a batch cancel: cancelled (with the order) or not (with Kalshi's error)."""
-
-    order_id: str
-    order: Order | None
-    reduced_by: Decimal
-    error: ErrorInfo | None
-
-
-def parse_batch_cancel(data: object) -> tuple[BatchCancelItem, ...]:
-    r = Reader(data, "BatchCancelOrders response")
-    return tuple(_batch_cancel_item(item) for item in r.array("orders"))
-
-
-def _batch_cancel_item(data: object) -> BatchCancelItem:
-    r = Reader(data, "BatchCancelOrders item", "order_id")
-    return BatchCancelItem(
-        order_id=r.text("order_id"),
-        order=parse_order(r.mapping("order")) if r.has("order") else None,
-        reduced_by=r.opt_count("reduced_by") or ZERO,
-        error=ErrorInfo.from_payload(r.mapping("error")) if r.has("error") else None,
-    )
-
-
-@dataclass(frozen=True, slots=True)
 class Fill:
     """One execution of one of our orders, with the fee actually charged.
 
@@ -210,8 +192,8 @@ class Fill:
     trade_id: str
     order_id: str
     ticker: str
-    side: Side
-    action: Action
+    outcome_side: Side
+    book_side: BookSide
     count: Decimal
     yes_price: Decimal
     no_price: Decimal
@@ -222,13 +204,14 @@ class Fill:
 
 def parse_fill(data: object) -> Fill:
     r = Reader(data, "Fill", "fill_id")
+    outcome_side, book_side = _sides(r)
     return Fill(
         fill_id=r.text("fill_id"),
         trade_id=r.text("trade_id"),
         order_id=r.text("order_id"),
         ticker=r.opt_text("ticker") or r.text("market_ticker"),
-        side=r.enum("side", Side),
-        action=r.enum("action", Action),
+        outcome_side=outcome_side,
+        book_side=book_side,
         count=r.count("count"),
         yes_price=r.price("yes_price"),
         no_price=r.price("no_price"),

@@ -49,6 +49,11 @@ class Reader:
             ident = data[key]
         self.label = f"{kind} {ident!r}" if ident else kind
 
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The object as received."""
+        return self._data
+
     def fail(self, field: str, problem: str) -> BadResponse:
         return BadResponse(f"{self.label}: field {field!r}: {problem}")
 
@@ -170,6 +175,10 @@ class Reader:
     def dollars(self, name: str) -> Decimal:
         """A field that is always a fixed-point dollar string, whatever its name (e.g. ``fee_cost``)."""
         return self.convert(units.dollars, self._get(name), field=name)
+
+    def opt_dollars(self, name: str) -> Decimal | None:
+        """An optional fixed-point dollar string (V2 answers: ``average_fill_price``); null or "" is absent."""
+        return self.dollars(name) if self.has(name) else None
 
     def cents(self, name: str) -> Decimal:
         """A field that is integer cents in the API (balances, revenue) as Decimal dollars."""

@@ -22,13 +22,14 @@ import pytest
 from markets import endpoints
 from markets.calls import Command, Paged, Query
 from markets.schemas import (
-    Action,
+    AmendOrderRequest,
+    BookSide,
     CandlestickInterval,
     CreateOrderRequest,
     EventStatusFilter,
     MarketStatusFilter,
     OrderStatus,
-    Side,
+    TimeInForce,
 )
 
 DROP = object()
@@ -173,8 +174,10 @@ def order(**overrides: Any) -> dict[str, Any]:
             "user_id": "user-1",
             "client_order_id": "kw-1",
             "ticker": TICKER,
-            "side": "yes",
+            "side": "yes",  # deprecated, still sent beside outcome_side/book_side
             "action": "buy",
+            "outcome_side": "yes",
+            "book_side": "bid",
             "type": "limit",
             "status": "resting",
             "yes_price_dollars": "0.3100",
@@ -204,6 +207,8 @@ def fill(**overrides: Any) -> dict[str, Any]:
             "market_ticker": TICKER,
             "side": "yes",
             "action": "buy",
+            "outcome_side": "yes",
+            "book_side": "bid",
             "count_fp": "2.00",
             "yes_price_dollars": "0.3100",
             "no_price_dollars": "0.6900",
@@ -262,13 +267,25 @@ def candlestick(**overrides: Any) -> dict[str, Any]:
 def order_request(**overrides: Any) -> CreateOrderRequest:
     fields: dict[str, Any] = {
         "ticker": TICKER,
-        "side": Side.YES,
-        "action": Action.BUY,
+        "side": BookSide.BID,
         "count": Decimal(10),
         "price": Decimal("0.31"),
         "client_order_id": "kw-1",
+        "time_in_force": TimeInForce.GOOD_TILL_CANCELED,
     }
     return CreateOrderRequest(**{**fields, **overrides})
+
+
+def amend_request(**overrides: Any) -> AmendOrderRequest:
+    fields: dict[str, Any] = {
+        "ticker": TICKER,
+        "side": BookSide.BID,
+        "count": Decimal(8),
+        "price": Decimal("0.32"),
+        "client_order_id": "kw-1",
+        "updated_client_order_id": "kw-1b",
+    }
+    return AmendOrderRequest(**{**fields, **overrides})
 
 
 def sample_argument(annotation: Any, where: str) -> Any:
@@ -276,6 +293,8 @@ def sample_argument(annotation: Any, where: str) -> Any:
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         return sample_argument(next(a for a in typing.get_args(annotation) if a is not type(None)), where)
+    if origin is Sequence and typing.get_args(annotation) == (CreateOrderRequest,):
+        return [order_request(), order_request(client_order_id="kw-2", side=BookSide.ASK, price=Decimal("0.35"))]
     samples: dict[Any, Any] = {
         str: "X-1",
         int: 5,
@@ -283,6 +302,7 @@ def sample_argument(annotation: Any, where: str) -> Any:
         Decimal: Decimal(5),
         datetime: datetime(2026, 3, 2, 15, tzinfo=UTC),
         CreateOrderRequest: order_request(),
+        AmendOrderRequest: amend_request(),
         CandlestickInterval: CandlestickInterval.HOUR,
         EventStatusFilter: EventStatusFilter.OPEN,
         MarketStatusFilter: MarketStatusFilter.OPEN,

@@ -322,7 +322,7 @@ def test_it_refuses_authenticated_calls_without_a_key():
 
 def test_logs_never_carry_headers_or_signatures(signer, caplog):
     caplog.set_level(logging.DEBUG)
-    exchange = FakeExchange().on("POST", "/portfolio/orders", httpx.Response(201, json={"order": payloads.order()}))
+    exchange = FakeExchange().trading()
     make_client(exchange, signer=signer).create_order(order_request())
     signature = exchange.requests[0].headers[SIGNATURE_HEADER]
     assert "client_order_id" in caplog.text  # the body is logged at DEBUG
@@ -338,7 +338,9 @@ def test_dry_mode_never_sends_a_mutating_request_from_any_method(signer):
     client = make_client(exchange, mode=TradingMode.DRY, signer=signer)
     public = [name for name, _ in inspect.getmembers(KalshiClient, inspect.isfunction) if not name.startswith("_")]
     mutating = [name for name in public if is_mutating(getattr(KalshiClient, name))]
-    assert {"create_order", "cancel_order", "batch_cancel_orders", "submit"} <= set(mutating)
+    order_family = {"create_order", "cancel_order", "amend_order", "decrease_order", "decrease_order_to"}
+    batches = {"batch_create_orders", "batch_cancel_orders", "cancel_all_orders"}
+    assert order_family | batches | {"submit"} <= set(mutating)
     for name in public:
         if name == "close":
             continue
@@ -364,12 +366,12 @@ def test_a_dry_run_result_describes_what_was_not_sent(caplog, signer):
     client = make_client(GetOnly(), mode=TradingMode.DRY, signer=signer)
     result = client.create_order(order_request(client_order_id="kw-9"))
     assert isinstance(result, DryRunResult)
-    assert (result.method, result.path) == ("POST", "/trade-api/v2/portfolio/orders")
+    assert (result.method, result.path) == ("POST", "/trade-api/v2/portfolio/events/orders")
     assert result.body is not None
-    assert result.body["yes_price_dollars"] == "0.3100"
+    assert result.body["price"] == "0.3100"
     assert result.client_order_id == "kw-9"
     assert "not sent" in result.message
-    assert "DRY mode: POST /trade-api/v2/portfolio/orders was not sent" in caplog.text
+    assert "DRY mode: POST /trade-api/v2/portfolio/events/orders was not sent" in caplog.text
     assert KEY_ID not in caplog.text
 
 
@@ -429,7 +431,7 @@ def test_every_call_is_rate_limited(signer):
     exchange = (
         FakeExchange()
         .on("GET", "/exchange/status", error(503), {"exchange_active": True, "trading_active": True})
-        .on("DELETE", "/portfolio/orders/batched", {"orders": []})
+        .on("DELETE", "/portfolio/events/orders/batched", {"orders": []})
     )
     client = make_client(exchange, signer=signer, limiter=spy)
     client.get_exchange_status()

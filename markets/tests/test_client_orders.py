@@ -12,10 +12,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kalshiweb.modes import TradingMode
 from markets import endpoints
-from markets.calls import DryRunResult
+from markets.calls import Command, DryRunResult
 from markets.client import AsyncKalshiClient
 from markets.client_api import is_mutating
-from markets.errors import Conflict, ExchangeUnavailable, OutcomeUnknown
+from markets.errors import Conflict, ExchangeUnavailable, KalshiError, OutcomeUnknown
+from markets.schemas import AcceptedDetailsUnknown, BookSide, OrderAck, OrderRejected
 from markets.signing import RequestSigner
 from markets.tests import kalshi_payloads as payloads
 from markets.tests.fake_exchange import (
@@ -30,6 +31,8 @@ from markets.tests.fake_exchange import (
     verify_signature,
 )
 from markets.tests.kalshi_payloads import TICKER, call_with_samples, order_request
+
+D = Decimal
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +49,7 @@ def signer(private_key):
 
 
 def test_it_does_not_retry_post_and_reports_a_5xx_as_outcome_unknown(signer):
-    exchange = FakeExchange().on("POST", "/portfolio/orders", error(503))
+    exchange = FakeExchange().on("POST", "/portfolio/events/orders", error(503))
     client = make_client(exchange, signer=signer)
     with pytest.raises(OutcomeUnknown) as info:
         client.create_order(order_request(client_order_id="kw-42"))
@@ -59,7 +62,7 @@ def test_it_does_not_retry_post_and_reports_a_5xx_as_outcome_unknown(signer):
     "failure", [httpx.ReadTimeout("timed out"), httpx.WriteTimeout("timed out"), httpx.RemoteProtocolError("eof")]
 )
 def test_it_raises_outcome_unknown_when_a_post_times_out(failure, signer):
-    exchange = FakeExchange().on("POST", "/portfolio/orders", failure)
+    exchange = FakeExchange().on("POST", "/portfolio/events/orders", failure)
     with pytest.raises(OutcomeUnknown, match="may have reached Kalshi") as info:
         make_client(exchange, signer=signer).create_order(order_request(client_order_id="kw-7"))
     assert info.value.client_order_id == "kw-7"
@@ -67,55 +70,197 @@ def test_it_raises_outcome_unknown_when_a_post_times_out(failure, signer):
 
 
 def test_a_post_that_cannot_connect_is_known_not_sent(signer):
-    exchange = FakeExchange().on("POST", "/portfolio/orders", httpx.ConnectError("refused"))
+    exchange = FakeExchange().on("POST", "/portfolio/events/orders", httpx.ConnectError("refused"))
     with pytest.raises(ExchangeUnavailable):
         make_client(exchange, signer=signer).create_order(order_request())
     assert len(exchange.requests) == 1
 
 
 def test_it_does_not_retry_delete(signer):
-    exchange = FakeExchange().on("DELETE", "/portfolio/orders/ord-1", httpx.ReadTimeout("timed out"))
+    exchange = FakeExchange().on("DELETE", "/portfolio/events/orders/ord-1", httpx.ReadTimeout("timed out"))
     with pytest.raises(OutcomeUnknown):
         make_client(exchange, signer=signer).cancel_order("ord-1")
     assert len(exchange.requests) == 1
 
 
 def test_a_duplicate_client_order_id_is_a_conflict(signer):
-    exchange = FakeExchange().on("POST", "/portfolio/orders", error(409, "order_already_exists", "duplicate"))
+    exchange = FakeExchange().on("POST", "/portfolio/events/orders", error(409, "order_already_exists", "duplicate"))
     with pytest.raises(Conflict, match="order_already_exists"):
         make_client(exchange, signer=signer).create_order(order_request())
 
 
-def test_demo_mode_sends_orders_to_the_demo_exchange(signer):
-    exchange = FakeExchange().on("POST", "/portfolio/orders", httpx.Response(201, json={"order": payloads.order()}))
-    order = make_client(exchange, mode=TradingMode.DEMO, signer=signer).create_order(order_request())
-    assert order.order_id == "ord-1"
+def test_demo_mode_sends_v2_orders_to_the_demo_exchange(signer):
+    exchange = FakeExchange().trading()
+    ack = make_client(exchange, mode=TradingMode.DEMO, signer=signer).create_order(order_request())
+    assert isinstance(ack, OrderAck)
+    assert (ack.order_id, ack.client_order_id, ack.remaining_count, ack.fill_count) == ("ord-1", "kw-1", D(10), D(0))
     request = exchange.requests[0]
-    assert str(request.url) == DEMO_URL + "/portfolio/orders"
+    assert str(request.url) == DEMO_URL + "/portfolio/events/orders"
     assert json.loads(request.content) == {
         "ticker": TICKER,
         "client_order_id": "kw-1",
-        "side": "yes",
-        "action": "buy",
-        "count_fp": "10.00",
-        "yes_price_dollars": "0.3100",
+        "side": "bid",
+        "count": "10.00",
+        "price": "0.3100",
+        "time_in_force": "good_till_canceled",
+        "self_trade_prevention_type": "taker_at_cross",
     }
+
+
+def test_a_filled_create_reports_its_average_price_and_fee(signer):
+    answer = {
+        "order_id": "ord-9",
+        "client_order_id": "kw-1",
+        "fill_count": "10.00",
+        "remaining_count": "0.00",
+        "average_fill_price": "0.3100",
+        "average_fee_paid": "0.0150",
+        "ts_ms": 1772463600123,
+    }
+    exchange = FakeExchange().on("POST", "/portfolio/events/orders", httpx.Response(201, json=answer))
+    ack = make_client(exchange, signer=signer).create_order(order_request())
+    assert isinstance(ack, OrderAck)
+    assert (ack.fill_count, ack.average_fill_price, ack.average_fee_paid) == (D(10), D("0.31"), D("0.015"))
+
+
+def test_cancel_amend_and_decrease_use_the_v2_paths(signer):
+    exchange = FakeExchange().trading()
+    client = make_client(exchange, signer=signer)
+    cancelled = client.cancel_order("ord-1")
+    amended = client.amend_order("ord-2", payloads.amend_request())
+    decreased = client.decrease_order("ord-3", D(2))
+    emptied = client.decrease_order_to("ord-4", D(0))
+    assert client.cancel_all_orders() is None
+    assert [(r.method, r.url.path.removeprefix("/trade-api/v2")) for r in exchange.requests] == [
+        ("DELETE", "/portfolio/events/orders/ord-1"),
+        ("POST", "/portfolio/events/orders/ord-2/amend"),
+        ("POST", "/portfolio/events/orders/ord-3/decrease"),
+        ("POST", "/portfolio/events/orders/ord-4/decrease"),
+        ("DELETE", "/portfolio/events/orders"),
+    ]
+    assert isinstance(cancelled, OrderAck) and cancelled.reduced_by == D(10)
+    assert isinstance(amended, OrderAck) and (amended.client_order_id, amended.remaining_count) == ("kw-1b", D(8))
+    assert isinstance(decreased, OrderAck) and decreased.remaining_count == D(8)
+    assert isinstance(emptied, OrderAck) and emptied.remaining_count == D(0)
+    assert json.loads(exchange.requests[2].content) == {"reduce_by": "2.00"}
+    assert json.loads(exchange.requests[3].content) == {"reduce_to": "0.00"}
+
+
+def test_it_creates_in_batches_and_reports_each_order(signer):
+    answer = {
+        "orders": [
+            {"order_id": "ord-1", "client_order_id": "kw-1", "fill_count": "0.00", "remaining_count": "10.00"},
+            {"client_order_id": "kw-2", "error": {"code": "insufficient_balance", "message": "no money"}},
+        ]
+    }
+    exchange = FakeExchange().on("POST", "/portfolio/events/orders/batched", httpx.Response(201, json=answer))
+    requests = [order_request(), order_request(client_order_id="kw-2", side=BookSide.ASK)]
+    placed, refused = make_client(exchange, signer=signer).batch_create_orders(requests)
+    assert [o["client_order_id"] for o in json.loads(exchange.requests[0].content)["orders"]] == ["kw-1", "kw-2"]
+    assert isinstance(placed, OrderAck) and placed.remaining_count == D(10)
+    assert isinstance(refused, OrderRejected) and refused.error.code == "insufficient_balance"
+    assert refused.client_order_id == "kw-2"
+    with pytest.raises(ValueError, match="its own client_order_id"):
+        endpoints.batch_create_orders([order_request(), order_request()])
+    with pytest.raises(ValueError, match="1 to 20"):
+        endpoints.batch_create_orders([])
 
 
 def test_it_cancels_in_batches_and_reports_each_order(signer):
     answer = {
         "orders": [
-            {"order_id": "ord-1", "order": payloads.order(status="canceled"), "reduced_by_fp": "8.00"},
-            {"order_id": "ord-2", "reduced_by_fp": "0.00", "error": {"code": "not_found", "message": "no order"}},
+            {"order_id": "", "order": {"order_id": "ord-1"}, "reduced_by": "8.00"},  # as production once sent
+            {"order_id": "ord-2", "reduced_by": "0.00", "error": {"code": "not_found", "message": "no order"}},
         ]
     }
-    exchange = FakeExchange().on("DELETE", "/portfolio/orders/batched", answer)
+    exchange = FakeExchange().on("DELETE", "/portfolio/events/orders/batched", answer)
     items = make_client(exchange, signer=signer).batch_cancel_orders(["ord-1", "ord-2"])
     assert json.loads(exchange.requests[0].content) == {"orders": [{"order_id": "ord-1"}, {"order_id": "ord-2"}]}
-    assert items[0].reduced_by == Decimal(8)
-    assert items[1].error.code == "not_found"
+    assert isinstance(items[0], OrderAck) and (items[0].order_id, items[0].reduced_by) == ("ord-1", D(8))
+    assert isinstance(items[1], OrderRejected) and items[1].error.code == "not_found"
     with pytest.raises(ValueError, match="1 to 20"):
         endpoints.batch_cancel_orders([f"o{n}" for n in range(21)])
+
+
+# --- a 2xx answer is never a failure ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "order_id"),
+    [
+        (httpx.Response(201, json={"order_id": "ord-7", "fill_count": "ten", "ts_ms": 1}), "ord-7"),
+        (httpx.Response(201, json={"order": {"order_id": "ord-8"}}), "ord-8"),  # a V1-shaped answer
+        (httpx.Response(201, json=["unexpected"]), None),
+        (httpx.Response(201, content=b"<html>accepted</html>"), None),
+        (httpx.Response(201, content=b""), None),
+    ],
+)
+def test_an_unreadable_2xx_answer_is_accepted_with_details_unknown(signer, answer, order_id, caplog):
+    exchange = FakeExchange().on("POST", "/portfolio/events/orders", answer)
+    result = make_client(exchange, signer=signer).create_order(order_request(client_order_id="kw-5"))
+    assert isinstance(result, AcceptedDetailsUnknown)
+    assert result.accepted is True and result.details_known is False
+    assert (result.order_id, result.client_order_id) == (order_id, "kw-5")
+    assert result.raw is not None or answer.content == b""
+    assert result.problem
+    assert "reconcile" in caplog.text
+
+
+def test_every_order_mutation_reports_an_unreadable_2xx_as_accepted(signer):
+    exchange = FakeExchange()
+    for method, path in [
+        ("DELETE", "/portfolio/events/orders/ord-1"),
+        ("POST", "/portfolio/events/orders/ord-1/amend"),
+        ("POST", "/portfolio/events/orders/ord-1/decrease"),
+    ]:
+        exchange.on(method, path, httpx.Response(200, json={"order_id": "ord-1", "reduced_by": 3.5}))
+    exchange.on("POST", "/portfolio/events/orders/batched", httpx.Response(201, json={"orders": "later"}))
+    exchange.on("DELETE", "/portfolio/events/orders/batched", {"orders": [{"order_id": "ord-1", "reduced_by": 1.5}]})
+    client = make_client(exchange, signer=signer)
+    for result in (
+        client.cancel_order("ord-1"),
+        client.amend_order("ord-1", payloads.amend_request(count=D(5))),
+        client.decrease_order("ord-1", D(1)),
+    ):
+        assert isinstance(result, AcceptedDetailsUnknown) and result.order_id == "ord-1"
+    batch = client.batch_create_orders([order_request(), order_request(client_order_id="kw-2")])
+    assert [(type(item), item.client_order_id) for item in batch] == [
+        (AcceptedDetailsUnknown, "kw-1"),
+        (AcceptedDetailsUnknown, "kw-2"),
+    ]
+    (cancelled,) = client.batch_cancel_orders(["ord-1"])
+    assert isinstance(cancelled, AcceptedDetailsUnknown) and cancelled.order_id == "ord-1"
+
+
+# --- V1 is gone -------------------------------------------------------------------------------------
+
+
+def test_the_fake_exchange_answers_v1_order_mutations_with_410_like_kalshi(signer):
+    with make_client(FakeExchange(), signer=signer) as client:
+        for method in ("POST", "DELETE"):
+            call = Command(method, "/portfolio/orders", lambda data: data)
+            with pytest.raises(KalshiError, match="deprecated_v1_order_endpoint") as info:
+                client.submit(call)
+            assert info.value.status == 410
+
+
+def test_no_client_method_targets_a_v1_order_endpoint(signer):
+    """Every mutating method, run against an exchange that refuses V1 as Kalshi does, uses V2 paths only."""
+    exchange = FakeExchange().trading()
+    exchange.on("POST", "/portfolio/order_groups/create", httpx.Response(201, json={"order_group_id": "grp-1"}))
+    exchange.on("PUT", "/portfolio/order_groups/X-1/reset", {})
+    exchange.on("DELETE", "/portfolio/order_groups/X-1", {})
+    client = make_client(exchange, signer=signer)
+    mutating = [name for name, fn in inspect.getmembers(type(client), inspect.isfunction) if is_mutating(fn)]
+    for name in mutating:
+        if name != "submit":
+            call_with_samples(getattr(client, name))
+    sent = [(r.method, r.url.path) for r in exchange.requests]
+    assert len(sent) == len(mutating) - 1
+    assert not [s for s in sent if s[1].startswith("/trade-api/v2/portfolio/orders")], sent
+    commands = [call for call in (call_with_samples(getattr(endpoints, n)) for n in endpoints.__all__)]
+    for command in (c for c in commands if isinstance(c, Command)):
+        assert not command.template.startswith("/portfolio/orders"), f"{command.method} {command.template} is V1"
 
 
 def test_order_group_commands_accept_empty_answers(signer):
@@ -167,7 +312,7 @@ async def test_the_async_client_signs_and_never_sends_mutations_in_dry_mode(sign
 
 @pytest.mark.anyio
 async def test_the_async_client_raises_outcome_unknown_on_a_post_timeout(signer):
-    exchange = FakeExchange().on("POST", "/portfolio/orders", httpx.ReadTimeout("timed out"))
+    exchange = FakeExchange().on("POST", "/portfolio/events/orders", httpx.ReadTimeout("timed out"))
     async with make_async_client(exchange, signer=signer) as client:
         with pytest.raises(OutcomeUnknown) as info:
             await client.submit(endpoints.create_order(order_request(client_order_id="kw-3")))

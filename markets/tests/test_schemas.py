@@ -9,14 +9,16 @@ import pytest
 from markets.brackets import Bracket
 from markets.errors import BadResponse
 from markets.schemas import (
-    Action,
+    BookSide,
     FeeType,
     MarketResult,
     MarketStatus,
     OrderStatus,
+    SelfTradePrevention,
     Side,
     StrikeType,
     TimeInForce,
+    decrease_body,
     parse_balance,
     parse_candlestick,
     parse_event,
@@ -24,6 +26,7 @@ from markets.schemas import (
     parse_historical_cutoff,
     parse_market,
     parse_order,
+    parse_order_ack,
     parse_orderbook,
     parse_positions,
     parse_series,
@@ -32,7 +35,7 @@ from markets.schemas import (
     price_on_tick,
 )
 from markets.tests import kalshi_payloads as payloads
-from markets.tests.kalshi_payloads import DROP, TICKER, order_request
+from markets.tests.kalshi_payloads import DROP, TICKER, amend_request, order_request
 from trading.fees import FeeError, FeeSchedule
 
 D = Decimal
@@ -317,7 +320,7 @@ def test_it_parses_a_fill_with_its_fee():
     assert fill.fee_cost == D("0.02")
     assert fill.is_taker is True
     assert fill.created_time == datetime(2026, 3, 2, 15, tzinfo=UTC)
-    assert fill.action is Action.BUY
+    assert fill.book_side is BookSide.BID
 
 
 def test_a_fill_from_before_fees_were_reported_parses_with_the_fee_unknown():
@@ -364,35 +367,35 @@ def test_it_parses_positions_with_negative_no_holdings():
 # --- what we send --------------------------------------------------------------------------
 
 
-def test_an_order_body_has_exactly_one_price_and_a_fixed_point_count():
+def test_an_order_body_is_v2_with_fixed_point_strings():
     assert order_request().to_json() == {
         "ticker": TICKER,
         "client_order_id": "kw-1",
-        "side": "yes",
-        "action": "buy",
-        "count_fp": "10.00",
-        "yes_price_dollars": "0.3100",
+        "side": "bid",
+        "count": "10.00",
+        "price": "0.3100",
+        "time_in_force": "good_till_canceled",
+        "self_trade_prevention_type": "taker_at_cross",
     }
-    body = order_request(side=Side.NO, price=D("0.685"), count=D("2.5")).to_json()
-    assert body["no_price_dollars"] == "0.6850"
-    assert "yes_price_dollars" not in body
-    assert body["count_fp"] == "2.50"
+    body = order_request(side=BookSide.ASK, price=D("0.685"), count=D("2.5")).to_json()
+    assert (body["side"], body["price"], body["count"]) == ("ask", "0.6850", "2.50")
 
 
 def test_optional_order_fields_are_sent_only_when_set():
     body = order_request(
         time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL,
+        self_trade_prevention=SelfTradePrevention.MAKER,
         post_only=True,
         reduce_only=True,
         order_group_id="grp-1",
         cancel_order_on_pause=True,
-        expiration=datetime(2026, 3, 2, 15, tzinfo=UTC),
-        buy_max_cost=D("3.50"),
     ).to_json()
     assert body["time_in_force"] == "immediate_or_cancel"
-    assert body["expiration_ts"] == 1772463600
-    assert body["buy_max_cost"] == 350  # integer cents, as the API takes it
+    assert body["self_trade_prevention_type"] == "maker"
     assert body["post_only"] is body["reduce_only"] is body["cancel_order_on_pause"] is True
+    assert body["order_group_id"] == "grp-1"
+    expiring = order_request(expiration=datetime(2026, 3, 2, 15, tzinfo=UTC)).to_json()
+    assert expiring["expiration_time"] == 1772463600  # Unix seconds
 
 
 @pytest.mark.parametrize(
@@ -405,15 +408,64 @@ def test_optional_order_fields_are_sent_only_when_set():
         ({"count": D(0)}, "count must be a positive Decimal"),
         ({"count": D("1.005")}, "steps of 0.01"),
         ({"client_order_id": ""}, "client_order_id is required"),
-        ({"side": "yes"}, "side and action must be Side and Action"),
+        ({"side": "yes"}, "side must be a BookSide"),
+        ({"time_in_force": "gtc"}, "time_in_force must be a TimeInForce"),
         ({"expiration": datetime(2026, 3, 2, 15)}, "aware datetime"),
-        ({"buy_max_cost": D("3.505")}, "whole cents"),
-        ({"action": Action.SELL, "buy_max_cost": D(3)}, "only applies to buy orders"),
+        ({"reduce_only": True}, "reduce_only is accepted only with immediate_or_cancel"),
+        (
+            {"time_in_force": TimeInForce.IMMEDIATE_OR_CANCEL, "expiration": datetime(2026, 3, 2, 15, tzinfo=UTC)},
+            "an expiring order must be good_till_canceled",
+        ),
     ],
 )
 def test_invalid_orders_are_refused_before_sending(overrides, problem):
     with pytest.raises(ValueError, match=re.escape(problem)):
         order_request(**overrides)
+
+
+def test_an_amendment_and_a_decrease_are_fixed_point_strings():
+    body = amend_request(expiration=datetime(2026, 3, 2, 15, tzinfo=UTC)).to_json()
+    assert body == {
+        "ticker": TICKER,
+        "side": "bid",
+        "price": "0.3200",
+        "count": "8.00",
+        "client_order_id": "kw-1",
+        "updated_client_order_id": "kw-1b",
+        "expiration_time": 1772463600,
+    }
+    assert decrease_body(reduce_by=D(2)) == {"reduce_by": "2.00"}
+    assert decrease_body(reduce_to=D(0)) == {"reduce_to": "0.00"}
+    with pytest.raises(ValueError, match="exactly one"):
+        decrease_body(reduce_by=D(1), reduce_to=D(1))
+    with pytest.raises(ValueError, match=r"steps of 0\.01"):
+        amend_request(count=D("0.001"))
+
+
+def test_an_order_ack_reads_v2_fixed_point_fields():
+    ack = parse_order_ack(
+        {
+            "order_id": "ord-1",
+            "client_order_id": "kw-1",
+            "fill_count": "5.00",
+            "remaining_count": "",
+            "average_fill_price": "0.5800",
+            "average_fee_paid": "0.0012",
+            "ts_ms": 1772463600123,
+        }
+    )
+    assert (ack.fill_count, ack.remaining_count, ack.average_fill_price) == (D(5), None, D("0.58"))
+    assert ack.at == datetime(2026, 3, 2, 15, 0, 0, 123000, tzinfo=UTC)
+    with pytest.raises(BadResponse, match=r"OrderAck 'ord-1': .*average_fill_price"):
+        parse_order_ack({"order_id": "ord-1", "average_fill_price": "58c"})
+
+
+def test_orders_and_fills_read_the_book_side_or_derive_it_from_legacy_fields():
+    assert parse_order(payloads.order()).book_side is BookSide.BID
+    legacy = parse_order(payloads.order(outcome_side=DROP, book_side=DROP, side="no", action="buy"))
+    assert (legacy.outcome_side, legacy.book_side) == (Side.NO, BookSide.ASK)  # buying NO sells YES
+    v2 = parse_fill(payloads.fill(side=DROP, action=DROP, outcome_side="yes", book_side="ask"))
+    assert (v2.outcome_side, v2.book_side) == (Side.YES, BookSide.ASK)
 
 
 @pytest.mark.parametrize(

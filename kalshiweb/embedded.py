@@ -1,4 +1,4 @@
-"""The embedded runner: web, Celery worker and beat (and later the market feed) in one process.
+"""The embedded runner: web, Celery worker and beat (and the market feed, given a key) in one process.
 
 With the in-memory broker the worker must live in the same process as the
 code that enqueues tasks, so it runs in a thread (the way Celery's own test

@@ -55,7 +55,8 @@ class Signer(Protocol):
 class FeedHandler(Protocol):
     def on_subscribed(self, channel: Channel, sid: int) -> None: ...
 
-    def on_data(self, frame: Data) -> None: ...
+    def on_data(self, frame: Data, raw: str | bytes) -> None:
+        """A data frame, typed, and as received (order books parse it again on their fast path)."""
 
     def on_disconnected(self) -> None: ...
 
@@ -199,7 +200,7 @@ class FeedConnection:
                 logger.warning("Kalshi WebSocket: %s", exc)
                 continue
             if isinstance(frame, Data):
-                self._handler.on_data(frame)
+                self._handler.on_data(frame, raw)
             elif isinstance(frame, Subscribed):
                 self._subscribed(frame)
             elif isinstance(frame, Refused):

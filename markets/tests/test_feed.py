@@ -105,7 +105,7 @@ class Recorder:
     def on_subscribed(self, channel: Channel, sid: int) -> None:
         self.subscribed.append((channel, sid))
 
-    def on_data(self, frame: Data) -> None:
+    def on_data(self, frame: Data, raw: str | bytes) -> None:
         self.data.append(frame)
 
     def on_disconnected(self) -> None:

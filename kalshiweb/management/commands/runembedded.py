@@ -29,12 +29,30 @@ class Command(BaseCommand):
         services: list[Service] = []
         if not no_worker:
             services = [EmbeddedWorker(app), EmbeddedBeat(app, settings.CELERY_BEAT_SCHEDULER)]
+        services.extend(self._feed())
         self.stdout.write(
             f"kalshiweb {settings.TRADING_MODE} mode, Kalshi {settings.KALSHI_ENV}, "
             f"database {connection.vendor}, broker {settings.CELERY_BROKER_URL.split('://')[0]}"
         )
         self.stdout.write(f"Open http://{host}:{port}/ (admin at /admin/, health at /health/)")
         run_embedded(services=services, host=host, port=port)
+
+    def _feed(self) -> list[Service]:
+        """The market feed, when there is a Kalshi key to open the WebSocket with."""
+        from markets.connection import configured_signer
+        from markets.credentials import CredentialError
+        from markets.feed.service import FeedThread
+
+        try:
+            signer = configured_signer()
+        except CredentialError as exc:
+            self.stdout.write(f"Market feed: off (the Kalshi API key cannot be used: {exc})")
+            return []
+        if signer is None:
+            self.stdout.write("Market feed: off (no Kalshi API key; add one in the admin or set KALSHI_API_KEY_ID)")
+            return []
+        self.stdout.write(f"Market feed: {settings.KALSHI_WS_URL}")
+        return [FeedThread(signer)]
 
     def _require_migrated(self) -> None:
         executor = MigrationExecutor(connection)

@@ -1,0 +1,268 @@
+"""The market feed as a service: the WebSocket connection, live order books, and what gets stored.
+
+``run_feed`` connects to Kalshi's WebSocket (markets.feed.connection), watches
+the open daily-temperature markets (order books, ticker and trades per market;
+fills, orders, positions and market lifecycle for the account), and every
+FEED_RECORD_SECONDS:
+
+- stores the new prints of the tape (markets.feed.tape: each print once),
+- stores a snapshot of every order book that changed and is in sequence
+  (OrderBookSnapshot, source WebSocket, with its seq), so the project builds
+  its own book history from day one,
+- asks for fresh snapshots of books a sequence gap made stale,
+- reports its state (connected, last frame, reconnects, gaps, stale books) as
+  the ``feed`` heartbeat that /health/ and /metrics read;
+
+and every MARKET_REFRESH it follows the markets that opened since (the
+periodic market sync keeps the Market table current).
+
+Account frames (fills, orders, positions) are counted here; writing them to
+the Order and Fill tables, reconciled with REST, belongs to execution.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from kalshiweb.health import FEED_COMPONENT
+from kalshiweb.models import Heartbeat
+from markets.feed.connection import FeedConnection, Signer
+from markets.feed.protocol import PER_MARKET, Channel, Data
+from markets.feed.tape import TapeRecorder
+from markets.livebook import Books, FeedError, LiveBook, Outcome, Side
+from markets.models import Market, OrderBookSnapshot, Series
+
+logger = logging.getLogger(__name__)
+
+MARKET_REFRESH = timedelta(minutes=1)
+BOOK_TYPES = frozenset({"orderbook_snapshot", "orderbook_delta"})
+
+
+def temperature_markets(now: datetime) -> dict[str, int]:
+    """Open markets of the daily-high series with a city: ticker → Market id."""
+    rows = Market.objects.filter(
+        event__series__measure=Series.Measure.HIGH,
+        event__series__city__isnull=False,
+        status=Market.Status.ACTIVE,
+        close_time__gt=now,
+    ).values_list("ticker", "pk")
+    return dict(rows)
+
+
+class FeedRecorder:
+    """The handler of the connection's frames, and what the feed stores and reports.
+
+    Its ``on_*`` methods run in the event loop and only update memory;
+    ``record`` runs in a worker thread and writes to the database.
+    """
+
+    def __init__(self, markets: dict[str, int], *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.markets = markets
+        self.books = Books()
+        self.tape = TapeRecorder(markets)
+        self.gaps = 0
+        self.account_frames: Counter[str] = Counter()
+        self.errors: list[str] = []
+        self._changed: set[str] = set()
+        self._asked: set[str] = set()  # stale books whose snapshot was asked for
+        self._tasks: set[asyncio.Task[bool]] = set()
+        self._clock = clock
+        self.connection: FeedConnection | None = None
+        self.snapshots_stored = 0
+
+    # The connection's handler ------------------------------------------------------------------
+
+    def on_subscribed(self, channel: Channel, sid: int) -> None:
+        if channel is Channel.ORDERBOOK:
+            self.books.clear()  # a new subscription numbers its frames afresh; its snapshots rebuild the books
+
+    def on_disconnected(self) -> None:
+        for book in self.books:
+            book.mark_stale("the connection dropped")
+
+    def on_data(self, frame: Data, raw: str | bytes) -> None:
+        if frame.type in BOOK_TYPES:
+            self._book_frame(frame, raw)
+        elif frame.type == "trade":
+            self.tape.add(frame)
+        else:
+            self.account_frames[frame.type] += 1
+
+    def _book_frame(self, frame: Data, raw: str | bytes) -> None:
+        try:
+            outcome = self.books.apply_raw(raw)
+        except FeedError as exc:
+            self._note(f"order book frame (sid {frame.sid}, seq {frame.seq}) refused: {exc}")
+            return
+        if outcome is Outcome.GAP:
+            self.gaps += 1
+            logger.warning("Kalshi WebSocket: sequence gap on sid %s at seq %s", frame.sid, frame.seq)
+        if outcome in (Outcome.GAP, Outcome.INCONSISTENT):
+            self._ask_for_snapshots()
+        elif outcome in (Outcome.APPLIED, Outcome.RESYNCED):
+            ticker = str(frame.msg.get("market_ticker"))
+            self._changed.add(ticker)
+            self._asked.discard(ticker)
+
+    def _ask_for_snapshots(self) -> None:
+        """Ask at once for snapshots of the books gone stale (each once; ``record`` asks again if none came)."""
+        wanted = [t for t in self.books.stale_tickers() if t not in self._asked]
+        if not wanted or self.connection is None:
+            return
+        self._asked.update(wanted)
+        task = asyncio.get_running_loop().create_task(self.connection.resync(Channel.ORDERBOOK, wanted))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def ask_again(self) -> None:
+        """Ask again for the snapshots of books still stale a period after they were asked for."""
+        self._asked.clear()
+        self._ask_for_snapshots()
+
+    def _note(self, error: str) -> None:
+        logger.warning("Kalshi WebSocket: %s", error)
+        self.errors = [*self.errors[-19:], error]
+
+    # Recording -------------------------------------------------------------------------------
+
+    def record(self, now: datetime) -> None:
+        """Store the new prints and the changed, in-sequence books; beat the feed's heartbeat."""
+        self.tape.flush()
+        changed, self._changed = self._changed, set()
+        snapshots = [
+            _snapshot_row(book, self.markets[ticker], now)
+            for ticker in sorted(changed)
+            if (book := self.books.get(ticker)) is not None and not book.stale and ticker in self.markets
+        ]
+        OrderBookSnapshot.objects.bulk_create(snapshots)
+        self.snapshots_stored += len(snapshots)
+        Heartbeat.objects.beat(FEED_COMPONENT, now=now, detail=self.detail())
+
+    def detail(self) -> dict[str, object]:
+        state = self.connection.state if self.connection is not None else None
+        errors = [*(state.errors if state else []), *self.errors]
+        age = state.last_frame_age(self._clock()) if state else None
+        return {
+            "connected": bool(state and state.connected),
+            "last_frame_age_seconds": None if age is None else round(age, 1),
+            "frames": state.frames if state else 0,
+            "reconnects": state.reconnects if state else 0,
+            "gaps": self.gaps,
+            "stale_books": len(self.books.stale_tickers()),
+            "books": len(self.books),
+            "markets": len(self.markets),
+            "trades_stored": self.tape.stored,
+            "book_snapshots_stored": self.snapshots_stored,
+            "account_frames": dict(self.account_frames),
+            "last_error": errors[-1] if errors else "",
+        }
+
+
+def _snapshot_row(book: LiveBook, market_id: int, now: datetime) -> OrderBookSnapshot:
+    return OrderBookSnapshot(
+        market_id=market_id,
+        captured_at=now,
+        source=OrderBookSnapshot.Source.WEBSOCKET,
+        seq=book.seq,
+        yes_bids=_levels(book, "yes"),
+        no_bids=_levels(book, "no"),
+    )
+
+
+def _levels(book: LiveBook, side: Side) -> list[list[str]]:
+    """One side as stored: exact decimal strings, best first."""
+    return [[str(price), str(size)] for price, size in book.levels(side)]
+
+
+async def run_feed(
+    signer: Signer,
+    stop: asyncio.Event,
+    *,
+    url: str | None = None,
+    record_every: float | None = None,
+    clock: Callable[[], datetime] = timezone.now,
+) -> FeedRecorder:
+    """Run the feed until ``stop`` is set; returns its recorder (what it heard and stored)."""
+    recorder = FeedRecorder(await sync_to_async(temperature_markets)(clock()))
+    connection = FeedConnection(url or settings.KALSHI_WS_URL, signer, recorder)
+    recorder.connection = connection
+    for channel in Channel:
+        connection.watch(channel, recorder.markets if channel in PER_MARKET else ())
+    logger.info("Kalshi WebSocket feed: %d temperature markets at %s", len(recorder.markets), connection.url)
+    task = asyncio.create_task(connection.run(stop))
+    period = record_every if record_every is not None else float(settings.FEED_RECORD_SECONDS)
+    refreshed = clock()
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):  # the period passed
+                await asyncio.wait_for(stop.wait(), timeout=period)
+            await sync_to_async(recorder.record)(clock())
+            recorder.ask_again()
+            if clock() - refreshed >= MARKET_REFRESH:
+                refreshed = clock()
+                await _follow_new_markets(connection, recorder, clock())
+    finally:
+        stop.set()
+        await task
+        await sync_to_async(recorder.record)(clock())
+    return recorder
+
+
+async def _follow_new_markets(connection: FeedConnection, recorder: FeedRecorder, now: datetime) -> None:
+    current = await sync_to_async(temperature_markets)(now)
+    new = {ticker: pk for ticker, pk in current.items() if ticker not in recorder.markets}
+    if not new:
+        return
+    recorder.markets.update(new)  # the tape recorder shares this mapping
+    logger.info("Kalshi WebSocket feed: following %d new markets", len(new))
+    for channel in PER_MARKET:
+        await connection.follow(channel, new)
+
+
+class FeedThread:
+    """The feed in a thread of its own event loop: the embedded runner's ``feed`` service."""
+
+    name = "feed"
+
+    def __init__(self, signer: Signer) -> None:
+        self._signer = signer
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="market-feed", daemon=True)
+        self._thread.start()
+        self._ready.wait(5)
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+            self._ready.set()
+            await run_feed(self._signer, self._stop)
+
+        try:
+            asyncio.run(main())
+        except Exception:
+            logger.exception("The market feed stopped on an error")
+        finally:
+            self._ready.set()
+
+    def stop(self, timeout: float) -> None:
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        logger.info("Market feed stopped")

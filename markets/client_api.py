@@ -31,6 +31,7 @@ from markets.schemas import (
     CreateOrderRequest,
     Event,
     EventStatusFilter,
+    ExchangeSchedule,
     ExchangeStatus,
     Fill,
     HistoricalCutoff,
@@ -42,6 +43,7 @@ from markets.schemas import (
     OrderGroup,
     OrderStatus,
     Positions,
+    QueuePosition,
     Series,
     SeriesFeeChange,
     Settlement,
@@ -82,6 +84,13 @@ class ExchangeApi(ABC):
 
     def get_exchange_status(self) -> ExchangeStatus:
         return self.fetch(endpoints.exchange_status())
+
+    def get_exchange_schedule(self) -> ExchangeSchedule:
+        return self.fetch(endpoints.exchange_schedule())
+
+    def get_user_data_timestamp(self) -> datetime:
+        """When our balance, orders, fills and positions were last brought up to date."""
+        return self.fetch(endpoints.user_data_timestamp())
 
     def list_series(self, *, category: str | None = None, tags: Sequence[str] | None = None) -> tuple[Series, ...]:
         return self.fetch(endpoints.series_list(category=category, tags=tags))
@@ -252,6 +261,40 @@ class ExchangeApi(ABC):
         paged = endpoints.fills(ticker=ticker, order_id=order_id, min_ts=min_ts, max_ts=max_ts)
         return self.iterate(paged, page_size=page_size)
 
+    def iter_historical_fills(
+        self,
+        *,
+        ticker: str | None = None,
+        min_ts: datetime | None = None,
+        max_ts: datetime | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[Fill]:
+        """Fills older than the historical cutoff (see :meth:`get_historical_cutoff`)."""
+        return self.iterate(
+            endpoints.historical_fills(ticker=ticker, min_ts=min_ts, max_ts=max_ts), page_size=page_size
+        )
+
+    def iter_historical_orders(
+        self,
+        *,
+        ticker: str | None = None,
+        min_ts: datetime | None = None,
+        max_ts: datetime | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[Order]:
+        """Orders older than the historical cutoff."""
+        paged = endpoints.historical_orders(ticker=ticker, min_ts=min_ts, max_ts=max_ts)
+        return self.iterate(paged, page_size=page_size)
+
+    def get_queue_positions(
+        self, *, market_tickers: Sequence[str] | None = None, event_ticker: str | None = None
+    ) -> tuple[QueuePosition, ...]:
+        return self.fetch(endpoints.queue_positions(market_tickers=market_tickers, event_ticker=event_ticker))
+
+    def get_queue_position(self, order_id: str) -> Decimal:
+        """Contracts ahead of this resting order at its price."""
+        return self.fetch(endpoints.queue_position(order_id))
+
     def iter_settlements(
         self,
         *,
@@ -320,6 +363,15 @@ class ExchangeApi(ABC):
     @mutating
     def reset_order_group(self, order_group_id: str) -> DryRunResult | None:
         return self.submit(endpoints.reset_order_group(order_group_id))
+
+    @mutating
+    def trigger_order_group(self, order_group_id: str) -> DryRunResult | None:
+        """Trip the group now: all its orders are cancelled and it takes none until reset."""
+        return self.submit(endpoints.trigger_order_group(order_group_id))
+
+    @mutating
+    def set_order_group_limit(self, order_group_id: str, contracts_limit: Decimal) -> DryRunResult | None:
+        return self.submit(endpoints.set_order_group_limit(order_group_id, contracts_limit))
 
     @mutating
     def delete_order_group(self, order_group_id: str) -> DryRunResult | None:

@@ -95,6 +95,10 @@ class Conflict(KalshiError):
     """409: e.g. an order with this client_order_id exists already (so it was placed: reconcile)."""
 
 
+class Gone(KalshiError):
+    """410: the endpoint is retired (e.g. V1 orders: ``deprecated_v1_order_endpoint``); never retry it."""
+
+
 class BadRequest(KalshiError):
     """400/422: Kalshi rejected the parameters; sending them again will not help."""
 
@@ -153,6 +157,7 @@ _BY_STATUS: dict[int, tuple[type[KalshiError], str]] = {
     403: (AuthError, "the key is not allowed to do this"),
     404: (NotFound, "not found"),
     409: (Conflict, "conflict"),
+    410: (Gone, "the endpoint is retired"),
     422: (BadRequest, "unprocessable request"),
 }
 

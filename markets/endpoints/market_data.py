@@ -19,6 +19,7 @@ from markets.schemas import (
     CandlestickInterval,
     Event,
     EventStatusFilter,
+    ExchangeSchedule,
     ExchangeStatus,
     HistoricalCutoff,
     Market,
@@ -29,6 +30,7 @@ from markets.schemas import (
     Trade,
     parse_candlesticks,
     parse_event,
+    parse_exchange_schedule,
     parse_exchange_status,
     parse_historical_cutoff,
     parse_market,
@@ -36,6 +38,7 @@ from markets.schemas import (
     parse_series,
     parse_series_fee_change,
     parse_trade,
+    parse_user_data_timestamp,
 )
 from markets.schemas.reader import Reader, unwrap
 
@@ -47,6 +50,16 @@ MAX_TICKERS_PER_CALL = 100  # GET /markets/orderbooks and GET /markets/candlesti
 
 def exchange_status() -> Query[ExchangeStatus]:
     return Query("/exchange/status", parse_exchange_status)
+
+
+def exchange_schedule() -> Query[ExchangeSchedule]:
+    """The standard trading hours and the announced maintenance windows."""
+    return Query("/exchange/schedule", parse_exchange_schedule)
+
+
+def user_data_timestamp() -> Query[datetime]:
+    """When balance, orders, fills and positions were last brought up to date (they lag the matching engine)."""
+    return Query("/exchange/user_data_timestamp", parse_user_data_timestamp)
 
 
 def series_list(*, category: str | None = None, tags: Sequence[str] | None = None) -> Query[tuple[Series, ...]]:

@@ -32,6 +32,7 @@ from markets.schemas import (
     OrderGroup,
     OrderStatus,
     Positions,
+    QueuePosition,
     Settlement,
     accepted,
     batch_answer,
@@ -44,6 +45,7 @@ from markets.schemas import (
     parse_order_group,
     parse_order_groups,
     parse_positions,
+    parse_queue_positions,
     parse_settlement,
 )
 from markets.schemas.reader import Reader, unwrap
@@ -202,6 +204,24 @@ def cancel_all_orders() -> Command[None]:
     return Command("DELETE", "/portfolio/events/orders", _empty)
 
 
+def queue_positions(
+    *, market_tickers: Sequence[str] | None = None, event_ticker: str | None = None
+) -> Query[tuple[QueuePosition, ...]]:
+    """Queue positions of all our resting orders (optionally of some markets or one event)."""
+    params = compact({"market_tickers": joined(market_tickers), "event_ticker": event_ticker})
+    return Query("/portfolio/orders/queue_positions", parse_queue_positions, params=params, auth=True)
+
+
+def queue_position(order_id: str) -> Query[Decimal]:
+    """The contracts ahead of one resting order at its price."""
+    return Query(
+        "/portfolio/orders/{order_id}/queue_position",
+        lambda data: Reader(data, "GetOrderQueuePosition response", ident=order_id).count("queue_position"),
+        path_params={"order_id": order_id},
+        auth=True,
+    )
+
+
 def fills(
     *,
     ticker: str | None = None,
@@ -212,6 +232,24 @@ def fills(
     params = compact({"ticker": ticker, "order_id": order_id, "min_ts": min_ts, "max_ts": max_ts})
     parse = page_of("fills", parse_fill, kind="GetFills response")
     return Paged(Query("/portfolio/fills", parse, params=params, auth=True), MAX_PORTFOLIO_PAGE)
+
+
+def historical_fills(
+    *, ticker: str | None = None, min_ts: datetime | None = None, max_ts: datetime | None = None
+) -> Paged[Fill]:
+    """Our fills older than the historical cutoff (GET /historical/cutoff), which /portfolio/fills no longer lists."""
+    params = compact({"ticker": ticker, "min_ts": min_ts, "max_ts": max_ts})
+    parse = page_of("fills", parse_fill, kind="GetHistoricalFills response")
+    return Paged(Query("/historical/fills", parse, params=params, auth=True), MAX_PORTFOLIO_PAGE)
+
+
+def historical_orders(
+    *, ticker: str | None = None, min_ts: datetime | None = None, max_ts: datetime | None = None
+) -> Paged[Order]:
+    """Our orders older than the historical cutoff, which /portfolio/orders no longer lists."""
+    params = compact({"ticker": ticker, "min_ts": min_ts, "max_ts": max_ts})
+    parse = page_of("orders", parse_order, kind="GetHistoricalOrders response")
+    return Paged(Query("/historical/orders", parse, params=params, auth=True), MAX_PORTFOLIO_PAGE)
 
 
 def settlements(
@@ -241,14 +279,18 @@ def order_group(order_group_id: str) -> Query[OrderGroup]:
 
 def create_order_group(contracts_limit: Decimal) -> Command[str]:
     """A new order group that cancels all its orders once ``contracts_limit`` match within 15 s; returns its id."""
-    if contracts_limit <= 0 or contracts_limit % _CENT != 0:
-        raise ValueError(f"contracts_limit must be positive in steps of 0.01, got {contracts_limit}")
     return Command(
         "POST",
         "/portfolio/order_groups/create",
         lambda data: Reader(data, "CreateOrderGroup response").text("order_group_id"),
-        body={"contracts_limit_fp": str(contracts_limit.quantize(_CENT))},
+        body={"contracts_limit_fp": _group_limit(contracts_limit)},
     )
+
+
+def _group_limit(contracts_limit: Decimal) -> str:
+    if contracts_limit <= 0 or contracts_limit % _CENT != 0:
+        raise ValueError(f"contracts_limit must be positive in steps of 0.01, got {contracts_limit}")
+    return str(contracts_limit.quantize(_CENT))
 
 
 def reset_order_group(order_group_id: str) -> Command[None]:
@@ -258,6 +300,27 @@ def reset_order_group(order_group_id: str) -> Command[None]:
         "/portfolio/order_groups/{order_group_id}/reset",
         _empty,
         path_params={"order_group_id": order_group_id},
+    )
+
+
+def trigger_order_group(order_group_id: str) -> Command[None]:
+    """Trip the group now, as if its limit were hit: all its orders are cancelled until it is reset."""
+    return Command(
+        "PUT",
+        "/portfolio/order_groups/{order_group_id}/trigger",
+        _empty,
+        path_params={"order_group_id": order_group_id},
+    )
+
+
+def set_order_group_limit(order_group_id: str, contracts_limit: Decimal) -> Command[None]:
+    """A new limit for the group: contracts matched within 15 s before it cancels all its orders."""
+    return Command(
+        "PUT",
+        "/portfolio/order_groups/{order_group_id}/limit",
+        _empty,
+        path_params={"order_group_id": order_group_id},
+        body={"contracts_limit_fp": _group_limit(contracts_limit)},
     )
 
 

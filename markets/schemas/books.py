@@ -161,6 +161,55 @@ def parse_exchange_status(data: object) -> ExchangeStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class TradingHours:
+    """One period of the exchange's standard week: per weekday, its (open, close) times as Kalshi writes them."""
+
+    start: datetime
+    end: datetime
+    sessions: dict[str, tuple[tuple[str, str], ...]]  # "monday" → (("09:30", "16:00"), ...)
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeSchedule:
+    """GET /exchange/schedule: the standard trading hours and the announced maintenance windows."""
+
+    standard_hours: tuple[TradingHours, ...]
+    maintenance_windows: tuple[tuple[datetime, datetime], ...]
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def parse_exchange_schedule(data: object) -> ExchangeSchedule:
+    r = Reader(Reader(data, "GetExchangeSchedule response").mapping("schedule"), "Schedule")
+    return ExchangeSchedule(
+        standard_hours=tuple(_trading_hours(item) for item in r.array("standard_hours")),
+        maintenance_windows=tuple(_window(item) for item in r.array("maintenance_windows")),
+    )
+
+
+def _trading_hours(data: object) -> TradingHours:
+    r = Reader(data, "WeeklySchedule")
+    sessions = {day: tuple(_session(item, day) for item in r.array(day)) for day in WEEKDAYS}
+    return TradingHours(start=r.time("start_time"), end=r.time("end_time"), sessions=sessions)
+
+
+def _session(data: object, day: str) -> tuple[str, str]:
+    r = Reader(data, f"DailySchedule {day}")
+    return r.text("open_time"), r.text("close_time")
+
+
+def _window(data: object) -> tuple[datetime, datetime]:
+    r = Reader(data, "MaintenanceWindow")
+    return r.time("start_datetime"), r.time("end_datetime")
+
+
+def parse_user_data_timestamp(data: object) -> datetime:
+    """GET /exchange/user_data_timestamp: how fresh balance, orders, fills and positions are."""
+    return Reader(data, "GetUserDataTimestamp response").time("as_of_time")
+
+
+@dataclass(frozen=True, slots=True)
 class HistoricalCutoff:
     """Where live data ends: older settled markets, trades and orders are only under /historical."""
 

@@ -279,3 +279,23 @@ def parse_order_group(data: object, *, order_group_id: str | None = None) -> Ord
 def parse_order_groups(data: object) -> tuple[OrderGroup, ...]:
     r = Reader(data, "OrderGroups response")
     return tuple(parse_order_group(item) for item in r.array("order_groups"))
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePosition:
+    """How many contracts must trade at a resting order's price before it starts to fill."""
+
+    order_id: str
+    ticker: str
+    ahead: Decimal
+
+
+def parse_queue_position(data: object) -> QueuePosition:
+    r = Reader(data, "OrderQueuePosition", "order_id")
+    return QueuePosition(order_id=r.text("order_id"), ticker=r.text("market_ticker"), ahead=r.count("queue_position"))
+
+
+def parse_queue_positions(data: object) -> tuple[QueuePosition, ...]:
+    return tuple(
+        parse_queue_position(item) for item in Reader(data, "QueuePositions response").array("queue_positions")
+    )

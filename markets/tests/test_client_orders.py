@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
@@ -15,9 +16,9 @@ from markets import endpoints
 from markets.calls import Command, DryRunResult
 from markets.client import AsyncKalshiClient
 from markets.client_api import is_mutating
-from markets.errors import Conflict, ExchangeUnavailable, KalshiError, OutcomeUnknown
-from markets.schemas import AcceptedDetailsUnknown, BookSide, OrderAck, OrderRejected
-from markets.signing import RequestSigner
+from markets.errors import Conflict, ExchangeUnavailable, Gone, OutcomeUnknown
+from markets.schemas import AcceptedDetailsUnknown, BookSide, OrderAck, OrderRejected, OrderStatus
+from markets.signing import KEY_HEADER, RequestSigner
 from markets.tests import kalshi_payloads as payloads
 from markets.tests.fake_exchange import (
     DEMO_URL,
@@ -28,9 +29,10 @@ from markets.tests.fake_exchange import (
     error,
     make_async_client,
     make_client,
+    paginated,
     verify_signature,
 )
-from markets.tests.kalshi_payloads import TICKER, call_with_samples, order_request
+from markets.tests.kalshi_payloads import DROP, TICKER, call_with_samples, order_request
 
 D = Decimal
 
@@ -239,7 +241,7 @@ def test_the_fake_exchange_answers_v1_order_mutations_with_410_like_kalshi(signe
     with make_client(FakeExchange(), signer=signer) as client:
         for method in ("POST", "DELETE"):
             call = Command(method, "/portfolio/orders", lambda data: data)
-            with pytest.raises(KalshiError, match="deprecated_v1_order_endpoint") as info:
+            with pytest.raises(Gone, match="deprecated_v1_order_endpoint") as info:
                 client.submit(call)
             assert info.value.status == 410
 
@@ -248,7 +250,8 @@ def test_no_client_method_targets_a_v1_order_endpoint(signer):
     """Every mutating method, run against an exchange that refuses V1 as Kalshi does, uses V2 paths only."""
     exchange = FakeExchange().trading()
     exchange.on("POST", "/portfolio/order_groups/create", httpx.Response(201, json={"order_group_id": "grp-1"}))
-    exchange.on("PUT", "/portfolio/order_groups/X-1/reset", {})
+    for action in ("reset", "trigger", "limit"):
+        exchange.on("PUT", f"/portfolio/order_groups/X-1/{action}", {})
     exchange.on("DELETE", "/portfolio/order_groups/X-1", {})
     client = make_client(exchange, signer=signer)
     mutating = [name for name, fn in inspect.getmembers(type(client), inspect.isfunction) if is_mutating(fn)]
@@ -268,13 +271,94 @@ def test_order_group_commands_accept_empty_answers(signer):
         FakeExchange()
         .on("POST", "/portfolio/order_groups/create", httpx.Response(201, json={"order_group_id": "grp-1"}))
         .on("PUT", "/portfolio/order_groups/grp-1/reset", httpx.Response(200, content=b""))
+        .on("PUT", "/portfolio/order_groups/grp-1/trigger", {})
+        .on("PUT", "/portfolio/order_groups/grp-1/limit", {})
         .on("DELETE", "/portfolio/order_groups/grp-1", {})
     )
     client = make_client(exchange, signer=signer)
     assert client.create_order_group(Decimal(50)) == "grp-1"
     assert json.loads(exchange.requests[0].content) == {"contracts_limit_fp": "50.00"}
     assert client.reset_order_group("grp-1") is None
+    assert client.trigger_order_group("grp-1") is None
+    assert client.set_order_group_limit("grp-1", Decimal("12.5")) is None
+    assert json.loads(exchange.requests[3].content) == {"contracts_limit_fp": "12.50"}
     assert client.delete_order_group("grp-1") is None
+    with pytest.raises(ValueError, match=r"steps of 0\.01"):
+        endpoints.set_order_group_limit("grp-1", Decimal("0.001"))
+
+
+def test_it_reads_order_groups_with_their_limits(signer):
+    exchange = (
+        FakeExchange()
+        .on("GET", "/portfolio/order_groups", {"order_groups": [{"id": "grp-1", "is_auto_cancel_enabled": True}]})
+        .on(
+            "GET",
+            "/portfolio/order_groups/grp-1",
+            {"is_auto_cancel_enabled": False, "contracts_limit_fp": "25.00", "orders": ["ord-1"]},
+        )
+    )
+    client = make_client(exchange, signer=signer)
+    (listed,) = client.list_order_groups()
+    assert (listed.id, listed.contracts_limit) == ("grp-1", None)
+    group = client.get_order_group("grp-1")
+    assert (group.id, group.contracts_limit, group.order_ids) == ("grp-1", D(25), ("ord-1",))
+
+
+def test_it_reads_queue_positions(signer):
+    positions = {"queue_positions": [{"order_id": "ord-1", "market_ticker": TICKER, "queue_position_fp": "130.00"}]}
+    exchange = (
+        FakeExchange()
+        .on("GET", "/portfolio/orders/queue_positions", positions)
+        .on("GET", "/portfolio/orders/ord-1/queue_position", {"queue_position_fp": "42.50"})
+    )
+    client = make_client(exchange, signer=signer)
+    (position,) = client.get_queue_positions(market_tickers=[TICKER, "B"])
+    assert (position.order_id, position.ticker, position.ahead) == ("ord-1", TICKER, D(130))
+    assert exchange.params(0) == {"market_tickers": [f"{TICKER},B"]}
+    assert client.get_queue_position("ord-1") == D("42.5")
+
+
+def test_it_pages_through_historical_fills_and_orders(signer):
+    fills = [payloads.fill(fill_id=f"f{n}", fee_cost=DROP if n == 0 else "0.0100") for n in range(3)]
+    exchange = (
+        FakeExchange()
+        .on("GET", "/historical/fills", paginated("fills", fills, per_page=2))
+        .on("GET", "/historical/orders", {"orders": [payloads.order(status="executed")], "cursor": ""})
+    )
+    client = make_client(exchange, signer=signer)
+    got = list(client.iter_historical_fills(ticker=TICKER))
+    assert [f.fill_id for f in got] == ["f0", "f1", "f2"]
+    assert [f.fee_cost for f in got] == [None, D("0.01"), D("0.01")]  # January 2026 fills had no fee_cost
+    (order,) = client.iter_historical_orders(ticker=TICKER)
+    assert order.status is OrderStatus.EXECUTED
+    assert all(KEY_HEADER in r.headers for r in exchange.requests)
+
+
+def test_it_reads_the_exchange_schedule_and_the_user_data_timestamp():
+    day = [{"open_time": "00:00", "close_time": "03:00"}, {"open_time": "08:00", "close_time": "23:59"}]
+    week = {name: day for name in ("monday", "tuesday", "wednesday", "thursday", "friday")}
+    schedule = {
+        "schedule": {
+            "standard_hours": [
+                {"start_time": "2026-01-01T00:00:00Z", "end_time": "2027-01-01T00:00:00Z", **week, "saturday": []}
+            ],
+            "maintenance_windows": [
+                {"start_datetime": "2026-03-05T08:00:00Z", "end_datetime": "2026-03-05T10:00:00Z"},
+            ],
+        }
+    }
+    exchange = (
+        FakeExchange()
+        .on("GET", "/exchange/schedule", schedule)
+        .on("GET", "/exchange/user_data_timestamp", {"as_of_time": "2026-03-02T14:59:58Z"})
+    )
+    client = make_client(exchange)
+    parsed = client.get_exchange_schedule()
+    (hours,) = parsed.standard_hours
+    assert hours.sessions["monday"] == (("00:00", "03:00"), ("08:00", "23:59"))
+    assert hours.sessions["sunday"] == hours.sessions["saturday"] == ()
+    assert parsed.maintenance_windows == ((datetime(2026, 3, 5, 8, tzinfo=UTC), datetime(2026, 3, 5, 10, tzinfo=UTC)),)
+    assert client.get_user_data_timestamp() == datetime(2026, 3, 2, 14, 59, 58, tzinfo=UTC)
 
 
 # --- the async client ------------------------------------------------------------------------------

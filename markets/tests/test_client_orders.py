@@ -412,3 +412,26 @@ async def test_every_mutating_method_of_the_async_client_dry_runs(signer):
         for name in mutating:
             assert isinstance(await call_with_samples(getattr(client, name)), DryRunResult)
     assert exchange.requests == []
+
+
+@pytest.mark.anyio
+async def test_the_async_client_also_reports_an_unreadable_2xx_as_accepted(signer):
+    exchange = FakeExchange().on("POST", "/portfolio/events/orders", httpx.Response(201, content=b"ok"))
+    async with make_async_client(exchange, signer=signer) as client:
+        result = await client.submit(endpoints.create_order(order_request(client_order_id="kw-4")))
+    assert isinstance(result, AcceptedDetailsUnknown)
+    assert (result.client_order_id, result.raw) == ("kw-4", "ok")
+
+
+def test_one_odd_order_or_fill_does_not_fail_a_page(signer):
+    """An unknown status, "" in money fields, a fill without fee_cost: each page still parses whole."""
+    orders = [payloads.order(), payloads.order(order_id="ord-2", status="queued", taker_fill_cost_dollars="")]
+    fills = [payloads.fill(), payloads.fill(fill_id="fill-2", fee_cost=DROP)]
+    exchange = (
+        FakeExchange()
+        .on("GET", "/portfolio/orders", {"orders": orders, "cursor": ""})
+        .on("GET", "/portfolio/fills", {"fills": fills, "cursor": ""})
+    )
+    client = make_client(exchange, signer=signer)
+    assert [o.status for o in client.iter_orders()] == [OrderStatus.RESTING, "queued"]
+    assert [f.fee_cost for f in client.iter_fills()] == [D("0.02"), None]

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from markets.brackets import Bracket
 from markets.schemas.enums import BookSide, SelfTradePrevention, Side, TimeInForce
+from markets.schemas.orders import CreateOrderRequest
 from trading.fees import FeeSchedule
 from trading.limits import Limits, Rule, TradingStatus
 
@@ -208,6 +209,24 @@ class OrderIntent:
     @property
     def is_taker(self) -> bool:
         return not self.post_only
+
+    def order_request(self) -> CreateOrderRequest:
+        """The V2 create request the Kalshi client sends for this intent: the same fields, nothing translated.
+
+        Raises ValueError for what Kalshi would refuse (no client order id yet,
+        reduce-only without immediate-or-cancel, a price off the $0.001 grid).
+        """
+        return CreateOrderRequest(
+            ticker=self.ticker,
+            side=self.side,
+            price=self.price,
+            count=self.count,
+            client_order_id=self.client_order_id,
+            time_in_force=self.time_in_force,
+            self_trade_prevention=self.self_trade_prevention,
+            post_only=self.post_only,
+            reduce_only=self.reduce_only,
+        )
 
 
 def client_order_id(

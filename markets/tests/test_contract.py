@@ -37,6 +37,7 @@ from markets.schemas import (
     parse_settlement,
 )
 from markets.tests.kalshi_payloads import TICKER, amend_request, call_with_samples, order_request
+from trading.decisions import OrderIntent
 
 pytestmark = pytest.mark.kalshi_spec
 
@@ -178,6 +179,28 @@ ORDER_SHAPES = [
 @pytest.mark.parametrize("request_", ORDER_SHAPES)
 def test_every_order_shape_validates(spec, request_validator, request_: CreateOrderRequest):
     request_validator("#/components/schemas/CreateOrderV2Request").validate(request_.to_json())
+
+
+@pytest.mark.parametrize("taker", [True, False])
+def test_the_trading_cores_intents_become_valid_v2_orders(request_validator, taker):
+    """trading.decisions.OrderIntent already speaks V2: its request must validate unchanged."""
+    intent = OrderIntent(
+        ticker=TICKER,
+        event_ticker="KXHIGHNY-26MAR02",
+        side=BookSide.ASK,  # buying NO at 0.07 is an ask at 0.93
+        price=Decimal("0.93"),
+        count=Decimal(3),
+        time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL if taker else TimeInForce.GOOD_TILL_CANCELED,
+        post_only=not taker,
+        client_order_id="kw-intent",
+        strategy="test",
+        reason="test",
+        reduce_only=taker,
+    )
+    body = intent.order_request().to_json()
+    request_validator("#/components/schemas/CreateOrderV2Request").validate(body)
+    assert (body["side"], body["price"], body["count"]) == ("ask", "0.9300", "3.00")
+    assert body.get("post_only", False) is not taker
 
 
 def test_every_amendment_and_decrease_shape_validates(spec, request_validator):

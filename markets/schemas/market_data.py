@@ -94,7 +94,7 @@ class Market:
     subtitle: str
     yes_sub_title: str
     no_sub_title: str
-    status: MarketStatus
+    status: MarketStatus | str  # the raw text of a status newer than this code: never "active", so never traded
     open_time: datetime
     close_time: datetime
     expected_expiration_time: datetime | None
@@ -142,7 +142,7 @@ def parse_market(data: object) -> Market:
         subtitle=r.opt_text("subtitle"),
         yes_sub_title=r.opt_text("yes_sub_title"),
         no_sub_title=r.opt_text("no_sub_title"),
-        status=r.enum("status", MarketStatus),
+        status=r.open_enum("status", MarketStatus),
         open_time=r.time("open_time"),
         close_time=r.time("close_time"),
         expected_expiration_time=r.opt_time("expected_expiration_time"),

@@ -96,9 +96,9 @@ def test_unknown_extra_fields_are_ignored():
     ("overrides", "message"),
     [
         ({"status": DROP}, "Market 'KXHIGHNY-26MAR02-B44.5': field 'status': missing"),
-        (
-            {"status": "paused_forever"},
-            "Market 'KXHIGHNY-26MAR02-B44.5': field 'status': unknown value 'paused_forever'",
+        (  # a result decides what a settlement pays: an unknown one is refused, unlike a new status
+            {"result": "half"},
+            "Market 'KXHIGHNY-26MAR02-B44.5': field 'result': unknown value 'half'",
         ),
         ({"close_time": None}, "Market 'KXHIGHNY-26MAR02-B44.5': field 'close_time': is null"),
         ({"can_close_early": "yes"}, "field 'can_close_early': expected true or false, got a string"),
@@ -152,6 +152,13 @@ def test_it_parses_a_series_with_its_fee_schedule():
     assert series.fee_multiplier == D("0.5")
     assert series.tags == ()
     assert series.settlement_sources[0].name == "National Weather Service"
+
+
+def test_a_new_market_status_is_kept_as_text_and_the_rest_of_the_event_still_parses():
+    event = parse_event(payloads.event(markets=[payloads.market(), payloads.market(ticker="B", status="halted")]))
+    assert [m.status for m in event.markets] == [MarketStatus.ACTIVE, "halted"]
+    with pytest.raises(BadResponse, match=r"Market 'B': field 'status': missing"):
+        parse_market(payloads.market(ticker="B", status=DROP))
 
 
 def test_a_series_without_a_fee_type_is_refused():

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -344,14 +344,16 @@ def batch_answer(
             r = Reader(data, f"{kind} item", "order_id")
             if r.has("error"):
                 error = ErrorInfo.from_payload(r.mapping("error")) or ErrorInfo(message="unspecified error")
-                return OrderRejected(order_id=r.opt_text("order_id") or oid, client_order_id=cid, error=error)
+                own_cid = r.opt_text("client_order_id") or cid
+                return OrderRejected(order_id=r.opt_text("order_id") or oid, client_order_id=own_cid, error=error)
             if not r.has("order_id"):  # older answers left it "" with the id inside "order"
                 nested = r.raw.get("order")
                 nested_id = nested.get("order_id") if isinstance(nested, Mapping) else None
                 known_id = nested_id if isinstance(nested_id, str) and nested_id else oid
                 if known_id is not None:
                     data = {**r.raw, "order_id": known_id}
-            return parse_order_ack(data, kind=f"{kind} item")
+            ack = parse_order_ack(data, kind=f"{kind} item")
+            return replace(ack, client_order_id=cid) if cid and not ack.client_order_id else ack
         except BadResponse as exc:
             return unknown(data, index, exc.summary)
 
@@ -362,7 +364,10 @@ def batch_answer(
         except BadResponse as exc:
             logger.warning("batch accepted but its answer is unreadable (%s); reconcile it", exc.summary)
             return tuple(unknown(data, index, exc.summary) for index in range(count))
-        return tuple(item(entry, index) for index, entry in enumerate(items))
+        answered = tuple(item(entry, index) for index, entry in enumerate(items))
+        # An order the answer says nothing about may still have been placed or cancelled: unknown, not failed.
+        missing = tuple(unknown(None, index, "no item in the answer") for index in range(len(items), count))
+        return answered + missing
 
     return parse
 

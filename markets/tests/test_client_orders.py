@@ -234,6 +234,15 @@ def test_every_order_mutation_reports_an_unreadable_2xx_as_accepted(signer):
     assert isinstance(cancelled, AcceptedDetailsUnknown) and cancelled.order_id == "ord-1"
 
 
+def test_an_order_a_batch_answer_leaves_out_is_unknown_not_failed(signer):
+    answer = {"orders": [{"order_id": "ord-1", "fill_count": "0.00", "remaining_count": "10.00"}]}
+    exchange = FakeExchange().on("POST", "/portfolio/events/orders/batched", httpx.Response(201, json=answer))
+    requests = [order_request(), order_request(client_order_id="kw-2")]
+    first, second = make_client(exchange, signer=signer).batch_create_orders(requests)
+    assert isinstance(first, OrderAck) and first.client_order_id == "kw-1"  # filled in from what we sent
+    assert isinstance(second, AcceptedDetailsUnknown) and second.client_order_id == "kw-2"
+
+
 # --- V1 is gone -------------------------------------------------------------------------------------
 
 

@@ -60,6 +60,7 @@ class Exchange:
         self._trade_ids: Iterator[int] = itertools.count(1)
         self._order_fees: dict[str, OrderFees] = {}
         self._owners: dict[str, tuple[str, str]] = {}  # order id → (member, ticker)
+        self.fill_fees: dict[tuple[str, str], Decimal] = {}  # (trade id, member) → the fee that fill paid
 
     def open_market(self, ticker: str, fees: FeeSchedule) -> None:
         if ticker in self.markets:
@@ -141,6 +142,7 @@ class Exchange:
         ):
             fees = self._order_fees.setdefault(order_id, OrderFees(market.fees))
             fee = fees.charge(execution.count, execution.price, taker=taker, at=at)
+            self.fill_fees[(execution.trade_id, name)] = fee
             member = self.member(name)
             member.balance += member.position(execution.ticker).fill(side, execution.count, execution.price, fee)
             self.fees_collected += fee

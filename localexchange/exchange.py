@@ -107,6 +107,22 @@ class Exchange:
         self._release(order)
         return order, change
 
+    def owner_of(self, order_id: str) -> tuple[str, str] | None:
+        """The member and market of a resting order."""
+        return self._owners.get(order_id)
+
+    def decrease(self, member: str, order_id: str, *, by: Decimal) -> tuple[Resting, LevelChange]:
+        """Reduce a member's resting order by ``by`` (all of it cancels), releasing its collateral."""
+        owner = self._owners.get(order_id)
+        if owner is None or owner[0] != member:
+            raise OrderRefused("order_not_found", f"{member} has no resting order {order_id}")
+        order, change = self.markets[owner[1]].book.decrease(order_id, by=by)
+        if order.order_id in self.markets[owner[1]].book.orders:
+            self.member(member).reserved[order_id] = order.remaining * _unit_cost(order.side, order.price)
+        else:
+            self._release(order)
+        return order, change
+
     def settle(self, ticker: str, result: str) -> dict[str, Decimal]:
         """Settle a market at ``result`` ("yes" or "no"): cancel what rests, pay the winners; cash paid by member."""
         market = self._open(ticker)

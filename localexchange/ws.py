@@ -18,7 +18,6 @@ makers call it); every change of a book goes out to its subscribers.
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import logging
 import random
@@ -31,22 +30,17 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
+from localexchange.auth import authenticated_member
 from localexchange.exchange import Exchange
 from localexchange.matching import Execution, LevelChange, NewOrder, Placed
 from markets.feed.protocol import WS_PATH
-from markets.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signing_message
+from markets.signing import KEY_HEADER
 
 logger = logging.getLogger(__name__)
-
-SIGNATURE_WINDOW_MS = 60_000  # a handshake signed longer ago (or ahead) than this is refused
-_PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
 
 
 @dataclass
@@ -114,15 +108,8 @@ class LocalFeed:
     def _check_handshake(self, connection: ServerConnection, request: Request) -> Response | None:
         if request.path.split("?", 1)[0] != WS_PATH:
             return connection.respond(HTTPStatus.NOT_FOUND, f"the WebSocket is at {WS_PATH}\n")
-        headers = request.headers
-        key = self.keys.get(headers.get(KEY_HEADER, ""))
-        try:
-            timestamp = int(headers.get(TIMESTAMP_HEADER, ""))
-            signature = base64.b64decode(headers.get(SIGNATURE_HEADER, ""), validate=True)
-            if key is None or abs(self._clock() * 1000 - timestamp) > SIGNATURE_WINDOW_MS:
-                raise InvalidSignature
-            key.verify(signature, signing_message(timestamp, "GET", request.path), _PSS, hashes.SHA256())
-        except (ValueError, InvalidSignature):
+        headers = {name.upper(): value for name, value in request.headers.raw_items()}
+        if authenticated_member(self.keys, headers, "GET", request.path, now_ms=self._clock() * 1000) is None:
             self.handshakes_refused += 1
             return connection.respond(HTTPStatus.UNAUTHORIZED, "authentication failed\n")
         return None

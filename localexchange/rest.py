@@ -1,0 +1,236 @@
+"""The local exchange's REST side: the V2 order endpoints and the reads the bot makes, as Kalshi shapes them.
+
+A plain ASGI application (served by uvicorn) over the same Exchange and
+LocalFeed as the WebSocket, so an order placed here is matched, charged and
+published to subscribers at once. Every request is authenticated as Kalshi
+does it (RSA-PSS over timestamp, method and path, the key id naming the
+member). The retired V1 order path answers 410 ``deprecated_v1_order_endpoint``
+as Kalshi does. Errors use Kalshi's ErrorResponse shape.
+
+Paths (under /trade-api/v2):
+
+- POST   /portfolio/events/orders                      create (V2)
+- DELETE /portfolio/events/orders/{order_id}           cancel (V2)
+- POST   /portfolio/events/orders/{order_id}/decrease  decrease (V2)
+- GET    /portfolio/balance
+- GET    /markets/{ticker}/orderbook
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+import orjson
+
+from localexchange.auth import authenticated_member
+from localexchange.matching import ZERO, NewOrder, OrderRefused
+from localexchange.ws import LocalFeed
+from markets.schemas.enums import BookSide, SelfTradePrevention, TimeInForce
+
+BASE = "/trade-api/v2"
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Reply = tuple[int, dict[str, Any]]
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class RestApp:
+    """The ASGI application."""
+
+    def __init__(self, feed: LocalFeed, *, clock: Callable[[], float] = time.time) -> None:
+        self.feed = feed
+        self._clock = clock
+        self._routes: list[tuple[str, re.Pattern[str], Callable[..., Awaitable[Reply]]]] = [
+            ("POST", re.compile(r"/portfolio/events/orders"), self._create),
+            ("DELETE", re.compile(r"/portfolio/events/orders/(?P<order_id>[^/]+)"), self._cancel),
+            ("POST", re.compile(r"/portfolio/events/orders/(?P<order_id>[^/]+)/decrease"), self._decrease),
+            ("GET", re.compile(r"/portfolio/balance"), self._balance),
+            ("GET", re.compile(r"/markets/(?P<ticker>[^/]+)/orderbook"), self._orderbook),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        try:
+            status, payload = await self._dispatch(scope, body)
+        except _Refused as refused:
+            status, payload = refused.status, {"error": {"code": refused.code, "message": refused.message}}
+        data = orjson.dumps(payload)
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": data})
+
+    async def _dispatch(self, scope: Scope, body: bytes) -> Reply:
+        method, path = scope["method"], scope["path"]
+        if not path.startswith(BASE):
+            raise _Refused(404, "not_found", f"no such path {path}")
+        member = self._authenticate(scope, method, path)
+        route = path[len(BASE) :]
+        if route.rstrip("/") == "/portfolio/orders" and method == "POST":
+            raise _Refused(410, "deprecated_v1_order_endpoint", "use POST /portfolio/events/orders")
+        for verb, pattern, handler in self._routes:
+            match = pattern.fullmatch(route)
+            if match and verb == method:
+                return await handler(member, _json(body) if body else {}, **match.groupdict())
+        raise _Refused(404, "not_found", f"no {method} {path}")
+
+    def _authenticate(self, scope: Scope, method: str, path: str) -> str:
+        headers: dict[str, str] = {k.decode().upper(): v.decode() for k, v in scope.get("headers", [])}
+        member = authenticated_member(self.feed.keys, headers, method, path, now_ms=self._clock() * 1000)
+        if member is None:
+            raise _Refused(401, "authentication_error", "the request's signature does not verify")
+        return member
+
+    # Handlers ---------------------------------------------------------------------------------
+
+    async def _create(self, member: str, body: dict[str, Any]) -> Reply:
+        order = NewOrder(
+            member=member,
+            ticker=_text(body, "ticker"),
+            side=_enum(body, "side", BookSide),
+            price=_decimal(body, "price"),
+            count=_decimal(body, "count"),
+            time_in_force=_enum(body, "time_in_force", TimeInForce),
+            self_trade_prevention=_enum(body, "self_trade_prevention_type", SelfTradePrevention),
+            post_only=bool(body.get("post_only", False)),
+            client_order_id=str(body.get("client_order_id") or ""),
+        )
+        now = datetime.fromtimestamp(self._clock(), tz=UTC)
+        try:
+            placed = await self.feed.place(order, at=now)
+        except OrderRefused as refused:
+            raise _Refused(400 if refused.code != "market_not_found" else 404, refused.code, str(refused)) from None
+        filled = placed.filled
+        reply: dict[str, Any] = {
+            "order_id": placed.order_id,
+            "client_order_id": order.client_order_id,
+            "fill_count": _count(filled),
+            "remaining_count": _count(placed.resting),
+            "ts_ms": int(self._clock() * 1000),
+        }
+        if filled:
+            cost = sum((e.price * e.count for e in placed.executions), ZERO)
+            fees = sum((self.feed.exchange.fill_fees.get((e.trade_id, member), ZERO) for e in placed.executions), ZERO)
+            reply["average_fill_price"] = f"{cost / filled:.4f}"
+            reply["average_fee_paid"] = f"{fees / filled:.4f}"
+        return 201, reply
+
+    async def _cancel(self, member: str, body: dict[str, Any], order_id: str) -> Reply:
+        owner = self.feed.exchange.owner_of(order_id)
+        try:
+            order, change = self.feed.exchange.cancel(member, order_id)
+        except OrderRefused as refused:
+            raise _Refused(404, refused.code, str(refused)) from None
+        now = datetime.fromtimestamp(self._clock(), tz=UTC)
+        if owner is not None:
+            await self.feed.publish(owner[1], [change], [], at=now)
+        return 200, {
+            "order_id": order_id,
+            "client_order_id": order.client_order_id,
+            "reduced_by": _count(order.remaining),
+            "ts_ms": int(self._clock() * 1000),
+        }
+
+    async def _decrease(self, member: str, body: dict[str, Any], order_id: str) -> Reply:
+        owner = self.feed.exchange.owner_of(order_id)
+        if owner is None or owner[0] != member:
+            raise _Refused(404, "order_not_found", f"{member} has no resting order {order_id}")
+        book = self.feed.exchange.markets[owner[1]].book
+        resting = book.orders[order_id].remaining
+        if body.get("reduce_by") is not None:
+            by = _decimal(body, "reduce_by")
+        elif body.get("reduce_to") is not None:
+            by = resting - _decimal(body, "reduce_to")
+        else:
+            raise _Refused(400, "invalid_parameters", "give reduce_by or reduce_to")
+        if by <= 0:
+            raise _Refused(400, "invalid_parameters", f"the order rests {resting}; nothing to decrease")
+        try:
+            _, change = self.feed.exchange.decrease(member, order_id, by=by)
+        except OrderRefused as refused:
+            raise _Refused(400, refused.code, str(refused)) from None
+        now = datetime.fromtimestamp(self._clock(), tz=UTC)
+        await self.feed.publish(owner[1], [change], [], at=now)
+        return 200, {"order_id": order_id, "reduced_by": _count(min(by, resting)), "ts_ms": int(self._clock() * 1000)}
+
+    async def _balance(self, member: str, body: dict[str, Any]) -> Reply:
+        balance = self.feed.exchange.member(member).balance
+        return 200, {
+            "balance": int(balance * 100),
+            "balance_dollars": f"{balance:.4f}",
+            "portfolio_value": 0,
+            "updated_ts": int(self._clock()),
+        }
+
+    async def _orderbook(self, member: str, body: dict[str, Any], ticker: str) -> Reply:
+        market = self.feed.exchange.markets.get(ticker)
+        if market is None:
+            raise _Refused(404, "market_not_found", f"no market {ticker}")
+        book = market.book
+        return 200, {
+            "orderbook_fp": {
+                "yes_dollars": [[f"{p:.4f}", f"{s:.2f}"] for p, s in book.bids()],
+                "no_dollars": [[f"{p:.4f}", f"{s:.2f}"] for p, s in book.no_bids()],
+            }
+        }
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise _Refused(400, "invalid_json", f"the body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise _Refused(400, "invalid_json", "the body must be a JSON object")
+    return data
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise _Refused(400, "invalid_parameters", f"{name} is required")
+    return value
+
+
+def _decimal(body: dict[str, Any], name: str) -> Decimal:
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise _Refused(400, "invalid_parameters", f"{name} must be a fixed-point string, got {value!r}")
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise _Refused(400, "invalid_parameters", f"{name} {value!r} is not a number") from None
+
+
+E = TypeVar("E", BookSide, TimeInForce, SelfTradePrevention)
+
+
+def _enum(body: dict[str, Any], name: str, kind: type[E]) -> E:
+    value = body.get(name)
+    try:
+        return kind(str(value))
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise _Refused(400, "invalid_parameters", f"{name} must be one of {allowed}, got {value!r}") from None
+
+
+def _count(count: Decimal) -> str:
+    return f"{count:.2f}"

@@ -108,6 +108,11 @@ class FeedConnection:
         self._pending: dict[int, Channel] = {}  # subscribe command id → channel
         self._sids: dict[Channel, int] = {}
 
+    @property
+    def subscribed(self) -> frozenset[Channel]:
+        """The channels the exchange has confirmed on the current connection."""
+        return frozenset(self._sids)
+
     def watch(self, channel: Channel, tickers: Iterable[str] = ()) -> list[str]:
         """Watch ``channel`` (for ``tickers``, on per-market channels); returns the tickers that are new.
 

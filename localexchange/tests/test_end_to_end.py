@@ -1,0 +1,89 @@
+"""The product's real Kalshi client and feed against the local exchange, over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from kalshiweb.modes import KalshiEnvironment, TradingMode
+from localexchange.exchange import Exchange
+from localexchange.matching import NewOrder
+from localexchange.server import running
+from localexchange.ws import LocalFeed
+from markets.client import KalshiClient
+from markets.feed.backoff import Backoff
+from markets.feed.connection import FeedConnection
+from markets.feed.protocol import Channel
+from markets.feed.service import FeedRecorder
+from markets.schemas.enums import BookSide, TimeInForce
+from markets.schemas.orders import CreateOrderRequest, OrderAck
+from markets.signing import RequestSigner
+from markets.transport import ClientConfig
+from trading.fees import FeeSchedule
+
+M = "KXHIGHNY-25FEB20-B44.5"
+D = Decimal
+
+
+@pytest.fixture(scope="module")
+def key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def test_an_order_from_the_real_client_fills_and_its_fill_arrives_once(key):
+    exchange = Exchange()
+    exchange.open_market(M, FeeSchedule("quadratic", D(1)))
+    exchange.deposit("bot", D(1000))
+    exchange.deposit("maker", D(1000))
+    feed = LocalFeed(exchange, {"bot": key.public_key()})
+    signer = RequestSigner("bot", key)
+
+    async def scenario():
+        async with running(feed) as urls:
+            await feed.place(NewOrder("maker", M, BookSide.ASK, D("0.40"), D(5)), at=datetime.now(UTC))
+            recorder = FeedRecorder({M: 1})
+            connection = FeedConnection(urls.ws_url, signer, recorder, backoff=Backoff(0.01, 0.05))
+            recorder.connection = connection
+            connection.watch(Channel.ORDERBOOK, [M])
+            connection.watch(Channel.FILL)
+            stop = asyncio.Event()
+            task = asyncio.create_task(connection.run(stop))
+            async with asyncio.timeout(20):
+                while recorder.books.get(M) is None or connection.subscribed != {Channel.ORDERBOOK, Channel.FILL}:
+                    await asyncio.sleep(0.01)
+                config = ClientConfig(urls.rest_url, KalshiEnvironment.DEMO, TradingMode.DEMO, signer=signer)
+                answer, v1_error = await asyncio.to_thread(_trade, config)
+                while recorder.account_frames["fill"] < 1 or _no_bids(recorder) != ((D("0.60"), D(2)),):
+                    await asyncio.sleep(0.01)
+                await asyncio.sleep(0.2)  # time for a duplicate to show itself
+            stop.set()
+            await task
+            return answer, v1_error, recorder
+
+    answer, v1_error, recorder = asyncio.run(scenario())
+    assert isinstance(answer, OrderAck) and answer.fill_count == D(3) and answer.remaining_count == D(0)
+    assert answer.average_fill_price == D("0.40")
+    assert recorder.account_frames["fill"] == 1  # the fill arrived once
+    assert exchange.markets[M].book.asks() == [(D("0.40"), D(2))]
+    assert v1_error == (410, "deprecated_v1_order_endpoint")
+
+
+def _trade(config: ClientConfig):
+    """Place an order with the product's client; then try the retired V1 path by hand (no code of ours calls it)."""
+    with KalshiClient(config) as client:
+        request = CreateOrderRequest(M, BookSide.BID, D("0.45"), D(3), "bot-1", TimeInForce.IMMEDIATE_OR_CANCEL)
+        answer = client.create_order(request)
+    path = "/trade-api/v2/portfolio/orders"
+    assert config.signer is not None
+    v1 = httpx.post(config.base_url.removesuffix("/trade-api/v2") + path, headers=config.signer.headers("POST", path))
+    return answer, (v1.status_code, v1.json()["error"]["code"])
+
+
+def _no_bids(recorder: FeedRecorder) -> tuple[tuple[Decimal, Decimal], ...] | None:
+    book = recorder.books.get(M)
+    return None if book is None else book.levels("no")

@@ -1,0 +1,133 @@
+"""``manage.py runexchange``: a local Kalshi-compatible exchange on 127.0.0.1 (REST and WebSocket)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from backtesting.history import fee_schedule
+from localexchange.exchange import Exchange
+from localexchange.server import running
+from localexchange.ws import Faults, LocalFeed
+from markets.credentials import CredentialError, resolve_credentials
+from markets.feed.service import temperature_markets
+from markets.models import Market
+
+
+class Command(BaseCommand):
+    help = (
+        "Run a local Kalshi-compatible exchange: Kalshi's REST paths (V2 orders, balance, order books) and "
+        "WebSocket (books, trades, fills) for the open temperature markets, with seeded faults on request."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--rest-port", type=int, default=8765)
+        parser.add_argument("--ws-port", type=int, default=8766)
+        parser.add_argument("--balance", type=_dollars, default=Decimal(1000), help="Dollars per member (1000).")
+        parser.add_argument("--key-id", help="Another member's Kalshi key id (with --public-key).")
+        parser.add_argument("--public-key", type=Path, help="That member's public key, PEM.")
+        parser.add_argument(
+            "--faults", type=_faults, default=Faults(), help="e.g. seed=1,gap=0.01,duplicate=0.01,reorder=0.01,drop=500"
+        )
+        parser.add_argument("--seconds", type=float, help="Stop after this many seconds (default: run until stopped).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        keys = self._keys(options["key_id"], options["public_key"])
+        exchange = Exchange()
+        opened = self._open_markets(exchange)
+        for member in keys:
+            exchange.deposit(member, options["balance"])
+        feed = LocalFeed(exchange, keys, faults=options["faults"])
+        asyncio.run(self._serve(feed, options, opened))
+
+    async def _serve(self, feed: LocalFeed, options: dict[str, Any], opened: int) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        if options["seconds"] is not None:
+            loop.call_later(options["seconds"], stop.set)
+        host = options["host"]
+        async with running(feed, host=host, rest_port=options["rest_port"], ws_port=options["ws_port"]) as urls:
+            self.stdout.write(
+                f"Local exchange: {opened} markets, {len(feed.keys)} member(s) with ${options['balance']:,.2f} each\n"
+                f"  REST      {urls.rest_url}\n  WebSocket {urls.ws_url}\n"
+                f"Point the product at it: KALSHI_API_BASE={urls.rest_url} KALSHI_WS_BASE={urls.ws_url}\n"
+                "Ctrl-C stops it."
+            )
+            await stop.wait()
+        self.stdout.write("Local exchange stopped.")
+
+    def _keys(self, key_id: str | None, public_key: Path | None) -> dict[str, RSAPublicKey]:
+        keys: dict[str, RSAPublicKey] = {}
+        try:
+            configured = resolve_credentials()
+        except CredentialError as exc:
+            raise CommandError(f"The configured Kalshi API key cannot be used: {exc}") from exc
+        if configured is not None:
+            keys[configured.key_id] = configured.private_key.public_key()
+        if bool(key_id) != bool(public_key):
+            raise CommandError("Give --key-id and --public-key together.")
+        if key_id and public_key:
+            try:
+                loaded = load_pem_public_key(public_key.read_bytes())
+            except (OSError, ValueError) as exc:
+                raise CommandError(f"--public-key {public_key}: not a readable PEM public key ({exc})") from exc
+            if not isinstance(loaded, RSAPublicKey):
+                raise CommandError(f"--public-key {public_key}: Kalshi keys are RSA, this one is not")
+            keys[key_id] = loaded
+        if not keys:
+            raise CommandError(
+                "No member to trade: configure a Kalshi API key (KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH, "
+                "or one in the admin) or give --key-id and --public-key."
+            )
+        return keys
+
+    def _open_markets(self, exchange: Exchange) -> int:
+        tickers = temperature_markets(timezone.now())
+        markets = Market.objects.filter(ticker__in=tickers).select_related("event__series")
+        for market in markets:
+            exchange.open_market(market.ticker, fee_schedule(market.event, [market]))
+        if not tickers:
+            raise CommandError(
+                "No open temperature markets in the database to list: run `manage.py syncmarkets --discover` first."
+            )
+        return len(tickers)
+
+
+def _dollars(text: str) -> Decimal:
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not an amount of dollars: {text!r}") from None
+    if amount <= 0:
+        raise argparse.ArgumentTypeError(f"a balance is positive, got {text}")
+    return amount
+
+
+def _faults(text: str) -> Faults:
+    """``seed=1,gap=0.01,duplicate=0.01,reorder=0.01,drop=500`` as Faults."""
+    names = {
+        "seed": "seed",
+        "gap": "gap_rate",
+        "duplicate": "duplicate_rate",
+        "reorder": "reorder_rate",
+        "drop": "drop_after",
+    }
+    values: dict[str, Any] = {}
+    for part in filter(None, text.split(",")):
+        name, _, value = part.partition("=")
+        if name not in names or not value:
+            raise argparse.ArgumentTypeError(f"unknown fault {part!r} (known: {', '.join(names)})")
+        values[names[name]] = int(value) if name in ("seed", "drop") else float(value)
+    return Faults(**values)

@@ -61,6 +61,7 @@ class Exchange:
         self._order_fees: dict[str, OrderFees] = {}
         self._owners: dict[str, tuple[str, str]] = {}  # order id → (member, ticker)
         self.fill_fees: dict[tuple[str, str], Decimal] = {}  # (trade id, member) → the fee that fill paid
+        self.fill_positions: dict[tuple[str, str], Decimal] = {}  # (trade id, member) → YES - NO held after it
 
     def open_market(self, ticker: str, fees: FeeSchedule) -> None:
         if ticker in self.markets:
@@ -160,7 +161,9 @@ class Exchange:
             fee = fees.charge(execution.count, execution.price, taker=taker, at=at)
             self.fill_fees[(execution.trade_id, name)] = fee
             member = self.member(name)
-            member.balance += member.position(execution.ticker).fill(side, execution.count, execution.price, fee)
+            position = member.position(execution.ticker)
+            member.balance += position.fill(side, execution.count, execution.price, fee)
+            self.fill_positions[(execution.trade_id, name)] = position.yes - position.no
             self.fees_collected += fee
             if not taker:
                 held = member.reserved.get(order_id, ZERO) - execution.count * _unit_cost(side, execution.price)

@@ -22,6 +22,7 @@ import itertools
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -137,8 +138,10 @@ class LocalFeed:
             await self._update(client, command_id, params)
         elif cmd == "unsubscribe":
             for sid in params.get("sids", []):
-                if client.subscriptions.pop(sid, None) is not None:
-                    await self._reply(client, {"id": command_id, "sid": sid, "seq": 0, "type": "unsubscribed"})
+                gone = client.subscriptions.pop(sid, None)
+                if gone is not None:
+                    ended = {"id": command_id, "sid": sid, "seq": gone.seq + 1, "type": "unsubscribed"}
+                    await self._reply(client, ended)
         else:
             await self._reply(client, {"id": command_id, "type": "error", "msg": {"code": 5, "msg": "Unknown command"}})
 
@@ -194,8 +197,10 @@ class LocalFeed:
                 elif subscription.channel == "fill":
                     for execution in executions:
                         if client.member in (execution.taker_member, execution.maker_member):
-                            fee = self.exchange.fill_fees.get((execution.trade_id, client.member), Decimal(0))
-                            fill = _fill(execution, client.member, fee, at)
+                            key = (execution.trade_id, client.member)
+                            fee = self.exchange.fill_fees.get(key, Decimal(0))
+                            held = self.exchange.fill_positions.get(key, Decimal(0))
+                            fill = _fill(execution, client.member, fee, held, at)
                             await self._data(client, subscription, "fill", fill)
 
     # Frames -----------------------------------------------------------------------------------
@@ -207,7 +212,7 @@ class LocalFeed:
         book = market.book
         msg = {
             "market_ticker": ticker,
-            "market_id": ticker,
+            "market_id": market_id(ticker),
             "yes_dollars_fp": [[_dollars(p), _count(s)] for p, s in book.bids()],
             "no_dollars_fp": [[_dollars(p), _count(s)] for p, s in book.no_bids()],
         }
@@ -252,7 +257,7 @@ class LocalFeed:
 def _delta(ticker: str, change: LevelChange) -> dict[str, Any]:
     return {
         "market_ticker": ticker,
-        "market_id": ticker,
+        "market_id": market_id(ticker),
         "price_dollars": _dollars(change.price),
         "delta_fp": _count(change.delta),
         "side": change.book,
@@ -277,23 +282,35 @@ def _trade(execution: Execution, at: datetime) -> dict[str, Any]:
     }
 
 
-def _fill(execution: Execution, member: str, fee: Decimal, at: datetime) -> dict[str, Any]:
+def _fill(execution: Execution, member: str, fee: Decimal, held: Decimal, at: datetime) -> dict[str, Any]:
     taker = member == execution.taker_member
     side = execution.taker_side.value if taker else ("ask" if execution.taker_side.value == "bid" else "bid")
     ms = int(at.timestamp() * 1000)
+    outcome = "yes" if side == "bid" else "no"
     return {
         "trade_id": execution.trade_id,
         "order_id": execution.taker_order_id if taker else execution.maker_order_id,
         "market_ticker": execution.ticker,
+        "exchange_index": 0,
         "is_taker": taker,
         "yes_price_dollars": _dollars(execution.price),
         "count_fp": _count(execution.count),
         "fee_cost": _dollars(fee),
         "book_side": side,
-        "outcome_side": "yes" if side == "bid" else "no",
+        "outcome_side": outcome,
+        # The legacy fields, as Kalshi still sends them: the outcome side bought.
+        "side": outcome,
+        "purchased_side": outcome,
+        "action": "buy",
+        "post_position_fp": _count(held),
         "ts": ms // 1000,
         "ts_ms": ms,
     }
+
+
+def market_id(ticker: str) -> str:
+    """A market's id: a UUID, as Kalshi's are, the same for a ticker on every run."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kalshiweb-local-exchange:{ticker}"))
 
 
 def _dollars(price: Decimal) -> str:

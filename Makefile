@@ -20,7 +20,7 @@ PURE_CORE := kalshiweb/env.py kalshiweb/modes.py kalshiweb/keyfiles.py kalshiweb
              prediction/xgb.py prediction/weather_model.py prediction/forecasters.py prediction/evaluation.py \
              prediction/book.py prediction/artifact.py prediction/predictor.py prediction/combination.py \
              markets/outcomes.py markets/livebook.py markets/feed/protocol.py markets/feed/backoff.py markets/feed/connection.py \
-             localexchange/matching.py localexchange/exchange.py localexchange/ws.py localexchange/rest.py localexchange/auth.py \
+             localexchange/matching.py localexchange/exchange.py localexchange/ws.py localexchange/rest.py localexchange/auth.py localexchange/makers.py \
              trading/fees.py trading/limits.py trading/decisions.py trading/risk.py trading/kelly.py \
              trading/sizing.py trading/ledger.py trading/decide.py trading/strategies \
              backtesting/tape.py backtesting/fills.py backtesting/broker.py backtesting/engine.py \

@@ -172,3 +172,23 @@ def test_makers_pay_where_the_series_charges_maker_fees():
     venue.place(order("bob", BID, "0.30", "10"), at=AT)
     # Maker 0.0175 x 10 x 0.3 x 0.7 = 0.03675, rounded up to 0.04; the taker pays 0.15.
     assert venue.members["alice"].balance == D("92.96") and venue.fees_collected == D("0.19")
+
+
+def test_makers_quote_around_their_path_and_follow_it():
+    import asyncio
+    from datetime import timedelta
+
+    from localexchange.makers import Maker, recorded
+    from localexchange.ws import LocalFeed
+
+    venue = exchange(maker=10_000)
+    feed = LocalFeed(venue, {})
+    path = recorded([AT, AT + timedelta(minutes=5)], [D("0.40"), D("0.62")], before=D("0.50"))
+    maker = Maker("maker", {M: path}, spread=D("0.04"), size=D(10))
+    book = venue.markets[M].book
+
+    asyncio.run(maker.requote(feed, AT - timedelta(minutes=1)))
+    assert (book.bids(), book.asks()) == ([(D("0.48"), D(10))], [(D("0.52"), D(10))])
+    asyncio.run(maker.requote(feed, AT + timedelta(minutes=6)))  # the old quotes are replaced, not added to
+    assert (book.bids(), book.asks()) == ([(D("0.60"), D(10))], [(D("0.64"), D(10))])
+    assert venue.members["maker"].available == D(10_000) - D(10) * D("0.60") - D(10) * D("0.36")

@@ -47,3 +47,33 @@ def test_it_says_what_is_missing(member_key):
         call_command("runexchange", "--seconds=0.1")
     with pytest.raises(CommandError, match="unknown fault 'lag=2'"):
         call_command("runexchange", "--faults=lag=2", "--key-id=bot", f"--public-key={member_key}")
+
+
+def test_a_stored_day_is_replayed_with_makers_following_its_prints(member_key):
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    from markets.management.commands.runexchange import replay
+    from markets.models import Market
+    from markets.tests.factories import EventFactory, TradeFactory
+
+    market = MarketFactory.create(event=EventFactory.create(target_date=date(2025, 2, 20)))
+    first, later = datetime(2025, 2, 20, 14, tzinfo=UTC), datetime(2025, 2, 20, 18, tzinfo=UTC)
+    TradeFactory.create(market=market, yes_price=Decimal("0.3100"), no_price=Decimal("0.6900"), created_time=first)
+    TradeFactory.create(market=market, yes_price=Decimal("0.5500"), no_price=Decimal("0.4500"), created_time=later)
+
+    maker, clock = replay(list(Market.objects.select_related("event__series")), date(2025, 2, 20), speed=3600)
+    path = maker.paths[market.ticker]
+    assert (path(first), path(later), path(first.replace(hour=13))) == (
+        Decimal("0.31"),
+        Decimal("0.55"),
+        Decimal("0.31"),
+    )
+    assert first <= clock() < first.replace(hour=15)  # replay time starts at the day's first print
+
+    out = StringIO()
+    call_command(
+        "runexchange", "--rest-port=0", "--ws-port=0", "--seconds=1.2", "--replay=2025-02-20", "--speed=3600",
+        "--key-id=bot", f"--public-key={member_key}", stdout=out,
+    )  # fmt: skip
+    assert "Makers quote every market (replaying the prints of 2025-02-20 at 3600x)" in out.getvalue()

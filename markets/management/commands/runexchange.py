@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import random
 import signal
+import time
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -16,11 +21,17 @@ from django.utils import timezone
 
 from backtesting.history import fee_schedule
 from localexchange.exchange import Exchange
+from localexchange.makers import Maker, random_walk, recorded
+from localexchange.makers import Path as PricePath
 from localexchange.server import running
 from localexchange.ws import Faults, LocalFeed
 from markets.credentials import CredentialError, resolve_credentials
 from markets.feed.service import temperature_markets
-from markets.models import Market
+from markets.models import Market, Series, Trade
+
+MAKER = "local-maker"
+MAKER_BALANCE = Decimal(1_000_000)
+QUOTE_SECONDS = 1.0
 
 
 class Command(BaseCommand):
@@ -39,18 +50,43 @@ class Command(BaseCommand):
         parser.add_argument(
             "--faults", type=_faults, default=Faults(), help="e.g. seed=1,gap=0.01,duplicate=0.01,reorder=0.01,drop=500"
         )
+        parser.add_argument(
+            "--makers", action="store_true", help="Run market makers quoting both sides of every market."
+        )
+        parser.add_argument(
+            "--replay",
+            type=date.fromisoformat,
+            help="Open that climate day's markets; makers follow its recorded prints.",
+        )
+        parser.add_argument("--speed", type=float, default=60.0, help="Replay seconds per wall second (60).")
         parser.add_argument("--seconds", type=float, help="Stop after this many seconds (default: run until stopped).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         keys = self._keys(options["key_id"], options["public_key"])
         exchange = Exchange()
-        opened = self._open_markets(exchange)
+        markets = self._markets(options["replay"])
+        for market in markets:
+            exchange.open_market(market.ticker, fee_schedule(market.event, [market]))
         for member in keys:
             exchange.deposit(member, options["balance"])
         feed = LocalFeed(exchange, keys, faults=options["faults"])
-        asyncio.run(self._serve(feed, options, opened))
+        maker, clock = None, _wall_clock
+        if options["replay"] is not None:
+            maker, clock = replay(markets, options["replay"], speed=options["speed"])
+            exchange.deposit(maker.member, MAKER_BALANCE)
+        elif options["makers"]:
+            maker = live_maker(markets, seed=options["faults"].seed)
+            exchange.deposit(maker.member, MAKER_BALANCE)
+        asyncio.run(self._serve(feed, options, len(markets), maker, clock))
 
-    async def _serve(self, feed: LocalFeed, options: dict[str, Any], opened: int) -> None:
+    async def _serve(
+        self,
+        feed: LocalFeed,
+        options: dict[str, Any],
+        opened: int,
+        maker: Maker | None,
+        clock: Callable[[], datetime],
+    ) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -63,9 +99,14 @@ class Command(BaseCommand):
                 f"Local exchange: {opened} markets, {len(feed.keys)} member(s) with ${options['balance']:,.2f} each\n"
                 f"  REST      {urls.rest_url}\n  WebSocket {urls.ws_url}\n"
                 f"Point the product at it: KALSHI_API_BASE={urls.rest_url} KALSHI_WS_BASE={urls.ws_url}\n"
-                "Ctrl-C stops it."
+                + (f"Makers quote every market ({_describe(options)}).\n" if maker else "")
+                + "Ctrl-C stops it."
             )
-            await stop.wait()
+            while not stop.is_set():
+                if maker is not None:
+                    await maker.requote(feed, clock())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=QUOTE_SECONDS)
         self.stdout.write("Local exchange stopped.")
 
     def _keys(self, key_id: str | None, public_key: Path | None) -> dict[str, RSAPublicKey]:
@@ -93,16 +134,66 @@ class Command(BaseCommand):
             )
         return keys
 
-    def _open_markets(self, exchange: Exchange) -> int:
+    def _markets(self, day: date | None) -> list[Market]:
+        if day is not None:
+            markets = list(
+                Market.objects.filter(
+                    event__target_date=day,
+                    event__series__measure=Series.Measure.HIGH,
+                    event__series__city__isnull=False,
+                ).select_related("event__series")
+            )
+            if not markets:
+                raise CommandError(f"No temperature markets of {day} in the database: import history first.")
+            return markets
         tickers = temperature_markets(timezone.now())
-        markets = Market.objects.filter(ticker__in=tickers).select_related("event__series")
-        for market in markets:
-            exchange.open_market(market.ticker, fee_schedule(market.event, [market]))
         if not tickers:
             raise CommandError(
-                "No open temperature markets in the database to list: run `manage.py syncmarkets --discover` first."
+                "No open temperature markets in the database to list: run `manage.py syncmarkets --discover` first "
+                "(or replay a stored day with --replay YYYY-MM-DD)."
             )
-        return len(tickers)
+        return list(Market.objects.filter(ticker__in=tickers).select_related("event__series"))
+
+
+def live_maker(markets: Sequence[Market], *, seed: int) -> Maker:
+    """Quotes that wander (seeded) around each market's last known price."""
+    rng = random.Random(seed)  # noqa: S311 - replayable quotes, not secrets
+    paths = {m.ticker: random_walk(_last_price(m), step=Decimal("0.005"), rng=rng) for m in markets}
+    return Maker(MAKER, paths)
+
+
+def replay(markets: Sequence[Market], day: date, *, speed: float) -> tuple[Maker, Callable[[], datetime]]:
+    """Makers that follow the day's recorded prints, on a clock that runs through the day ``speed`` times as fast."""
+    paths: dict[str, PricePath] = {}
+    starts = []
+    for market in markets:
+        prints = list(
+            Trade.objects.filter(market=market).order_by("created_time").values_list("created_time", "yes_price")
+        )
+        times, prices = [t for t, _ in prints], [p for _, p in prints]
+        paths[market.ticker] = recorded(times, prices, before=prices[0] if prices else Decimal("0.50"))
+        starts.extend(times[:1])
+    if not starts:
+        raise CommandError(f"No recorded prints of {day}'s markets: import the trade tapes first.")
+    began, wall = min(starts), time.monotonic()
+    return Maker(MAKER, paths), lambda: began + timedelta(seconds=(time.monotonic() - wall) * speed)
+
+
+def _last_price(market: Market) -> Decimal:
+    if market.yes_bid is not None and market.yes_ask is not None and market.yes_ask > market.yes_bid:
+        return (market.yes_bid + market.yes_ask) / 2
+    last = Trade.objects.filter(market=market).order_by("-created_time").values_list("yes_price", flat=True).first()
+    return last if last is not None else Decimal("0.50")
+
+
+def _describe(options: dict[str, Any]) -> str:
+    if options["replay"] is not None:
+        return f"replaying the prints of {options['replay']} at {options['speed']:g}x"
+    return "around each market's last price, seeded"
+
+
+def _wall_clock() -> datetime:
+    return timezone.now()
 
 
 def _dollars(text: str) -> Decimal:

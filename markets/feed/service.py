@@ -29,7 +29,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -46,18 +46,21 @@ from markets.models import Market, OrderBookSnapshot, Series
 logger = logging.getLogger(__name__)
 
 MARKET_REFRESH = timedelta(minutes=1)
+_Capture = tuple[str, int, list[list[str]], list[list[str]]]
 BOOK_TYPES = frozenset({"orderbook_snapshot", "orderbook_delta"})
 
 
-def temperature_markets(now: datetime) -> dict[str, int]:
-    """Open markets of the daily-high series with a city: ticker → Market id."""
-    rows = Market.objects.filter(
-        event__series__measure=Series.Measure.HIGH,
-        event__series__city__isnull=False,
-        status=Market.Status.ACTIVE,
-        close_time__gt=now,
-    ).values_list("ticker", "pk")
-    return dict(rows)
+def temperature_markets(now: datetime, *, day: date | None = None) -> dict[str, int]:
+    """Open markets of the daily-high series with a city (or, given ``day``, that climate day's): ticker → id.
+
+    A day's markets, open or not, are what a replay on the local exchange lists.
+    """
+    markets = Market.objects.filter(event__series__measure=Series.Measure.HIGH, event__series__city__isnull=False)
+    if day is not None:
+        markets = markets.filter(event__target_date=day)
+    else:
+        markets = markets.filter(status=Market.Status.ACTIVE, close_time__gt=now)
+    return dict(markets.values_list("ticker", "pk"))
 
 
 class FeedRecorder:
@@ -75,6 +78,7 @@ class FeedRecorder:
         self.account_frames: Counter[str] = Counter()
         self.errors: list[str] = []
         self._changed: set[str] = set()
+        self._captured: list[_Capture] = []  # books captured in sequence, awaiting the next record
         self._asked: set[str] = set()  # stale books whose snapshot was asked for
         self._tasks: set[asyncio.Task[bool]] = set()
         self._clock = clock
@@ -88,6 +92,9 @@ class FeedRecorder:
             self.books.clear()  # a new subscription numbers its frames afresh; its snapshots rebuild the books
 
     def on_disconnected(self) -> None:
+        # The changes since the last record were in sequence: keep them before the books go stale.
+        self._captured.extend(self._captures(self._changed))
+        self._changed = set()
         for book in self.books:
             book.mark_stale("the connection dropped")
 
@@ -139,15 +146,30 @@ class FeedRecorder:
     def record(self, now: datetime) -> None:
         """Store the new prints and the changed, in-sequence books; beat the feed's heartbeat."""
         self.tape.flush()
-        changed, self._changed = self._changed, set()
+        captured, self._captured = [*self._captured, *self._captures(self._changed)], []
+        self._changed = set()
         snapshots = [
-            _snapshot_row(book, self.markets[ticker], now)
-            for ticker in sorted(changed)
-            if (book := self.books.get(ticker)) is not None and not book.stale and ticker in self.markets
+            OrderBookSnapshot(
+                market_id=self.markets[ticker],
+                captured_at=now,
+                source=OrderBookSnapshot.Source.WEBSOCKET,
+                seq=seq,
+                yes_bids=yes,
+                no_bids=no,
+            )
+            for ticker, seq, yes, no in captured
         ]
         OrderBookSnapshot.objects.bulk_create(snapshots)
         self.snapshots_stored += len(snapshots)
         Heartbeat.objects.beat(FEED_COMPONENT, now=now, detail=self.detail())
+
+    def _captures(self, tickers: set[str]) -> list[_Capture]:
+        """The in-sequence books of ``tickers`` as they are now: (ticker, seq, YES bids, NO bids)."""
+        return [
+            (ticker, book.seq, _levels(book, "yes"), _levels(book, "no"))
+            for ticker in sorted(tickers)
+            if (book := self.books.get(ticker)) is not None and not book.stale and ticker in self.markets
+        ]
 
     def detail(self) -> dict[str, object]:
         state = self.connection.state if self.connection is not None else None
@@ -169,17 +191,6 @@ class FeedRecorder:
         }
 
 
-def _snapshot_row(book: LiveBook, market_id: int, now: datetime) -> OrderBookSnapshot:
-    return OrderBookSnapshot(
-        market_id=market_id,
-        captured_at=now,
-        source=OrderBookSnapshot.Source.WEBSOCKET,
-        seq=book.seq,
-        yes_bids=_levels(book, "yes"),
-        no_bids=_levels(book, "no"),
-    )
-
-
 def _levels(book: LiveBook, side: Side) -> list[list[str]]:
     """One side as stored: exact decimal strings, best first."""
     return [[str(price), str(size)] for price, size in book.levels(side)]
@@ -191,10 +202,14 @@ async def run_feed(
     *,
     url: str | None = None,
     record_every: float | None = None,
+    day: date | None = None,
     clock: Callable[[], datetime] = timezone.now,
 ) -> FeedRecorder:
-    """Run the feed until ``stop`` is set; returns its recorder (what it heard and stored)."""
-    recorder = FeedRecorder(await sync_to_async(temperature_markets)(clock()))
+    """Run the feed until ``stop`` is set; returns its recorder (what it heard and stored).
+
+    ``day`` watches that climate day's markets instead of the open ones (a replay on the local exchange).
+    """
+    recorder = FeedRecorder(await sync_to_async(temperature_markets)(clock(), day=day))
     connection = FeedConnection(url or settings.KALSHI_WS_URL, signer, recorder)
     recorder.connection = connection
     for channel in Channel:
@@ -211,7 +226,7 @@ async def run_feed(
             recorder.ask_again()
             if clock() - refreshed >= MARKET_REFRESH:
                 refreshed = clock()
-                await _follow_new_markets(connection, recorder, clock())
+                await _follow_new_markets(connection, recorder, clock(), day)
     finally:
         stop.set()
         await task
@@ -219,8 +234,10 @@ async def run_feed(
     return recorder
 
 
-async def _follow_new_markets(connection: FeedConnection, recorder: FeedRecorder, now: datetime) -> None:
-    current = await sync_to_async(temperature_markets)(now)
+async def _follow_new_markets(
+    connection: FeedConnection, recorder: FeedRecorder, now: datetime, day: date | None
+) -> None:
+    current = await sync_to_async(temperature_markets)(now, day=day)
     new = {ticker: pk for ticker, pk in current.items() if ticker not in recorder.markets}
     if not new:
         return

@@ -27,7 +27,7 @@ from localexchange.server import running
 from localexchange.ws import Faults, LocalFeed
 from markets.credentials import CredentialError, resolve_credentials
 from markets.feed.service import temperature_markets
-from markets.models import Market, Series, Trade
+from markets.models import Market, Trade
 
 MAKER = "local-maker"
 MAKER_BALANCE = Decimal(1_000_000)
@@ -135,19 +135,10 @@ class Command(BaseCommand):
         return keys
 
     def _markets(self, day: date | None) -> list[Market]:
-        if day is not None:
-            markets = list(
-                Market.objects.filter(
-                    event__target_date=day,
-                    event__series__measure=Series.Measure.HIGH,
-                    event__series__city__isnull=False,
-                ).select_related("event__series")
-            )
-            if not markets:
-                raise CommandError(f"No temperature markets of {day} in the database: import history first.")
-            return markets
-        tickers = temperature_markets(timezone.now())
+        tickers = temperature_markets(timezone.now(), day=day)
         if not tickers:
+            if day is not None:
+                raise CommandError(f"No temperature markets of {day} in the database: import history first.")
             raise CommandError(
                 "No open temperature markets in the database to list: run `manage.py syncmarkets --discover` first "
                 "(or replay a stored day with --replay YYYY-MM-DD)."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -28,8 +29,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seconds", type=float, help="Stop after this many seconds (default: run until stopped).")
         parser.add_argument("--url", help="WebSocket URL (default: KALSHI_WS_URL of the configured environment).")
+        parser.add_argument(
+            "--day", type=date.fromisoformat, help="Watch that climate day's markets (a replay on the local exchange)."
+        )
 
-    def handle(self, *args: Any, seconds: float | None, url: str | None, **options: Any) -> None:
+    def handle(self, *args: Any, seconds: float | None, url: str | None, day: date | None, **options: Any) -> None:
         try:
             signer = configured_signer()
         except CredentialError as exc:
@@ -38,17 +42,17 @@ class Command(BaseCommand):
             raise CommandError(NO_KEY)
         target = url or settings.KALSHI_WS_URL
         self.stdout.write(f"Market feed: {target} (Kalshi {settings.KALSHI_ENV}, {settings.TRADING_MODE} mode)")
-        recorder = asyncio.run(self._run(signer, target, seconds))
+        recorder = asyncio.run(self._run(signer, target, seconds, day))
         self.stdout.write(_summary(recorder))
 
-    async def _run(self, signer: Any, url: str, seconds: float | None) -> FeedRecorder:
+    async def _run(self, signer: Any, url: str, seconds: float | None, day: date | None) -> FeedRecorder:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         if seconds is not None:
             loop.call_later(seconds, stop.set)
-        return await run_feed(signer, stop, url=url)
+        return await run_feed(signer, stop, url=url, day=day)
 
 
 def _summary(recorder: FeedRecorder) -> str:

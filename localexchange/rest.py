@@ -18,6 +18,7 @@ Paths (under /trade-api/v2):
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -69,12 +70,23 @@ class RestApp:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        faults = self.feed.faults
+        if faults.latency > 0:
+            await asyncio.sleep(faults.rng.uniform(0, faults.latency))
+        extra: list[tuple[bytes, bytes]] = []
         try:
+            if faults.roll(faults.rate_limit_rate):
+                extra.append((b"retry-after", b"1"))
+                raise _Refused(429, "too_many_requests", "rate limit exceeded (an injected fault)")
+            if faults.roll(faults.server_error_rate):
+                raise _Refused(503, "service_unavailable", "the exchange is unavailable (an injected fault)")
             status, payload = await self._dispatch(scope, body)
+            if status == 201 and faults.roll(faults.hang_rate):
+                await asyncio.sleep(faults.hang_seconds)  # accepted, but the answer comes too late
         except _Refused as refused:
             status, payload = refused.status, {"error": {"code": refused.code, "message": refused.message}}
         data = orjson.dumps(payload)
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *extra]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": data})
 

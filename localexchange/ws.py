@@ -46,13 +46,24 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Faults:
-    """Seeded faults on the data frames; rates are per frame, ``drop_after`` counts frames per connection."""
+    """The exchange's seeded faults: on WebSocket frames (rates per frame) and on REST requests (per request).
+
+    ``drop_after`` closes each connection after that many data frames. On REST, ``latency`` delays every
+    answer by up to that many seconds; ``rate_limit_rate`` answers 429 (with Retry-After) and
+    ``server_error_rate`` 503, before anything happens; ``hang_rate`` accepts an order and then holds
+    its answer for ``hang_seconds``, so the client times out on an order that rests on the exchange.
+    """
 
     seed: int = 0
     gap_rate: float = 0.0
     duplicate_rate: float = 0.0
     reorder_rate: float = 0.0
-    drop_after: int | None = None  # close each connection after this many data frames
+    drop_after: int | None = None
+    latency: float = 0.0
+    rate_limit_rate: float = 0.0
+    server_error_rate: float = 0.0
+    hang_rate: float = 0.0
+    hang_seconds: float = 30.0
     rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:

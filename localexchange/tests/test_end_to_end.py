@@ -14,8 +14,9 @@ from kalshiweb.modes import KalshiEnvironment, TradingMode
 from localexchange.exchange import Exchange
 from localexchange.matching import NewOrder
 from localexchange.server import running
-from localexchange.ws import LocalFeed
+from localexchange.ws import Faults, LocalFeed
 from markets.client import KalshiClient
+from markets.errors import OutcomeUnknown, RateLimited
 from markets.feed.backoff import Backoff
 from markets.feed.connection import FeedConnection
 from markets.feed.protocol import Channel
@@ -23,7 +24,7 @@ from markets.feed.service import FeedRecorder
 from markets.schemas.enums import BookSide, TimeInForce
 from markets.schemas.orders import CreateOrderRequest, OrderAck
 from markets.signing import RequestSigner
-from markets.transport import ClientConfig
+from markets.transport import ClientConfig, Timeouts
 from trading.fees import FeeSchedule
 
 M = "KXHIGHNY-25FEB20-B44.5"
@@ -87,3 +88,41 @@ def _trade(config: ClientConfig):
 def _no_bids(recorder: FeedRecorder) -> tuple[tuple[Decimal, Decimal], ...] | None:
     book = recorder.books.get(M)
     return None if book is None else book.levels("no")
+
+
+@pytest.mark.parametrize(
+    ("faults", "error", "rests"),
+    [
+        (Faults(rate_limit_rate=1.0), RateLimited, False),  # refused before anything happened
+        # A 5xx to an order may have taken effect on Kalshi, so the client says unknown (here it had not).
+        (Faults(server_error_rate=1.0), OutcomeUnknown, False),
+        (Faults(hang_rate=1.0, hang_seconds=3.0), OutcomeUnknown, True),  # accepted; the answer came too late
+    ],
+)
+def test_rest_faults_reach_the_client_as_what_they_mean(key, faults, error, rests):
+    exchange = Exchange()
+    exchange.open_market(M, FeeSchedule("quadratic", D(1)))
+    exchange.deposit("bot", D(1000))
+    feed = LocalFeed(exchange, {"bot": key.public_key()}, faults=faults)
+    signer = RequestSigner("bot", key)
+
+    def create(config: ClientConfig) -> Exception | None:
+        with KalshiClient(config) as client:
+            try:
+                client.create_order(
+                    CreateOrderRequest(M, BookSide.BID, D("0.30"), D(2), "bot-2", TimeInForce.GOOD_TILL_CANCELED)
+                )
+            except Exception as exc:  # the test looks at which
+                return exc
+        return None
+
+    async def scenario():
+        async with running(feed) as urls:
+            config = ClientConfig(
+                urls.rest_url, KalshiEnvironment.DEMO, TradingMode.DEMO, signer=signer, timeouts=Timeouts(read=0.5)
+            )
+            return await asyncio.to_thread(create, config)
+
+    raised = asyncio.run(scenario())
+    assert isinstance(raised, error), raised
+    assert bool(exchange.markets[M].book.bids()) is rests

@@ -48,7 +48,11 @@ class Command(BaseCommand):
         parser.add_argument("--key-id", help="Another member's Kalshi key id (with --public-key).")
         parser.add_argument("--public-key", type=Path, help="That member's public key, PEM.")
         parser.add_argument(
-            "--faults", type=_faults, default=Faults(), help="e.g. seed=1,gap=0.01,duplicate=0.01,reorder=0.01,drop=500"
+            "--faults",
+            type=_faults,
+            default=Faults(),
+            help="WebSocket: seed=1,gap=0.01,duplicate=0.01,reorder=0.01,drop=500; "
+            "REST: latency=0.2,limit=0.05,error=0.02,hang=0.01,hang_seconds=30",
         )
         parser.add_argument(
             "--makers", action="store_true", help="Run market makers quoting both sides of every market."
@@ -205,6 +209,11 @@ def _faults(text: str) -> Faults:
         "duplicate": "duplicate_rate",
         "reorder": "reorder_rate",
         "drop": "drop_after",
+        "latency": "latency",
+        "limit": "rate_limit_rate",
+        "error": "server_error_rate",
+        "hang": "hang_rate",
+        "hang_seconds": "hang_seconds",
     }
     values: dict[str, Any] = {}
     for part in filter(None, text.split(",")):

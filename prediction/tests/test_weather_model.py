@@ -35,8 +35,13 @@ def forecast(day: date, value: float, *, n_hours: int = 24, members: tuple[float
     return ForecastInput("test", "model", 0, value, n_hours, members, decided(day) - timedelta(hours=2))
 
 
-def history(bias_of=lambda day: 1.0, noise: float = 1.5, forecast_from: date = date(2022, 1, 1), seed: int = 1):
-    """Highs for every day; a forecast (high + bias + noise) from ``forecast_from`` on."""
+def history(
+    bias_of=lambda day: 1.0, noise: float = 1.5, forecast_from: date = date(2022, 1, 1), seed: int = 1, sources: int = 1
+):
+    """Highs for every day; from ``forecast_from`` on, forecasts (high + bias + noise) by ``sources`` models.
+
+    One source is "test/model"; several are "test/m0", "test/m1", ... with independent errors.
+    """
     rng = random.Random(seed)
     highs, pairs = [], []
     day = FIRST
@@ -44,7 +49,21 @@ def history(bias_of=lambda day: 1.0, noise: float = 1.5, forecast_from: date = d
         high = round(seasonal(day) + rng.gauss(0, 5))
         known = high_known_from(day, OFFSET)
         highs.append(KnownHigh(day, high, "ghcnd", known))
-        forecasts = (forecast(day, high + bias_of(day) + rng.gauss(0, noise)),) if day >= forecast_from else ()
+        forecasts = ()
+        if day >= forecast_from:
+            names = ["model"] if sources == 1 else [f"m{k}" for k in range(sources)]
+            forecasts = tuple(
+                ForecastInput(
+                    "test",
+                    name,
+                    0,
+                    high + bias_of(day) + rng.gauss(0, noise),
+                    24,
+                    (),
+                    decided(day) - timedelta(hours=2),
+                )
+                for name in names
+            )
         pairs.append(TrainingPair(day, decided(day), forecasts, high, known))
         day += timedelta(days=1)
     return highs, pairs
@@ -208,22 +227,9 @@ def test_features_skip_partial_days_and_unknown_highs():
     assert before_report.values[PERSISTENCE] != features.values[PERSISTENCE]
 
 
-def noisy_sources(n: int, *, noise: float, seed: int = 3):
+def noisy_sources(n: int, *, noise: float):
     """Highs and ``n`` independent sources of high + noise: more coefficients than a short window can fit well."""
-    rng = random.Random(seed)
-    highs, pairs = [], []
-    day = FIRST
-    while day <= LAST:
-        high = round(seasonal(day) + rng.gauss(0, 5))
-        known = high_known_from(day, OFFSET)
-        highs.append(KnownHigh(day, high, "ghcnd", known))
-        forecasts = tuple(
-            ForecastInput("test", f"m{k}", 0, high + rng.gauss(0, noise), 24, (), decided(day) - timedelta(hours=2))
-            for k in range(n)
-        )
-        pairs.append(TrainingPair(day, decided(day), forecasts if day >= date(2022, 1, 1) else (), high, known))
-        day += timedelta(days=1)
-    return highs, pairs
+    return history(bias_of=lambda day: 0.0, noise=noise, sources=n, seed=3)
 
 
 def test_a_stable_relation_is_fitted_on_a_year_not_on_the_noisy_last_two_months():

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "prediction",
     "trading",
     "backtesting",
+    "localexchange",
 ]
 
 MIDDLEWARE = [

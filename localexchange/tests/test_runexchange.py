@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def member_key(tmp_path, monkeypatch):
-    monkeypatch.setattr("markets.management.commands.runexchange.resolve_credentials", lambda: None)
+    monkeypatch.setattr("localexchange.management.commands.runexchange.resolve_credentials", lambda: None)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     path = tmp_path / "member.pub.pem"
     path.write_bytes(
@@ -53,7 +53,7 @@ def test_a_stored_day_is_replayed_with_makers_following_its_prints(member_key):
     from datetime import UTC, date, datetime
     from decimal import Decimal
 
-    from markets.management.commands.runexchange import replay
+    from localexchange.management.commands.runexchange import replay
     from markets.models import Market
     from markets.tests.factories import EventFactory, TradeFactory
 

@@ -49,7 +49,7 @@ def history(
         high = round(seasonal(day) + rng.gauss(0, 5))
         known = high_known_from(day, OFFSET)
         highs.append(KnownHigh(day, high, "ghcnd", known))
-        forecasts = ()
+        forecasts: tuple[ForecastInput, ...] = ()
         if day >= forecast_from:
             names = ["model"] if sources == 1 else [f"m{k}" for k in range(sources)]
             forecasts = tuple(

@@ -30,10 +30,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from kalshiweb.health import FEED_COMPONENT
 from kalshiweb.models import Heartbeat
@@ -63,6 +65,14 @@ def temperature_markets(now: datetime, *, day: date | None = None) -> dict[str, 
     return dict(markets.values_list("ticker", "pk"))
 
 
+class AccountSink(Protocol):
+    fills_stored: int
+
+    def add(self, frame: Data) -> None: ...
+
+    def flush(self) -> object: ...
+
+
 class FeedRecorder:
     """The handler of the connection's frames, and what the feed stores and reports.
 
@@ -70,7 +80,9 @@ class FeedRecorder:
     ``record`` runs in a worker thread and writes to the database.
     """
 
-    def __init__(self, markets: dict[str, int], *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, markets: dict[str, int], *, account: bool = True, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.markets = markets
         self.books = Books()
         self.tape = TapeRecorder(markets)
@@ -84,6 +96,8 @@ class FeedRecorder:
         self._clock = clock
         self.connection: FeedConnection | None = None
         self.snapshots_stored = 0
+        # Our fills and order updates: stored by the recorder the FEED_ACCOUNT_RECORDER setting names (trading's).
+        self.account: AccountSink | None = import_string(settings.FEED_ACCOUNT_RECORDER)() if account else None
 
     # The connection's handler ------------------------------------------------------------------
 
@@ -105,6 +119,8 @@ class FeedRecorder:
             self.tape.add(frame)
         else:
             self.account_frames[frame.type] += 1
+            if self.account is not None:
+                self.account.add(frame)
 
     def _book_frame(self, frame: Data, raw: str | bytes) -> None:
         try:
@@ -146,6 +162,8 @@ class FeedRecorder:
     def record(self, now: datetime) -> None:
         """Store the new prints and the changed, in-sequence books; beat the feed's heartbeat."""
         self.tape.flush()
+        if self.account is not None:
+            self.account.flush()
         captured, self._captured = [*self._captured, *self._captures(self._changed)], []
         self._changed = set()
         snapshots = [
@@ -187,6 +205,7 @@ class FeedRecorder:
             "trades_stored": self.tape.stored,
             "book_snapshots_stored": self.snapshots_stored,
             "account_frames": dict(self.account_frames),
+            "fills_stored": self.account.fills_stored if self.account is not None else 0,
             "last_error": errors[-1] if errors else "",
         }
 

@@ -1,0 +1,163 @@
+"""Our fills and order updates from the WebSocket feed, into the Fill and Order tables.
+
+Each fill is stored once, keyed by Kalshi's trade id (the fill channel's
+identifier of a fill; Kalshi's self-trade prevention means one account never
+holds both sides of a trade): a duplicated frame, a replay after a reconnect
+or a REST reconciliation of the same fill finds it stored. Order updates
+change the orders we placed (matched by Kalshi's order id, else our client
+order id) to what the exchange says: status, filled and remaining counts,
+fees. The feed is not the only source of truth: REST reconciliation checks
+both (execution).
+
+Fills are stored in outcome terms, as Kalshi's V2 fields give them: the side
+the fill positioned us for, bought at that side's price (selling YES at p is
+buying NO at 1 - p). A fill whose fee Kalshi did not send is stored with a
+zero fee and logged: reconciliation fills it in.
+
+Plugged into the feed by the FEED_ACCOUNT_RECORDER setting, so market code
+does not import trading.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from markets.errors import BadResponse
+from markets.feed.protocol import Data
+from markets.models import Market
+from markets.schemas.enums import Side
+from markets.schemas.portfolio import Fill as FillData
+from markets.schemas.portfolio import parse_fill
+from markets.schemas.reader import Reader
+from trading.models import Action, Fill, Order
+
+logger = logging.getLogger(__name__)
+
+UPDATED_FIELDS = ("status", "exchange_order_id", "filled_count", "remaining_count", "fees")
+ORDER_STATUSES = {"resting": Order.Status.RESTING, "canceled": Order.Status.CANCELED, "executed": Order.Status.EXECUTED}
+
+
+class AccountRecorder:
+    """Buffers the account's frames; ``flush`` stores the new fills and applies the order updates."""
+
+    def __init__(self) -> None:
+        self._fills: dict[str, FillData] = {}
+        self._orders: dict[str, Mapping[str, Any]] = {}  # Kalshi order id → its latest update
+        self.fills_stored = 0
+        self.orders_updated = 0
+        self.rejected = 0
+
+    def add(self, frame: Data) -> None:
+        if frame.type == "fill":
+            self._add_fill(frame)
+        elif frame.type == "user_order":
+            order_id = frame.msg.get("order_id")
+            if isinstance(order_id, str) and order_id:
+                self._orders[order_id] = frame.msg
+
+    def _add_fill(self, frame: Data) -> None:
+        msg = frame.msg
+        # The fill channel names a fill by its trade id, its time in ms, and its YES price only.
+        shaped = {**msg, "fill_id": msg.get("trade_id"), "created_time": _iso(msg.get("ts_ms"))}
+        yes = msg.get("yes_price_dollars")
+        if isinstance(yes, str) and "no_price_dollars" not in msg:
+            with contextlib.suppress(InvalidOperation):
+                shaped["no_price_dollars"] = f"{Decimal(1) - Decimal(yes):.4f}"
+        try:
+            fill = parse_fill(shaped)
+        except BadResponse as exc:
+            self.rejected += 1
+            logger.warning("Kalshi WebSocket fill (sid %s) not stored: %s", frame.sid, exc)
+            return
+        self._fills[fill.trade_id] = fill
+
+    def flush(self) -> dict[str, int]:
+        """Store what was buffered; returns the new fills and the orders updated."""
+        fills, self._fills = list(self._fills.values()), {}
+        updates, self._orders = self._orders, {}
+        if not fills and not updates:
+            return {"fills": 0, "orders": 0}
+        with transaction.atomic():
+            new = self._store_fills(fills)
+            changed = sum(self._update_order(order_id, update) for order_id, update in updates.items())
+        self.fills_stored += new
+        self.orders_updated += changed
+        return {"fills": new, "orders": changed}
+
+    def _store_fills(self, fills: list[FillData]) -> int:
+        stored = set(Fill.objects.filter(fill_id__in=[f.trade_id for f in fills]).values_list("fill_id", flat=True))
+        fresh = [f for f in fills if f.trade_id not in stored]
+        if not fresh:
+            return 0
+        markets = dict(Market.objects.filter(ticker__in={f.ticker for f in fresh}).values_list("ticker", "pk"))
+        orders = dict(
+            Order.objects.filter(exchange_order_id__in={f.order_id for f in fresh}).values_list(
+                "exchange_order_id", "pk"
+            )
+        )
+        rows = [self._row(f, markets.get(f.ticker), orders.get(f.order_id)) for f in fresh]
+        Fill.objects.bulk_create(rows, ignore_conflicts=True)  # a concurrent reconciliation may store one first
+        return len(rows)
+
+    def _row(self, fill: FillData, market_id: int | None, order_id: int | None) -> Fill:
+        if fill.fee_cost is None:
+            logger.warning("Kalshi sent fill %s without its fee: stored with $0 until reconciled", fill.trade_id)
+        bought = fill.outcome_side
+        return Fill(
+            fill_id=fill.trade_id,
+            mode=settings.TRADING_MODE,
+            order_id=order_id,
+            market_id=market_id,
+            ticker=fill.ticker,
+            side=bought.value,
+            action=Action.BUY,
+            count=fill.count,
+            price=fill.yes_price if bought is Side.YES else fill.no_price,
+            fee=fill.fee_cost if fill.fee_cost is not None else Decimal(0),
+            is_taker=fill.is_taker,
+            created_time=fill.created_time or datetime.now(UTC),
+        )
+
+    def _update_order(self, order_id: str, update: Mapping[str, Any]) -> bool:
+        try:
+            r = Reader(update, "user_order", "order_id")
+            client_order_id = r.opt_text("client_order_id")
+            filled, remaining = r.opt_count("fill_count"), r.opt_count("remaining_count")
+            fees = [r.opt_dollars(name) for name in ("taker_fees_dollars", "maker_fees_dollars")]
+        except BadResponse as exc:
+            self.rejected += 1
+            logger.warning("Kalshi WebSocket order update not applied: %s", exc)
+            return False
+        order = Order.objects.filter(exchange_order_id=order_id).first() or (
+            Order.objects.filter(client_order_id=client_order_id).first() if client_order_id else None
+        )
+        if order is None:
+            return False  # not one of ours (placed elsewhere, or before this database)
+        status = ORDER_STATUSES.get(str(update.get("status")))
+        if status is not None:
+            order.status = status
+        order.exchange_order_id = order_id
+        if filled is not None:
+            order.filled_count = filled
+        if remaining is not None:
+            order.remaining_count = remaining
+        if any(fee is not None for fee in fees):
+            order.fees = sum((fee for fee in fees if fee is not None), Decimal(0))
+        order.save(
+            update_fields=["status", "exchange_order_id", "filled_count", "remaining_count", "fees", "updated_at"]
+        )
+        return True
+
+
+def _iso(ms: object) -> str | None:
+    if type(ms) is not int:
+        return None
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")

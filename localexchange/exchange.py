@@ -43,6 +43,33 @@ class Member:
 
 
 @dataclass
+class OrderRecord:
+    """An order as the exchange reports it (GET /portfolio/orders/{id}): counts, status, fees and costs."""
+
+    order_id: str
+    member: str
+    ticker: str
+    side: BookSide
+    price: Decimal
+    initial: Decimal
+    client_order_id: str
+    created: datetime
+    filled: Decimal = ZERO
+    remaining: Decimal = ZERO
+    status: str = "resting"  # resting, executed or canceled
+    taker_fees: Decimal = ZERO
+    maker_fees: Decimal = ZERO
+    taker_cost: Decimal = ZERO
+    maker_cost: Decimal = ZERO
+
+    def settle_state(self) -> None:
+        if self.remaining:
+            self.status = "resting"
+        else:
+            self.status = "executed" if self.filled == self.initial else "canceled"
+
+
+@dataclass
 class Market:
     book: Book
     fees: FeeSchedule
@@ -60,6 +87,7 @@ class Exchange:
         self._trade_ids: Iterator[int] = itertools.count(1)
         self._order_fees: dict[str, OrderFees] = {}
         self._owners: dict[str, tuple[str, str]] = {}  # order id → (member, ticker)
+        self.orders: dict[str, OrderRecord] = {}
         self.fill_fees: dict[tuple[str, str], Decimal] = {}  # (trade id, member) → the fee that fill paid
         self.fill_positions: dict[tuple[str, str], Decimal] = {}  # (trade id, member) → YES - NO held after it
 
@@ -91,6 +119,9 @@ class Exchange:
         order_id = f"ord-{next(self._order_ids)}"
         placed = market.book.place(order, order_id, (f"trd-{n}" for n in self._trade_ids))
         self._order_fees[order_id] = OrderFees(market.fees)
+        self.orders[order_id] = OrderRecord(
+            order_id, order.member, order.ticker, order.side, order.price, order.count, order.client_order_id, at
+        )
         for execution in placed.executions:
             self._settle_fill(execution, market, at=at)
         for maker in placed.canceled_makers:
@@ -98,6 +129,11 @@ class Exchange:
         if placed.resting:
             member.reserved[order_id] = placed.resting * _unit_cost(order.side, order.price)
             self._owners[order_id] = (order.member, order.ticker)
+        record = self.orders[order_id]
+        record.remaining = placed.resting
+        record.settle_state()
+        for maker in placed.canceled_makers:
+            self._closed(maker.order_id)
         return placed
 
     def cancel(self, member: str, order_id: str) -> tuple[Resting, LevelChange]:
@@ -106,6 +142,7 @@ class Exchange:
             raise OrderRefused("order_not_found", f"{member} has no resting order {order_id}")
         order, change = self.markets[owner[1]].book.cancel(order_id)
         self._release(order)
+        self._closed(order_id)
         return order, change
 
     def owner_of(self, order_id: str) -> tuple[str, str] | None:
@@ -120,8 +157,10 @@ class Exchange:
         order, change = self.markets[owner[1]].book.decrease(order_id, by=by)
         if order.order_id in self.markets[owner[1]].book.orders:
             self.member(member).reserved[order_id] = order.remaining * _unit_cost(order.side, order.price)
+            self.orders[order_id].remaining = order.remaining
         else:
             self._release(order)
+            self._closed(order_id)
         return order, change
 
     def settle(self, ticker: str, result: str) -> dict[str, Decimal]:
@@ -132,6 +171,7 @@ class Exchange:
         for order_id in list(market.book.orders):
             order, _ = market.book.cancel(order_id)
             self._release(order)
+            self._closed(order_id)
         payout = ONE if result == "yes" else ZERO
         paid: dict[str, Decimal] = {}
         for name, member in self.members.items():
@@ -160,6 +200,17 @@ class Exchange:
             fees = self._order_fees.setdefault(order_id, OrderFees(market.fees))
             fee = fees.charge(execution.count, execution.price, taker=taker, at=at)
             self.fill_fees[(execution.trade_id, name)] = fee
+            record = self.orders[order_id]
+            record.filled += execution.count
+            cost = execution.count * _unit_cost(side, execution.price)
+            if taker:
+                record.taker_fees += fee
+                record.taker_cost += cost
+            else:
+                record.maker_fees += fee
+                record.maker_cost += cost
+                record.remaining -= execution.count
+                record.settle_state()
             member = self.member(name)
             position = member.position(execution.ticker)
             member.balance += position.fill(side, execution.count, execution.price, fee)
@@ -172,6 +223,12 @@ class Exchange:
                 else:
                     member.reserved.pop(order_id, None)
                     self._owners.pop(order_id, None)
+
+    def _closed(self, order_id: str) -> None:
+        """An order left the book unfilled (canceled, decreased to nothing, or by self-trade prevention)."""
+        record = self.orders[order_id]
+        record.remaining = ZERO
+        record.settle_state()
 
     def _release(self, order: Resting) -> None:
         member = self.member(order.member)

@@ -12,6 +12,7 @@ Paths (under /trade-api/v2):
 - POST   /portfolio/events/orders                      create (V2)
 - DELETE /portfolio/events/orders/{order_id}           cancel (V2)
 - POST   /portfolio/events/orders/{order_id}/decrease  decrease (V2)
+- GET    /portfolio/orders/{order_id}                  read an order
 - GET    /portfolio/balance
 - GET    /markets/{ticker}/orderbook
 """
@@ -57,6 +58,7 @@ class RestApp:
             ("POST", re.compile(r"/portfolio/events/orders"), self._create),
             ("DELETE", re.compile(r"/portfolio/events/orders/(?P<order_id>[^/]+)"), self._cancel),
             ("POST", re.compile(r"/portfolio/events/orders/(?P<order_id>[^/]+)/decrease"), self._decrease),
+            ("GET", re.compile(r"/portfolio/orders/(?P<order_id>[^/]+)"), self._order),
             ("GET", re.compile(r"/portfolio/balance"), self._balance),
             ("GET", re.compile(r"/markets/(?P<ticker>[^/]+)/orderbook"), self._orderbook),
         ]
@@ -84,7 +86,7 @@ class RestApp:
             if status == 201 and faults.roll(faults.hang_rate):
                 await asyncio.sleep(faults.hang_seconds)  # accepted, but the answer comes too late
         except _Refused as refused:
-            status, payload = refused.status, {"error": {"code": refused.code, "message": refused.message}}
+            status, payload = refused.status, {"code": refused.code, "message": refused.message}
         data = orjson.dumps(payload)
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *extra]
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -181,7 +183,44 @@ class RestApp:
             raise _Refused(400, refused.code, str(refused)) from None
         now = datetime.fromtimestamp(self._clock(), tz=UTC)
         await self.feed.publish(owner[1], [change], [], at=now)
-        return 200, {"order_id": order_id, "reduced_by": _count(min(by, resting)), "ts_ms": int(self._clock() * 1000)}
+        record = self.feed.exchange.orders[order_id]
+        return 200, {
+            "order_id": order_id,
+            "client_order_id": record.client_order_id,
+            "remaining_count": _count(record.remaining),
+            "ts_ms": int(self._clock() * 1000),
+        }
+
+    async def _order(self, member: str, body: dict[str, Any], order_id: str) -> Reply:
+        record = self.feed.exchange.orders.get(order_id)
+        now = self._clock()
+        if record is None or record.member != member:
+            raise _Refused(404, "not_found", f"no order {order_id}")
+        if now - record.created.timestamp() < self.feed.faults.unreadable_seconds:
+            raise _Refused(404, "not_found", f"no order {order_id} (not yet readable: an injected fault)")
+        yes = record.price
+        return 200, {
+            "order": {
+                "order_id": record.order_id,
+                "user_id": record.member,
+                "client_order_id": record.client_order_id,
+                "ticker": record.ticker,
+                "book_side": record.side.value,
+                "outcome_side": "yes" if record.side is BookSide.BID else "no",
+                "type": "limit",
+                "status": record.status,
+                "yes_price_dollars": f"{yes:.4f}",
+                "no_price_dollars": f"{1 - yes:.4f}",
+                "fill_count_fp": _count(record.filled),
+                "remaining_count_fp": _count(record.remaining),
+                "initial_count_fp": _count(record.initial),
+                "taker_fees_dollars": f"{record.taker_fees:.4f}",
+                "maker_fees_dollars": f"{record.maker_fees:.4f}",
+                "taker_fill_cost_dollars": f"{record.taker_cost:.4f}",
+                "maker_fill_cost_dollars": f"{record.maker_cost:.4f}",
+                "created_time": record.created.isoformat().replace("+00:00", "Z"),
+            }
+        }
 
     async def _balance(self, member: str, body: dict[str, Any]) -> Reply:
         balance = self.feed.exchange.member(member).balance

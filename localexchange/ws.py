@@ -51,7 +51,8 @@ class Faults:
     ``drop_after`` closes each connection after that many data frames. On REST, ``latency`` delays every
     answer by up to that many seconds; ``rate_limit_rate`` answers 429 (with Retry-After) and
     ``server_error_rate`` 503, before anything happens; ``hang_rate`` accepts an order and then holds
-    its answer for ``hang_seconds``, so the client times out on an order that rests on the exchange.
+    its answer for ``hang_seconds``, so the client times out on an order that rests on the exchange;
+    ``unreadable_seconds`` hides a new order from GET /portfolio/orders/{id} that long after it was accepted.
     """
 
     seed: int = 0
@@ -64,6 +65,7 @@ class Faults:
     server_error_rate: float = 0.0
     hang_rate: float = 0.0
     hang_seconds: float = 30.0
+    unreadable_seconds: float = 0.0  # GET of an order answers 404 until it is this old
     rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:

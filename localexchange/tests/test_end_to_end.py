@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from localexchange.matching import NewOrder
 from localexchange.server import running
 from localexchange.ws import Faults, LocalFeed
 from markets.client import KalshiClient
-from markets.errors import OutcomeUnknown, RateLimited
+from markets.errors import NotFound, OutcomeUnknown, RateLimited
 from markets.feed.backoff import Backoff
 from markets.feed.connection import FeedConnection
 from markets.feed.protocol import Channel
@@ -82,7 +83,7 @@ def _trade(config: ClientConfig):
     path = "/trade-api/v2/portfolio/orders"
     assert config.signer is not None
     v1 = httpx.post(config.base_url.removesuffix("/trade-api/v2") + path, headers=config.signer.headers("POST", path))
-    return answer, (v1.status_code, v1.json()["error"]["code"])
+    return answer, (v1.status_code, v1.json()["code"])
 
 
 def _no_bids(recorder: FeedRecorder) -> tuple[tuple[Decimal, Decimal], ...] | None:
@@ -126,3 +127,37 @@ def test_rest_faults_reach_the_client_as_what_they_mean(key, faults, error, rest
     raised = asyncio.run(scenario())
     assert isinstance(raised, error), raised
     assert bool(exchange.markets[M].book.bids()) is rests
+
+
+def test_an_accepted_order_may_not_be_readable_at_once_and_then_reads_as_the_exchange_holds_it(key):
+    exchange = Exchange()
+    exchange.open_market(M, FeeSchedule("quadratic", D(1)))
+    exchange.deposit("bot", D(1000))
+    exchange.deposit("maker", D(1000))
+    feed = LocalFeed(exchange, {"bot": key.public_key()}, faults=Faults(unreadable_seconds=0.5))
+    signer = RequestSigner("bot", key)
+
+    def trade(config: ClientConfig):
+        with KalshiClient(config) as client:
+            request = CreateOrderRequest(M, BookSide.BID, D("0.40"), D(5), "bot-3", TimeInForce.GOOD_TILL_CANCELED)
+            answer = client.create_order(request)
+            assert isinstance(answer, OrderAck)
+            try:
+                client.get_order(answer.order_id)
+                hidden = False
+            except NotFound:
+                hidden = True
+            time.sleep(0.6)
+            return hidden, client.get_order(answer.order_id)
+
+    async def scenario():
+        async with running(feed) as urls:
+            await feed.place(NewOrder("maker", M, BookSide.ASK, D("0.40"), D(2)), at=datetime.now(UTC))
+            config = ClientConfig(urls.rest_url, KalshiEnvironment.DEMO, TradingMode.DEMO, signer=signer)
+            return await asyncio.to_thread(trade, config)
+
+    hidden, order = asyncio.run(scenario())
+    assert hidden  # accepted, yet not readable for a moment: the caller must not conclude it failed
+    assert (order.client_order_id, order.status, order.book_side) == ("bot-3", "resting", BookSide.BID)
+    assert (order.fill_count, order.remaining_count, order.initial_count) == (D(2), D(3), D(5))
+    assert order.taker_fill_cost == D("0.80") and order.taker_fees == D("0.04")  # 0.07 x 2 x 0.4 x 0.6 -> 0.04

@@ -77,25 +77,59 @@ def test_cancel_and_decrease_answer_what_they_reduced(app, keys):
     order_id = rested["order_id"]
     status, decreased = call(app, keys, "alice", "POST", f"/portfolio/events/orders/{order_id}/decrease",
                              {"reduce_to": "6.00"})  # fmt: skip
-    assert status == 200 and decreased["reduced_by"] == "4.00"
+    assert status == 200 and decreased["remaining_count"] == "6.00"
     status, canceled = call(app, keys, "alice", "DELETE", f"/portfolio/events/orders/{order_id}")
     assert status == 200 and canceled["reduced_by"] == "6.00"
     status, error = call(app, keys, "bob", "DELETE", f"/portfolio/events/orders/{order_id}")
-    assert status == 404 and error["error"]["code"] == "order_not_found"
+    assert status == 404 and error["code"] == "order_not_found"
 
 
 def test_the_retired_v1_path_answers_410_and_bad_requests_say_what_is_wrong(app, keys):
     status, gone = call(app, keys, "alice", "POST", "/portfolio/orders", {"ticker": M})
-    assert status == 410 and gone["error"]["code"] == "deprecated_v1_order_endpoint"
+    assert status == 410 and gone["code"] == "deprecated_v1_order_endpoint"
     status, bad = call(app, keys, "alice", "POST", "/portfolio/events/orders", order("buy", "0.3000", "1.00"))
-    assert status == 400 and "side must be one of bid, ask, got 'buy'" in bad["error"]["message"]
+    assert status == 400 and "side must be one of bid, ask, got 'buy'" in bad["message"]
     status, bad = call(app, keys, "alice", "POST", "/portfolio/events/orders", order("bid", 0.3, "1.00"))
-    assert status == 400 and "price must be a fixed-point string" in bad["error"]["message"]
+    assert status == 400 and "price must be a fixed-point string" in bad["message"]
     status, poor = call(app, keys, "alice", "POST", "/portfolio/events/orders", order("bid", "0.9000", "500.00"))
-    assert status == 400 and poor["error"]["code"] == "insufficient_balance"
+    assert status == 400 and poor["code"] == "insufficient_balance"
 
 
 def test_a_request_signed_by_an_unknown_key_is_refused(app, keys):
     stranger = {"mallory": rsa.generate_private_key(public_exponent=65537, key_size=2048)}
     status, error = call(app, stranger, "mallory", "GET", "/portfolio/balance")
-    assert status == 401 and error["error"]["code"] == "authentication_error"
+    assert status == 401 and error["code"] == "authentication_error"
+
+
+@pytest.mark.kalshi_spec
+def test_every_answer_is_in_the_shape_of_kalshis_openapi(app, keys, kalshi_spec_dir):
+    import jsonschema
+    import referencing
+    import referencing.jsonschema
+    import yaml
+
+    document = yaml.safe_load((kalshi_spec_dir / "openapi-3.31.0.yaml").read_text(encoding="utf-8"))
+    registry = referencing.Registry().with_resource("urn:spec", referencing.jsonschema.DRAFT4.create_resource(document))
+
+    def check(payload: dict, schema: str) -> None:
+        ref = {"$ref": f"urn:spec#/components/schemas/{schema}"}
+        jsonschema.Draft4Validator(ref, registry=registry).validate(payload)
+
+    _, rested = call(app, keys, "alice", "POST", "/portfolio/events/orders", order("ask", "0.3000", "10.00"))
+    check(rested, "CreateOrderV2Response")
+    _, taken = call(app, keys, "bob", "POST", "/portfolio/events/orders", order("bid", "0.3000", "2.00"))
+    check(taken, "CreateOrderV2Response")
+    _, read = call(app, keys, "alice", "GET", f"/portfolio/orders/{rested['order_id']}")
+    check(read, "GetOrderResponse")
+    assert (read["order"]["fill_count_fp"], read["order"]["status"]) == ("2.00", "resting")
+    _, decreased = call(app, keys, "alice", "POST", f"/portfolio/events/orders/{rested['order_id']}/decrease",
+                        {"reduce_by": "1.00"})  # fmt: skip
+    check(decreased, "DecreaseOrderV2Response")
+    _, canceled = call(app, keys, "alice", "DELETE", f"/portfolio/events/orders/{rested['order_id']}")
+    check(canceled, "CancelOrderV2Response")
+    _, balance = call(app, keys, "alice", "GET", "/portfolio/balance")
+    check(balance, "GetBalanceResponse")
+    _, book = call(app, keys, "alice", "GET", f"/markets/{M}/orderbook")
+    check(book, "GetMarketOrderbookResponse")
+    _, error = call(app, keys, "alice", "GET", "/portfolio/orders/ord-404")
+    check(error, "ErrorResponse")

@@ -52,7 +52,7 @@ class Command(BaseCommand):
             type=_faults,
             default=Faults(),
             help="WebSocket: seed=1,gap=0.01,duplicate=0.01,reorder=0.01,drop=500; "
-            "REST: latency=0.2,limit=0.05,error=0.02,hang=0.01,hang_seconds=30",
+            "REST: latency=0.2,limit=0.05,error=0.02,hang=0.01,hang_seconds=30,unreadable=2",
         )
         parser.add_argument(
             "--makers", action="store_true", help="Run market makers quoting both sides of every market."
@@ -214,6 +214,7 @@ def _faults(text: str) -> Faults:
         "error": "server_error_rate",
         "hang": "hang_rate",
         "hang_seconds": "hang_seconds",
+        "unreadable": "unreadable_seconds",
     }
     values: dict[str, Any] = {}
     for part in filter(None, text.split(",")):

@@ -197,6 +197,8 @@ KALSHI_DEMO_WS_BASE = env_ws_url("KALSHI_DEMO_WS_BASE", "wss://external-api-ws.d
 KALSHI_WS_URL = KALSHI_DEMO_WS_BASE if KALSHI_ENV is KalshiEnvironment.DEMO else KALSHI_WS_BASE
 # How often the market feed stores what it heard (trades, changed order books) and reports its state.
 FEED_RECORD_SECONDS = env_int("FEED_RECORD_SECONDS", 10, minimum=1)
+# How often the feed checks its in-sequence books against fresh snapshots (a lost delta leaves no gap).
+FEED_VERIFY_SECONDS = env_int("FEED_VERIFY_SECONDS", 300, minimum=10)
 # What stores the account's fills and order updates the feed hears (markets code does not import trading).
 FEED_ACCOUNT_RECORDER = "trading.feed.AccountRecorder"
 

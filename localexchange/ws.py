@@ -9,7 +9,8 @@ subscription's ``sid`` and consecutive ``seq``.
 
 Faults come from a seeded script, so a failing run can be replayed: a
 sequence gap (a seq skipped), a frame sent twice, two frames swapped, a
-dropped connection after a given number of frames.
+dropped connection after a given number of frames, a delta dropped with no
+seq skipped (a stale book, which only a fresh snapshot reveals).
 
 Orders enter through :meth:`LocalFeed.place` (the REST side and the market
 makers call it); every change of a book goes out to its subscribers.
@@ -66,6 +67,7 @@ class Faults:
     hang_rate: float = 0.0
     hang_seconds: float = 30.0
     unreadable_seconds: float = 0.0  # GET of an order answers 404 until it is this old
+    stale_rate: float = 0.0  # book deltas dropped without a seq skipped: a book that drifts unseen
     rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
@@ -203,6 +205,8 @@ class LocalFeed:
             for subscription in list(client.subscriptions.values()):
                 if subscription.channel == "orderbook_delta" and ticker in subscription.tickers:
                     for change in changes:
+                        if self.faults.roll(self.faults.stale_rate):
+                            continue  # never sent, and no seq skipped: the client's book silently drifts
                         await self._data(client, subscription, "orderbook_delta", _delta(ticker, change))
                 elif subscription.channel == "trade" and ticker in subscription.tickers:
                     for execution in executions:

@@ -139,3 +139,42 @@ def test_a_handshake_with_an_unknown_key_is_refused(key):
 
     connection = asyncio.run(scenario())
     assert connection.state.connects == 0 and any("401" in e for e in connection.state.errors)
+
+
+def test_a_book_that_drifts_without_a_gap_is_caught_by_verifying_snapshots(key):
+    async def scenario():
+        exchange = venue()
+        faults = Faults()
+        feed = LocalFeed(exchange, {"bot": key.public_key()}, faults=faults)
+        server = await feed.serve()
+        port = server.sockets[0].getsockname()[1]
+        recorder = FeedRecorder({M: 1}, account=False)
+        connection = FeedConnection(
+            f"ws://127.0.0.1:{port}{WS_PATH}", RequestSigner("bot", key), recorder, backoff=Backoff(0.01, 0.05)
+        )
+        recorder.connection = connection
+        connection.watch(Channel.ORDERBOOK, [M])
+        stop = asyncio.Event()
+        task = asyncio.create_task(connection.run(stop))
+        async with asyncio.timeout(20):
+            while recorder.books.get(M) is None:
+                await asyncio.sleep(0.01)
+            await feed.place(NewOrder("maker-1", M, BookSide.BID, D("0.40"), D(5)), at=AT)
+            faults.stale_rate = 1.0  # the next deltas never leave the exchange, and no seq is skipped
+            await feed.place(NewOrder("maker-2", M, BookSide.BID, D("0.41"), D(7)), at=AT)
+            faults.stale_rate = 0.0
+            await feed.place(NewOrder("maker-1", M, BookSide.ASK, D("0.55"), D(3)), at=AT)
+            while (book := recorder.books.get(M)) is None or book.levels("no") == ():
+                await asyncio.sleep(0.01)
+            drifted = not same_book(recorder, exchange)
+            recorder.verify()
+            while not same_book(recorder, exchange):
+                await asyncio.sleep(0.01)
+        stop.set()
+        await task
+        server.close()
+        return drifted, recorder
+
+    drifted, recorder = asyncio.run(scenario())
+    assert drifted and recorder.gaps == 0  # no sequence number told
+    assert recorder.divergences == 1  # the verifying snapshot did, and replaced the book

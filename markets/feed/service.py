@@ -42,7 +42,7 @@ from kalshiweb.models import Heartbeat
 from markets.feed.connection import FeedConnection, Signer
 from markets.feed.protocol import PER_MARKET, Channel, Data
 from markets.feed.tape import TapeRecorder
-from markets.livebook import Books, FeedError, LiveBook, Outcome, Side
+from markets.livebook import Books, FeedError, Level, LiveBook, Outcome, Side
 from markets.models import Market, OrderBookSnapshot, Series
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ class FeedRecorder:
         self._clock = clock
         self.connection: FeedConnection | None = None
         self.snapshots_stored = 0
+        self.divergences = 0  # in-sequence books a verifying snapshot found different
         # Our fills and order updates: stored by the recorder the FEED_ACCOUNT_RECORDER setting names (trading's).
         self.account: AccountSink | None = import_string(settings.FEED_ACCOUNT_RECORDER)() if account else None
 
@@ -123,6 +124,8 @@ class FeedRecorder:
                 self.account.add(frame)
 
     def _book_frame(self, frame: Data, raw: str | bytes) -> None:
+        ticker = str(frame.msg.get("market_ticker"))
+        held = self._held(ticker) if frame.type == "orderbook_snapshot" else None
         try:
             outcome = self.books.apply_raw(raw)
         except FeedError as exc:
@@ -134,9 +137,27 @@ class FeedRecorder:
         if outcome in (Outcome.GAP, Outcome.INCONSISTENT):
             self._ask_for_snapshots()
         elif outcome in (Outcome.APPLIED, Outcome.RESYNCED):
-            ticker = str(frame.msg.get("market_ticker"))
             self._changed.add(ticker)
             self._asked.discard(ticker)
+        if outcome is Outcome.RESYNCED and held is not None and held != self._held(ticker):
+            # The book was in sequence, yet the exchange's snapshot differs: a delta was lost unseen.
+            self.divergences += 1
+            logger.warning("Kalshi WebSocket: the book of %s had drifted from the exchange's; resynchronised", ticker)
+
+    def _held(self, ticker: str) -> tuple[tuple[Level, ...], tuple[Level, ...]] | None:
+        """Both sides of a market's book while it is in sequence (None when stale or unknown)."""
+        book = self.books.get(ticker)
+        if book is None or book.stale:
+            return None
+        return book.levels("yes"), book.levels("no")
+
+    def verify(self) -> None:
+        """Ask for snapshots of every in-sequence book: a book that drifted unseen shows against them."""
+        fresh = [book.ticker for book in self.books if not book.stale]
+        if fresh and self.connection is not None:
+            task = asyncio.get_running_loop().create_task(self.connection.resync(Channel.ORDERBOOK, fresh))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def _ask_for_snapshots(self) -> None:
         """Ask at once for snapshots of the books gone stale (each once; ``record`` asks again if none came)."""
@@ -199,6 +220,7 @@ class FeedRecorder:
             "frames": state.frames if state else 0,
             "reconnects": state.reconnects if state else 0,
             "gaps": self.gaps,
+            "divergences": self.divergences,
             "stale_books": len(self.books.stale_tickers()),
             "books": len(self.books),
             "markets": len(self.markets),
@@ -236,13 +258,16 @@ async def run_feed(
     logger.info("Kalshi WebSocket feed: %d temperature markets at %s", len(recorder.markets), connection.url)
     task = asyncio.create_task(connection.run(stop))
     period = record_every if record_every is not None else float(settings.FEED_RECORD_SECONDS)
-    refreshed = clock()
+    refreshed = verified = clock()
     try:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):  # the period passed
                 await asyncio.wait_for(stop.wait(), timeout=period)
             await sync_to_async(recorder.record)(clock())
             recorder.ask_again()
+            if clock() - verified >= timedelta(seconds=settings.FEED_VERIFY_SECONDS):
+                verified = clock()
+                recorder.verify()
             if clock() - refreshed >= MARKET_REFRESH:
                 refreshed = clock()
                 await _follow_new_markets(connection, recorder, clock(), day)

@@ -51,7 +51,7 @@ class Command(BaseCommand):
             "--faults",
             type=_faults,
             default=Faults(),
-            help="WebSocket: seed=1,gap=0.01,duplicate=0.01,reorder=0.01,drop=500; "
+            help="WebSocket: seed=1,gap=0.01,duplicate=0.01,reorder=0.01,drop=500,stale=0.001; "
             "REST: latency=0.2,limit=0.05,error=0.02,hang=0.01,hang_seconds=30,unreadable=2",
         )
         parser.add_argument(
@@ -215,6 +215,7 @@ def _faults(text: str) -> Faults:
         "hang": "hang_rate",
         "hang_seconds": "hang_seconds",
         "unreadable": "unreadable_seconds",
+        "stale": "stale_rate",
     }
     values: dict[str, Any] = {}
     for part in filter(None, text.split(",")):

@@ -57,8 +57,10 @@ def test_a_stored_day_is_replayed_with_makers_following_its_prints(member_key):
     from markets.models import Market
     from markets.tests.factories import EventFactory, TradeFactory
 
-    market = MarketFactory.create(event=EventFactory.create(target_date=date(2025, 2, 20)))
     first, later = datetime(2025, 2, 20, 14, tzinfo=UTC), datetime(2025, 2, 20, 18, tzinfo=UTC)
+    market = MarketFactory.create(
+        event=EventFactory.create(target_date=date(2025, 2, 20)), result="yes", settled_at=first.replace(minute=30)
+    )
     TradeFactory.create(market=market, yes_price=Decimal("0.3100"), no_price=Decimal("0.6900"), created_time=first)
     TradeFactory.create(market=market, yes_price=Decimal("0.5500"), no_price=Decimal("0.4500"), created_time=later)
 
@@ -77,3 +79,4 @@ def test_a_stored_day_is_replayed_with_makers_following_its_prints(member_key):
         "--key-id=bot", f"--public-key={member_key}", stdout=out,
     )  # fmt: skip
     assert "Makers quote every market (replaying the prints of 2025-02-20 at 3600x)" in out.getvalue()
+    assert f"Settled {market.ticker} YES: paid $0.00" in out.getvalue()  # half an hour of the day in, as Kalshi did

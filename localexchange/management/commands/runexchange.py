@@ -81,7 +81,9 @@ class Command(BaseCommand):
         elif options["makers"]:
             maker = live_maker(markets, seed=options["faults"].seed)
             exchange.deposit(maker.member, MAKER_BALANCE)
-        asyncio.run(self._serve(feed, options, len(markets), maker, clock))
+        # A replayed day settles each market as Kalshi did, when the replay reaches that moment.
+        settlements = _settlements(markets) if options["replay"] is not None else []
+        asyncio.run(self._serve(feed, options, len(markets), maker, clock, settlements))
 
     async def _serve(
         self,
@@ -90,6 +92,7 @@ class Command(BaseCommand):
         opened: int,
         maker: Maker | None,
         clock: Callable[[], datetime],
+        settlements: list[tuple[datetime, str, str]],
     ) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -107,6 +110,10 @@ class Command(BaseCommand):
                 + "Ctrl-C stops it."
             )
             while not stop.is_set():
+                while settlements and settlements[0][0] <= clock():
+                    _, ticker, result = settlements.pop(0)
+                    paid = feed.exchange.settle(ticker, result)
+                    self.stdout.write(f"Settled {ticker} {result.upper()}: paid ${sum(paid.values(), Decimal(0)):,.2f}")
                 if maker is not None:
                     await maker.requote(feed, clock())
                 with contextlib.suppress(TimeoutError):
@@ -172,6 +179,16 @@ def replay(markets: Sequence[Market], day: date, *, speed: float) -> tuple[Maker
         raise CommandError(f"No recorded prints of {day}'s markets: import the trade tapes first.")
     began, wall = min(starts), time.monotonic()
     return Maker(MAKER, paths), lambda: began + timedelta(seconds=(time.monotonic() - wall) * speed)
+
+
+def _settlements(markets: Sequence[Market]) -> list[tuple[datetime, str, str]]:
+    """(when, ticker, result) of every market that settled yes or no, in time order."""
+    due = []
+    for market in markets:
+        when = market.settled_at or market.close_time
+        if when is not None and market.result in ("yes", "no"):
+            due.append((when, market.ticker, str(market.result)))
+    return sorted(due)
 
 
 def _last_price(market: Market) -> Decimal:

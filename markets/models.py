@@ -270,6 +270,29 @@ class OrderBookSnapshot(models.Model):
         return f"{self.market.ticker} book @ {self.captured_at:%Y-%m-%d %H:%M:%SZ}"
 
 
+class OrderBookDelta(models.Model):
+    """One change of one level of one market's book, as the WebSocket reported it, in sequence.
+
+    Between two stored snapshots (OrderBookSnapshot), the deltas rebuild every
+    state the book passed through. ``side`` is which bids changed: YES bids at
+    their price, NO bids at theirs (a NO bid at q is a YES ask at 1 - q).
+    """
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="book_deltas")
+    received_at = models.DateTimeField()
+    seq = models.BigIntegerField(help_text="The subscription's sequence number of this change.")
+    side = models.CharField(max_length=3, choices=Side.choices)
+    price = price_field(help_text="Price of the bids that changed, in dollars.")
+    delta = count_field(help_text="Contracts added (positive) or removed (negative) at that price.")
+
+    class Meta:
+        ordering = ["market", "received_at", "seq"]
+        indexes = [models.Index(fields=["market", "received_at"], name="book_delta_market_time")]
+
+    def __str__(self) -> str:
+        return f"{self.market.ticker} {self.side} {self.price} {self.delta:+} (seq {self.seq})"
+
+
 class ApiCredential(models.Model):
     """A Kalshi API key: its id and RSA private key, encrypted at rest.
 

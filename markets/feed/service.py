@@ -30,6 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Protocol
 
 from asgiref.sync import sync_to_async
@@ -43,7 +44,7 @@ from markets.feed.connection import FeedConnection, Signer
 from markets.feed.protocol import PER_MARKET, Channel, Data
 from markets.feed.tape import TapeRecorder
 from markets.livebook import Books, FeedError, Level, LiveBook, Outcome, Side
-from markets.models import Market, OrderBookSnapshot, Series
+from markets.models import Market, OrderBookDelta, OrderBookSnapshot, Series
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,12 @@ class FeedRecorder:
     """
 
     def __init__(
-        self, markets: dict[str, int], *, account: bool = True, clock: Callable[[], float] = time.monotonic
+        self,
+        markets: dict[str, int],
+        *,
+        account: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = timezone.now,
     ) -> None:
         self.markets = markets
         self.books = Books()
@@ -94,9 +100,12 @@ class FeedRecorder:
         self._asked: set[str] = set()  # stale books whose snapshot was asked for
         self._tasks: set[asyncio.Task[bool]] = set()
         self._clock = clock
+        self._now = now  # the wall clock the stored deltas are stamped with
         self.connection: FeedConnection | None = None
         self.snapshots_stored = 0
         self.divergences = 0  # in-sequence books a verifying snapshot found different
+        self._deltas: list[OrderBookDelta] = []  # applied deltas, stored at the next record
+        self.deltas_stored = 0
         # Our fills and order updates: stored by the recorder the FEED_ACCOUNT_RECORDER setting names (trading's).
         self.account: AccountSink | None = import_string(settings.FEED_ACCOUNT_RECORDER)() if account else None
 
@@ -139,10 +148,23 @@ class FeedRecorder:
         elif outcome in (Outcome.APPLIED, Outcome.RESYNCED):
             self._changed.add(ticker)
             self._asked.discard(ticker)
+            if outcome is Outcome.APPLIED and ticker in self.markets:
+                self._deltas.append(self._delta_row(ticker, frame))
         if outcome is Outcome.RESYNCED and held is not None and held != self._held(ticker):
             # The book was in sequence, yet the exchange's snapshot differs: a delta was lost unseen.
             self.divergences += 1
             logger.warning("Kalshi WebSocket: the book of %s had drifted from the exchange's; resynchronised", ticker)
+
+    def _delta_row(self, ticker: str, frame: Data) -> OrderBookDelta:
+        msg = frame.msg  # applied, so already validated by the book
+        return OrderBookDelta(
+            market_id=self.markets[ticker],
+            received_at=self._now(),
+            seq=frame.seq or 0,
+            side=str(msg["side"]),
+            price=Decimal(str(msg["price_dollars"])),
+            delta=Decimal(str(msg["delta_fp"])),
+        )
 
     def _held(self, ticker: str) -> tuple[tuple[Level, ...], tuple[Level, ...]] | None:
         """Both sides of a market's book while it is in sequence (None when stale or unknown)."""
@@ -199,6 +221,9 @@ class FeedRecorder:
             for ticker, seq, yes, no in captured
         ]
         OrderBookSnapshot.objects.bulk_create(snapshots)
+        deltas, self._deltas = self._deltas, []
+        OrderBookDelta.objects.bulk_create(deltas, batch_size=2000)
+        self.deltas_stored += len(deltas)
         self.snapshots_stored += len(snapshots)
         Heartbeat.objects.beat(FEED_COMPONENT, now=now, detail=self.detail())
 
@@ -226,6 +251,7 @@ class FeedRecorder:
             "markets": len(self.markets),
             "trades_stored": self.tape.stored,
             "book_snapshots_stored": self.snapshots_stored,
+            "book_deltas_stored": self.deltas_stored,
             "account_frames": dict(self.account_frames),
             "fills_stored": self.account.fills_stored if self.account is not None else 0,
             "last_error": errors[-1] if errors else "",

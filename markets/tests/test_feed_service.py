@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import orjson
 import pytest
@@ -16,13 +17,14 @@ from kalshiweb.health import FEED_COMPONENT
 from kalshiweb.models import Heartbeat
 from markets.feed.protocol import WS_PATH
 from markets.feed.service import run_feed
-from markets.models import Market, OrderBookSnapshot, Trade
+from markets.models import Market, OrderBookDelta, OrderBookSnapshot, Trade
 from markets.signing import RequestSigner
 from markets.tests.factories import MarketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TICKER = "KXHIGHNY-25MAR01-B44.5"
+D = Decimal
 TRADE = {
     "trade_id": "5a0f2c1e-3b9d-4e8a-9f61-2d7c8b4a1e90",
     "market_ticker": TICKER,
@@ -115,6 +117,9 @@ def test_the_feed_stores_books_and_prints_and_heals_a_gap():
     assert (rows[-1].yes_bids, rows[-1].no_bids) == ([["0.4300", "2.00"], ["0.4200", "5.00"]], [["0.5600", "4.00"]])
     assert all(row.seq in (1, 2, 5) for row in rows)  # never the book the gap left
     assert Trade.objects.filter(market=market).count() == 1
+    # The delta applied in sequence is stored; the one after the gap was never applied.
+    [change] = OrderBookDelta.objects.filter(market=market)
+    assert (change.seq, change.side, change.price, change.delta) == (2, "yes", D("0.4200"), D("5.00"))
 
     beat = Heartbeat.objects.get(component=FEED_COMPONENT)
     assert beat.detail["trades_stored"] == 1 and beat.detail["gaps"] == 1

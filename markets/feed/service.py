@@ -35,6 +35,7 @@ from typing import Protocol
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -301,6 +302,8 @@ async def run_feed(
         stop.set()
         await task
         await sync_to_async(recorder.record)(clock())
+        # The database work ran in asgiref's worker thread: close its connections, or they outlive the feed.
+        await sync_to_async(connections.close_all)()
     return recorder
 
 

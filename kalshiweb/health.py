@@ -174,6 +174,8 @@ def check_feed(now: datetime) -> tuple[Status, str, dict[str, Any]]:
     data = {"last_heartbeat_seconds_ago": round(age, 1), **beat.detail}
     if age > 3 * settings.HEARTBEAT_INTERVAL_SECONDS + 15:
         return Status.WARN, f"the feed process last reported {age:.0f}s ago", data
+    if beat.detail.get("stopped"):
+        return Status.WARN, "the feed was stopped (it reported so as it ended)", data
     if not beat.detail.get("connected"):
         error = beat.detail.get("last_error") or "no error recorded"
         return Status.WARN, f"the feed is not connected to Kalshi ({error})", data

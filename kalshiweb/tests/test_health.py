@@ -141,6 +141,7 @@ def test_a_failing_weather_source_degrades_and_says_which(client):
         ),
         ({**LIVE_FEED, "last_frame_age_seconds": 300.0}, 0, "connected, but no frame for 300s"),
         ({**LIVE_FEED, "stale_books": 2}, 0, "2 order book(s) out of sequence"),
+        ({**LIVE_FEED, "connected": False, "stopped": True}, 0, "the feed was stopped"),
     ],
 )
 def test_the_feed_degrades_the_report_and_says_why(client, detail, age, expected):

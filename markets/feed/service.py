@@ -104,6 +104,7 @@ class FeedRecorder:
         self._now = now  # the wall clock the stored deltas are stamped with
         self.connection: FeedConnection | None = None
         self.snapshots_stored = 0
+        self.stopped = False  # set for the last report, when the feed ends
         self.divergences = 0  # in-sequence books a verifying snapshot found different
         self._deltas: list[OrderBookDelta] = []  # applied deltas, stored at the next record
         self.deltas_stored = 0
@@ -256,6 +257,7 @@ class FeedRecorder:
             "account_frames": dict(self.account_frames),
             "fills_stored": self.account.fills_stored if self.account is not None else 0,
             "last_error": errors[-1] if errors else "",
+            "stopped": self.stopped,
         }
 
 
@@ -301,6 +303,7 @@ async def run_feed(
     finally:
         stop.set()
         await task
+        recorder.stopped = True
         await sync_to_async(recorder.record)(clock())
         # The database work ran in asgiref's worker thread: close its connections, or they outlive the feed.
         await sync_to_async(connections.close_all)()

@@ -125,7 +125,7 @@ def test_the_feed_stores_books_and_prints_and_heals_a_gap():
     assert beat.detail["trades_stored"] == 1 and beat.detail["gaps"] == 1
     assert beat.detail["markets"] == 1
     # Stopped: the last report says so, and the books it held are no longer live.
-    assert beat.detail["connected"] is False and beat.detail["stale_books"] == 1
+    assert beat.detail["connected"] is False and beat.detail["stopped"] is True and beat.detail["stale_books"] == 1
 
 
 def test_runfeed_needs_a_key(monkeypatch):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from kalshiweb.admin import ReadOnlyAdmin, SingletonAdmin
 from trading.models import Fill, Order, Position, RiskLimits, Settlement, TradingState, TradingStateChange
+from trading.permissions import may_switch
 from trading.services import TradingStateError, set_trading_state
 
 
@@ -49,7 +50,7 @@ class TradingStateAdmin(SingletonAdmin):
             "state_form": TradingStateForm(),
             "state_choices": TradingState.State.choices,
             "recent_changes": TradingStateChange.objects.all()[:20],
-            "can_switch": request.user.has_perm("trading.change_tradingstate"),
+            "can_switch": may_switch(request.user),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, extra)
@@ -59,7 +60,7 @@ class TradingStateAdmin(SingletonAdmin):
         back = reverse("admin:trading_tradingstate_change", args=[pk])
         if request.method != "POST":
             return HttpResponseRedirect(back)
-        if not request.user.has_perm("trading.change_tradingstate"):
+        if not may_switch(request.user):
             self.message_user(request, "You do not have permission to change the trading state.", messages.ERROR)
             return HttpResponseRedirect(back)
         form = TradingStateForm(request.POST)

@@ -9,11 +9,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trading.models import TradingState
+from trading.permissions import MaySwitchTradingState
 from trading.services import TradingStateError, set_trading_state, trading_gate
 
 
 class TradingStateApi(APIView):
     """GET the trading state and whether positions may be opened; POST {state, reason} to switch it."""
+
+    permission_classes = [MaySwitchTradingState]
 
     class InputSerializer(serializers.Serializer[dict[str, str]]):
         state = serializers.ChoiceField(choices=TradingState.State.choices)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
@@ -173,3 +174,32 @@ def test_new_positions_need_an_active_switch_and_a_ready_model():
     assert not stale.may_open_positions and "trained more than 14 days ago" in stale.reasons[0]
     halt_trading(reason="storm", actor="ops", now=now)
     assert trading_gate(now=now).reasons == ("trading is halted: storm",)
+
+
+class TestOnePermissionRule:
+    """Admin, API and command ask the same thing: the 'Can change trading state' permission."""
+
+    def test_staff_without_the_permission_cannot_switch_through_the_api(self, client, django_user_model):
+        staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
+        client.force_login(staff)
+        assert client.get("/api/trading/state/").status_code == 200  # staff may look
+        refused = client.post("/api/trading/state/", {"state": "active", "reason": "x"})
+        assert refused.status_code == 403 and "permission" in refused.json()["detail"]
+        assert TradingState.load().state == "halted"
+        staff.user_permissions.add(Permission.objects.get(codename="change_tradingstate"))
+        client.force_login(django_user_model.objects.get(pk=staff.pk))
+        assert client.post("/api/trading/state/", {"state": "active", "reason": "x"}).status_code == 200
+        assert TradingState.load().state == "active"
+
+    def test_the_command_acting_for_an_account_needs_the_permission(self, django_user_model):
+        django_user_model.objects.create_user("intern", password="pw", is_staff=True)
+        with pytest.raises(CommandError, match="intern may not change the trading state"):
+            call_command("tradingstate", "resume", "--reason", "x", "--user", "intern")
+        with pytest.raises(CommandError, match="No account named 'ghost'"):
+            call_command("tradingstate", "resume", "--reason", "x", "--user", "ghost")
+        assert TradingState.load().state == "halted"
+        boss = django_user_model.objects.create_user("boss", password="pw", is_staff=True)
+        boss.user_permissions.add(Permission.objects.get(codename="change_tradingstate"))
+        call_command("tradingstate", "resume", "--reason", "checked", "--user", "boss", stdout=io.StringIO())
+        assert TradingState.load().state == "active"
+        assert TradingStateChange.objects.latest("at").actor == "boss"

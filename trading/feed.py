@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import transaction
 
 from markets.errors import BadResponse
-from markets.feed.protocol import Data
+from markets.feed.protocol import Data, ms_text
 from markets.models import Market
 from markets.schemas.enums import Side
 from markets.schemas.portfolio import Fill as FillData
@@ -66,7 +66,8 @@ class AccountRecorder:
     def _add_fill(self, frame: Data) -> None:
         msg = frame.msg
         # The fill channel names a fill by its trade id, its time in ms, and its YES price only.
-        shaped = {**msg, "fill_id": msg.get("trade_id"), "created_time": _iso(msg.get("ts_ms"))}
+        ts_ms = msg.get("ts_ms")
+        shaped = {**msg, "fill_id": msg.get("trade_id"), "created_time": ms_text(ts_ms) if type(ts_ms) is int else None}
         yes = msg.get("yes_price_dollars")
         if isinstance(yes, str) and "no_price_dollars" not in msg:
             with contextlib.suppress(InvalidOperation):
@@ -151,13 +152,5 @@ class AccountRecorder:
             order.remaining_count = remaining
         if any(fee is not None for fee in fees):
             order.fees = sum((fee for fee in fees if fee is not None), Decimal(0))
-        order.save(
-            update_fields=["status", "exchange_order_id", "filled_count", "remaining_count", "fees", "updated_at"]
-        )
+        order.save(update_fields=[*UPDATED_FIELDS, "updated_at"])
         return True
-
-
-def _iso(ms: object) -> str | None:
-    if type(ms) is not int:
-        return None
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")

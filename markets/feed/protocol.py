@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -166,6 +167,11 @@ def parse_frame(raw: str | bytes) -> Frame:
         body = _mapping(msg, kind)
         return Refused(command_id, _required_int(body, "code", kind), str(body.get("msg", "")))
     return Data(kind, _optional_int(data, "sid"), _optional_int(data, "seq"), _mapping(msg, kind))
+
+
+def ms_text(ms: int) -> str:
+    """A frame's ``ts_ms`` (Unix milliseconds) as RFC 3339 UTC text, the form REST payloads carry."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def encode(command: Mapping[str, Any]) -> str:

@@ -177,21 +177,22 @@ class FeedRecorder:
 
     def verify(self) -> None:
         """Ask for snapshots of every in-sequence book: a book that drifted unseen shows against them."""
-        fresh = [book.ticker for book in self.books if not book.stale]
-        if fresh and self.connection is not None:
-            task = asyncio.get_running_loop().create_task(self.connection.resync(Channel.ORDERBOOK, fresh))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        self._request_snapshots([book.ticker for book in self.books if not book.stale])
 
     def _ask_for_snapshots(self) -> None:
         """Ask at once for snapshots of the books gone stale (each once; ``record`` asks again if none came)."""
         wanted = [t for t in self.books.stale_tickers() if t not in self._asked]
-        if not wanted or self.connection is None:
-            return
-        self._asked.update(wanted)
-        task = asyncio.get_running_loop().create_task(self.connection.resync(Channel.ORDERBOOK, wanted))
+        if wanted and self._request_snapshots(wanted):
+            self._asked.update(wanted)
+
+    def _request_snapshots(self, tickers: list[str]) -> bool:
+        """Send get_snapshot for ``tickers`` from the event loop (the task is kept until done); False if unsent."""
+        if not tickers or self.connection is None:
+            return False
+        task = asyncio.get_running_loop().create_task(self.connection.resync(Channel.ORDERBOOK, tickers))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return True
 
     def ask_again(self) -> None:
         """Ask again for the snapshots of books still stale a period after they were asked for."""

@@ -10,10 +10,9 @@ in one transaction per flush, at the recorder's cadence.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
-from markets.feed.protocol import Data
+from markets.feed.protocol import Data, ms_text
 from markets.history.tape import RowError, trade_row
 from markets.history.tape_store import TradeRow, write_batch
 
@@ -68,5 +67,5 @@ def _as_tape_line(msg: Any) -> dict[str, Any]:
         "count_fp": msg.get("count_fp"),
         "yes_price_dollars": msg.get("yes_price_dollars"),
         "no_price_dollars": msg.get("no_price_dollars"),
-        "created_time": datetime.fromtimestamp(created / 1000, tz=UTC).isoformat().replace("+00:00", "Z"),
+        "created_time": ms_text(created),
     }

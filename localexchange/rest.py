@@ -33,6 +33,7 @@ from localexchange.auth import authenticated_member
 from localexchange.matching import ZERO, NewOrder, OrderRefused
 from localexchange.ws import LocalFeed
 from markets.schemas.enums import BookSide, SelfTradePrevention, TimeInForce
+from markets.schemas.orders import fixed_count, fixed_price
 
 BASE = "/trade-api/v2"
 
@@ -136,15 +137,15 @@ class RestApp:
         reply: dict[str, Any] = {
             "order_id": placed.order_id,
             "client_order_id": order.client_order_id,
-            "fill_count": _count(filled),
-            "remaining_count": _count(placed.resting),
+            "fill_count": fixed_count(filled),
+            "remaining_count": fixed_count(placed.resting),
             "ts_ms": int(self._clock() * 1000),
         }
         if filled:
             cost = sum((e.price * e.count for e in placed.executions), ZERO)
             fees = sum((self.feed.exchange.fill_fees.get((e.trade_id, member), ZERO) for e in placed.executions), ZERO)
-            reply["average_fill_price"] = f"{cost / filled:.4f}"
-            reply["average_fee_paid"] = f"{fees / filled:.4f}"
+            reply["average_fill_price"] = fixed_price(cost / filled)
+            reply["average_fee_paid"] = fixed_price(fees / filled)
         return 201, reply
 
     async def _cancel(self, member: str, body: dict[str, Any], order_id: str) -> Reply:
@@ -159,7 +160,7 @@ class RestApp:
         return 200, {
             "order_id": order_id,
             "client_order_id": order.client_order_id,
-            "reduced_by": _count(order.remaining),
+            "reduced_by": fixed_count(order.remaining),
             "ts_ms": int(self._clock() * 1000),
         }
 
@@ -187,7 +188,7 @@ class RestApp:
         return 200, {
             "order_id": order_id,
             "client_order_id": record.client_order_id,
-            "remaining_count": _count(record.remaining),
+            "remaining_count": fixed_count(record.remaining),
             "ts_ms": int(self._clock() * 1000),
         }
 
@@ -209,15 +210,15 @@ class RestApp:
                 "outcome_side": "yes" if record.side is BookSide.BID else "no",
                 "type": "limit",
                 "status": record.status,
-                "yes_price_dollars": f"{yes:.4f}",
-                "no_price_dollars": f"{1 - yes:.4f}",
-                "fill_count_fp": _count(record.filled),
-                "remaining_count_fp": _count(record.remaining),
-                "initial_count_fp": _count(record.initial),
-                "taker_fees_dollars": f"{record.taker_fees:.4f}",
-                "maker_fees_dollars": f"{record.maker_fees:.4f}",
-                "taker_fill_cost_dollars": f"{record.taker_cost:.4f}",
-                "maker_fill_cost_dollars": f"{record.maker_cost:.4f}",
+                "yes_price_dollars": fixed_price(yes),
+                "no_price_dollars": fixed_price(1 - yes),
+                "fill_count_fp": fixed_count(record.filled),
+                "remaining_count_fp": fixed_count(record.remaining),
+                "initial_count_fp": fixed_count(record.initial),
+                "taker_fees_dollars": fixed_price(record.taker_fees),
+                "maker_fees_dollars": fixed_price(record.maker_fees),
+                "taker_fill_cost_dollars": fixed_price(record.taker_cost),
+                "maker_fill_cost_dollars": fixed_price(record.maker_cost),
                 "created_time": record.created.isoformat().replace("+00:00", "Z"),
             }
         }
@@ -226,7 +227,7 @@ class RestApp:
         balance = self.feed.exchange.member(member).balance
         return 200, {
             "balance": int(balance * 100),
-            "balance_dollars": f"{balance:.4f}",
+            "balance_dollars": fixed_price(balance),
             "portfolio_value": 0,
             "updated_ts": int(self._clock()),
         }
@@ -238,8 +239,8 @@ class RestApp:
         book = market.book
         return 200, {
             "orderbook_fp": {
-                "yes_dollars": [[f"{p:.4f}", f"{s:.2f}"] for p, s in book.bids()],
-                "no_dollars": [[f"{p:.4f}", f"{s:.2f}"] for p, s in book.no_bids()],
+                "yes_dollars": [[fixed_price(p), fixed_count(s)] for p, s in book.bids()],
+                "no_dollars": [[fixed_price(p), fixed_count(s)] for p, s in book.no_bids()],
             }
         }
 
@@ -281,7 +282,3 @@ def _enum(body: dict[str, Any], name: str, kind: type[E]) -> E:
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise _Refused(400, "invalid_parameters", f"{name} must be one of {allowed}, got {value!r}") from None
-
-
-def _count(count: Decimal) -> str:
-    return f"{count:.2f}"

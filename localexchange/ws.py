@@ -40,6 +40,7 @@ from localexchange.auth import authenticated_member
 from localexchange.exchange import Exchange
 from localexchange.matching import Execution, LevelChange, NewOrder, Placed
 from markets.feed.protocol import WS_PATH
+from markets.schemas.orders import fixed_count, fixed_price
 from markets.signing import KEY_HEADER
 
 logger = logging.getLogger(__name__)
@@ -230,8 +231,8 @@ class LocalFeed:
         msg = {
             "market_ticker": ticker,
             "market_id": market_id(ticker),
-            "yes_dollars_fp": [[_dollars(p), _count(s)] for p, s in book.bids()],
-            "no_dollars_fp": [[_dollars(p), _count(s)] for p, s in book.no_bids()],
+            "yes_dollars_fp": [[fixed_price(p), fixed_count(s)] for p, s in book.bids()],
+            "no_dollars_fp": [[fixed_price(p), fixed_count(s)] for p, s in book.no_bids()],
         }
         await self._data(client, subscription, "orderbook_snapshot", msg)
 
@@ -275,8 +276,8 @@ def _delta(ticker: str, change: LevelChange) -> dict[str, Any]:
     return {
         "market_ticker": ticker,
         "market_id": market_id(ticker),
-        "price_dollars": _dollars(change.price),
-        "delta_fp": _count(change.delta),
+        "price_dollars": fixed_price(change.price),
+        "delta_fp": fixed_count(change.delta),
         "side": change.book,
     }
 
@@ -287,9 +288,9 @@ def _trade(execution: Execution, at: datetime) -> dict[str, Any]:
     return {
         "trade_id": execution.trade_id,
         "market_ticker": execution.ticker,
-        "yes_price_dollars": _dollars(execution.price),
-        "no_price_dollars": _dollars(Decimal(1) - execution.price),
-        "count_fp": _count(execution.count),
+        "yes_price_dollars": fixed_price(execution.price),
+        "no_price_dollars": fixed_price(Decimal(1) - execution.price),
+        "count_fp": fixed_count(execution.count),
         "taker_side": "yes" if taker_yes else "no",
         "taker_outcome_side": "yes" if taker_yes else "no",
         "taker_book_side": execution.taker_side.value,
@@ -310,16 +311,16 @@ def _fill(execution: Execution, member: str, fee: Decimal, held: Decimal, at: da
         "market_ticker": execution.ticker,
         "exchange_index": 0,
         "is_taker": taker,
-        "yes_price_dollars": _dollars(execution.price),
-        "count_fp": _count(execution.count),
-        "fee_cost": _dollars(fee),
+        "yes_price_dollars": fixed_price(execution.price),
+        "count_fp": fixed_count(execution.count),
+        "fee_cost": fixed_price(fee),
         "book_side": side,
         "outcome_side": outcome,
         # The legacy fields, as Kalshi still sends them: the outcome side bought.
         "side": outcome,
         "purchased_side": outcome,
         "action": "buy",
-        "post_position_fp": _count(held),
+        "post_position_fp": fixed_count(held),
         "ts": ms // 1000,
         "ts_ms": ms,
     }
@@ -328,11 +329,3 @@ def _fill(execution: Execution, member: str, fee: Decimal, held: Decimal, at: da
 def market_id(ticker: str) -> str:
     """A market's id: a UUID, as Kalshi's are, the same for a ticker on every run."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kalshiweb-local-exchange:{ticker}"))
-
-
-def _dollars(price: Decimal) -> str:
-    return f"{price:.4f}"
-
-
-def _count(count: Decimal) -> str:
-    return f"{count:.2f}"

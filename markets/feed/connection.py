@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -40,6 +39,7 @@ from markets.feed.protocol import (
     Subscribed,
     encode,
     parse_frame,
+    ws_path,
 )
 
 logger = logging.getLogger(__name__)
@@ -91,11 +91,8 @@ class FeedConnection:
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("ws", "wss") or not parts.path:
-            raise ValueError(f"a Kalshi WebSocket URL is ws(s)://host/path, got {url!r}")
+        self._path = ws_path(url)
         self.url = url
-        self._path = parts.path
         self._signer = signer
         self._handler = handler
         self._backoff = backoff or Backoff()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -167,6 +168,14 @@ def parse_frame(raw: str | bytes) -> Frame:
         body = _mapping(msg, kind)
         return Refused(command_id, _required_int(body, "code", kind), str(body.get("msg", "")))
     return Data(kind, _optional_int(data, "sid"), _optional_int(data, "seq"), _mapping(msg, kind))
+
+
+def ws_path(url: str) -> str:
+    """The path of a WebSocket URL (what the handshake signs); ValueError unless it is ws(s)://host/path."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname or not parts.path:
+        raise ValueError(f"a Kalshi WebSocket URL is ws(s)://host/path, got {url!r}")
+    return parts.path
 
 
 def ms_text(ms: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import signal
 from datetime import date
@@ -12,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from markets.connection import configured_signer
 from markets.credentials import CredentialError
+from markets.feed.protocol import ws_path
 from markets.feed.service import FeedRecorder, run_feed
 
 NO_KEY = (
@@ -28,7 +30,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seconds", type=float, help="Stop after this many seconds (default: run until stopped).")
-        parser.add_argument("--url", help="WebSocket URL (default: KALSHI_WS_URL of the configured environment).")
+        parser.add_argument(
+            "--url", type=_ws_url, help="WebSocket URL (default: KALSHI_WS_URL of the configured environment)."
+        )
         parser.add_argument(
             "--day", type=date.fromisoformat, help="Watch that climate day's markets (a replay on the local exchange)."
         )
@@ -63,3 +67,11 @@ def _summary(recorder: FeedRecorder) -> str:
         f"{detail['gaps']} sequence gap(s), {detail['reconnects']} reconnect(s)"
         + (f"; last error: {detail['last_error']}" if detail["last_error"] else "")
     )
+
+
+def _ws_url(text: str) -> str:
+    try:
+        ws_path(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text

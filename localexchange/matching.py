@@ -57,6 +57,7 @@ class NewOrder:
     self_trade_prevention: SelfTradePrevention = SelfTradePrevention.TAKER_AT_CROSS
     post_only: bool = False
     client_order_id: str = ""
+    order_group_id: str | None = None
 
     def check(self) -> None:
         if not ZERO < self.price < ONE or self.price % TICK:
@@ -107,6 +108,7 @@ class Placed:
     canceled_makers: list[Resting] = field(default_factory=list)  # by self-trade prevention
     resting: Decimal = ZERO  # left on the book
     canceled: Decimal = ZERO  # not filled and not resting
+    group_cancels: list[tuple[str, LevelChange]] = field(default_factory=list)  # (ticker, change): a group tripped
 
     @property
     def filled(self) -> Decimal:

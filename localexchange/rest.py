@@ -9,12 +9,16 @@ as Kalshi does. Errors use Kalshi's ErrorResponse shape.
 
 Paths (under /trade-api/v2):
 
-- POST   /portfolio/events/orders                      create (V2)
+- POST   /portfolio/events/orders                      create (V2); a client_order_id the member
+                                                       used before answers 409 ``order_already_exists``
+- DELETE /portfolio/events/orders                      cancel all the member's resting orders (204)
+- DELETE /portfolio/events/orders/batched              cancel several (V2)
 - DELETE /portfolio/events/orders/{order_id}           cancel (V2)
 - POST   /portfolio/events/orders/{order_id}/decrease  decrease (V2)
 - GET    /portfolio/orders/{order_id}                  read an order
 - GET    /portfolio/balance
 - GET    /markets/{ticker}/orderbook
+- the account lists, the historical ones and order groups: see localexchange.rest_portfolio
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 import orjson
 
 from localexchange.auth import authenticated_member
 from localexchange.matching import ZERO, NewOrder, OrderRefused
+from localexchange.rest_portfolio import PortfolioRoutes, order_json, public_paths
+from localexchange.rest_portfolio import Refused as _Refused
 from localexchange.ws import LocalFeed
 from markets.schemas.enums import BookSide, SelfTradePrevention, TimeInForce
 from markets.schemas.orders import fixed_count, fixed_price
@@ -43,10 +50,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Reply = tuple[int, dict[str, Any]]
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+_CREATE_STATUS = {"order_already_exists": 409, "market_not_found": 404, "order_group_not_found": 404}
 
 
 class RestApp:
@@ -57,12 +61,17 @@ class RestApp:
         self._clock = clock
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Awaitable[Reply]]]] = [
             ("POST", re.compile(r"/portfolio/events/orders"), self._create),
+            ("DELETE", re.compile(r"/portfolio/events/orders"), self._cancel_all),
+            ("DELETE", re.compile(r"/portfolio/events/orders/batched"), self._batch_cancel),
             ("DELETE", re.compile(r"/portfolio/events/orders/(?P<order_id>[^/]+)"), self._cancel),
             ("POST", re.compile(r"/portfolio/events/orders/(?P<order_id>[^/]+)/decrease"), self._decrease),
             ("GET", re.compile(r"/portfolio/orders/(?P<order_id>[^/]+)"), self._order),
             ("GET", re.compile(r"/portfolio/balance"), self._balance),
             ("GET", re.compile(r"/markets/(?P<ticker>[^/]+)/orderbook"), self._orderbook),
         ]
+        portfolio = PortfolioRoutes(feed, clock)
+        self._routes += [(verb, re.compile(pattern), handler) for verb, pattern, handler in portfolio.routes]
+        self._public = set(public_paths())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,7 +97,7 @@ class RestApp:
                 await asyncio.sleep(faults.hang_seconds)  # accepted, but the answer comes too late
         except _Refused as refused:
             status, payload = refused.status, {"code": refused.code, "message": refused.message}
-        data = orjson.dumps(payload)
+        data = orjson.dumps(payload) if status != 204 else b""
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *extra]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": data})
@@ -97,14 +106,18 @@ class RestApp:
         method, path = scope["method"], scope["path"]
         if not path.startswith(BASE):
             raise _Refused(404, "not_found", f"no such path {path}")
-        member = self._authenticate(scope, method, path)
         route = path[len(BASE) :]
+        member = "" if route in self._public else self._authenticate(scope, method, path)
         if route.rstrip("/") == "/portfolio/orders" and method == "POST":
             raise _Refused(410, "deprecated_v1_order_endpoint", "use POST /portfolio/events/orders")
         for verb, pattern, handler in self._routes:
             match = pattern.fullmatch(route)
             if match and verb == method:
-                return await handler(member, _json(body) if body else {}, **match.groupdict())
+                if method == "GET":  # a GET's arguments are its query parameters
+                    args: dict[str, Any] = dict(parse_qsl(scope.get("query_string", b"").decode()))
+                else:
+                    args = _json(body) if body else {}
+                return await handler(member, args, **match.groupdict())
         raise _Refused(404, "not_found", f"no {method} {path}")
 
     def _authenticate(self, scope: Scope, method: str, path: str) -> str:
@@ -127,12 +140,13 @@ class RestApp:
             self_trade_prevention=_enum(body, "self_trade_prevention_type", SelfTradePrevention),
             post_only=bool(body.get("post_only", False)),
             client_order_id=str(body.get("client_order_id") or ""),
+            order_group_id=str(body["order_group_id"]) if body.get("order_group_id") else None,
         )
         now = datetime.fromtimestamp(self._clock(), tz=UTC)
         try:
             placed = await self.feed.place(order, at=now)
         except OrderRefused as refused:
-            raise _Refused(400 if refused.code != "market_not_found" else 404, refused.code, str(refused)) from None
+            raise _Refused(_CREATE_STATUS.get(refused.code, 400), refused.code, str(refused)) from None
         filled = placed.filled
         reply: dict[str, Any] = {
             "order_id": placed.order_id,
@@ -150,11 +164,11 @@ class RestApp:
 
     async def _cancel(self, member: str, body: dict[str, Any], order_id: str) -> Reply:
         owner = self.feed.exchange.owner_of(order_id)
+        now = datetime.fromtimestamp(self._clock(), tz=UTC)
         try:
-            order, change = self.feed.exchange.cancel(member, order_id)
+            order, change = self.feed.exchange.cancel(member, order_id, at=now)
         except OrderRefused as refused:
             raise _Refused(404, refused.code, str(refused)) from None
-        now = datetime.fromtimestamp(self._clock(), tz=UTC)
         if owner is not None:
             await self.feed.publish(owner[1], [change], [], at=now)
         return 200, {
@@ -178,11 +192,11 @@ class RestApp:
             raise _Refused(400, "invalid_parameters", "give reduce_by or reduce_to")
         if by <= 0:
             raise _Refused(400, "invalid_parameters", f"the order rests {resting}; nothing to decrease")
+        now = datetime.fromtimestamp(self._clock(), tz=UTC)
         try:
-            _, change = self.feed.exchange.decrease(member, order_id, by=by)
+            _, change = self.feed.exchange.decrease(member, order_id, by=by, at=now)
         except OrderRefused as refused:
             raise _Refused(400, refused.code, str(refused)) from None
-        now = datetime.fromtimestamp(self._clock(), tz=UTC)
         await self.feed.publish(owner[1], [change], [], at=now)
         record = self.feed.exchange.orders[order_id]
         return 200, {
@@ -199,29 +213,27 @@ class RestApp:
             raise _Refused(404, "not_found", f"no order {order_id}")
         if now - record.created.timestamp() < self.feed.faults.unreadable_seconds:
             raise _Refused(404, "not_found", f"no order {order_id} (not yet readable: an injected fault)")
-        yes = record.price
-        return 200, {
-            "order": {
-                "order_id": record.order_id,
-                "user_id": record.member,
-                "client_order_id": record.client_order_id,
-                "ticker": record.ticker,
-                "book_side": record.side.value,
-                "outcome_side": "yes" if record.side is BookSide.BID else "no",
-                "type": "limit",
-                "status": record.status,
-                "yes_price_dollars": fixed_price(yes),
-                "no_price_dollars": fixed_price(1 - yes),
-                "fill_count_fp": fixed_count(record.filled),
-                "remaining_count_fp": fixed_count(record.remaining),
-                "initial_count_fp": fixed_count(record.initial),
-                "taker_fees_dollars": fixed_price(record.taker_fees),
-                "maker_fees_dollars": fixed_price(record.maker_fees),
-                "taker_fill_cost_dollars": fixed_price(record.taker_cost),
-                "maker_fill_cost_dollars": fixed_price(record.maker_cost),
-                "created_time": record.created.isoformat().replace("+00:00", "Z"),
-            }
-        }
+        return 200, {"order": order_json(record)}
+
+    async def _cancel_all(self, member: str, body: dict[str, Any]) -> Reply:
+        now = datetime.fromtimestamp(self._clock(), tz=UTC)
+        await self.feed.publish_cancels(self.feed.exchange.cancel_all(member, at=now), at=now)
+        return 204, {}
+
+    async def _batch_cancel(self, member: str, body: dict[str, Any]) -> Reply:
+        items = body.get("orders")
+        if not isinstance(items, list) or not items:
+            raise _Refused(400, "invalid_parameters", "orders must be a non-empty list")
+        answers = []
+        for item in items:
+            order_id = str(item.get("order_id", "")) if isinstance(item, dict) else ""
+            try:
+                _, reply = await self._cancel(member, {}, order_id)
+            except _Refused as refused:
+                error = {"code": refused.code, "message": refused.message}
+                reply = {"order_id": order_id, "reduced_by": "0.00", "error": error}
+            answers.append(reply)
+        return 200, {"orders": answers}
 
     async def _balance(self, member: str, body: dict[str, Any]) -> Reply:
         balance = self.feed.exchange.member(member).balance

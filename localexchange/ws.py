@@ -196,7 +196,13 @@ class LocalFeed:
         """Place an order on the exchange and send every subscriber what it changed."""
         placed = self.exchange.place(order, at=at)
         await self.publish(order.ticker, placed.changes, placed.executions, at=at)
+        await self.publish_cancels(placed.group_cancels, at=at)
         return placed
+
+    async def publish_cancels(self, changes: Iterable[tuple[str, LevelChange]], *, at: datetime) -> None:
+        """Send the book changes of orders canceled in several markets at once ((ticker, change) pairs)."""
+        for ticker, change in changes:
+            await self.publish(ticker, [change], [], at=at)
 
     async def publish(
         self, ticker: str, changes: Iterable[LevelChange], executions: Iterable[Execution], *, at: datetime

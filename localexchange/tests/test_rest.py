@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
-import httpx
-import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from localexchange.exchange import Exchange
-from localexchange.rest import BASE, RestApp
+from localexchange.rest import RestApp
+from localexchange.tests.helpers import signed_call, spec_checker
 from localexchange.ws import LocalFeed
 from markets.schemas.books import parse_orderbook
-from markets.signing import RequestSigner
 from trading.fees import FeeSchedule
 
 M = "KXHIGHNY-25FEB20-B44.5"
@@ -38,17 +35,7 @@ def app(keys):
 
 def call(app, keys, member, method, path, body=None):
     """One signed request through the ASGI app, as the Kalshi client would send it."""
-    signer = RequestSigner(member, keys[member], clock=lambda: NOW)
-
-    async def go():
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://local") as client:
-            headers = signer.headers(method, BASE + path)
-            content = orjson.dumps(body) if body is not None else None
-            return await client.request(method, BASE + path, headers=headers, content=content)
-
-    response = asyncio.run(go())
-    return response.status_code, response.json()
+    return signed_call(app, keys, member, method, path, body, now=NOW)
 
 
 def order(side, price, count, **extra):
@@ -103,17 +90,7 @@ def test_a_request_signed_by_an_unknown_key_is_refused(app, keys):
 
 @pytest.mark.kalshi_spec
 def test_every_answer_is_in_the_shape_of_kalshis_openapi(app, keys, kalshi_spec_dir):
-    import jsonschema
-    import referencing
-    import referencing.jsonschema
-    import yaml
-
-    document = yaml.safe_load((kalshi_spec_dir / "openapi-3.31.0.yaml").read_text(encoding="utf-8"))
-    registry = referencing.Registry().with_resource("urn:spec", referencing.jsonschema.DRAFT4.create_resource(document))
-
-    def check(payload: dict, schema: str) -> None:
-        ref = {"$ref": f"urn:spec#/components/schemas/{schema}"}
-        jsonschema.Draft4Validator(ref, registry=registry).validate(payload)
+    check = spec_checker(kalshi_spec_dir)
 
     _, rested = call(app, keys, "alice", "POST", "/portfolio/events/orders", order("ask", "0.3000", "10.00"))
     check(rested, "CreateOrderV2Response")

@@ -19,7 +19,7 @@ import threading
 from types import FrameType
 from typing import Any, Protocol
 
-from celery import Celery
+from celery import Celery, signals
 from celery.beat import EmbeddedService
 from celery.worker import WorkController
 from celery.worker import state as worker_state
@@ -36,13 +36,15 @@ class Service(Protocol):
 
 
 class _ThreadWorkController(WorkController):
-    """A WorkController that tells us when its consumer is ready."""
+    """A WorkController that tells us (and worker_ready's receivers) when its consumer is ready."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.ready = threading.Event()
         super().__init__(*args, **kwargs)
 
     def on_consumer_ready(self, consumer: Any) -> None:
+        # As ``celery worker`` does, so its start-up hooks run here too (a LIVE process starts halted).
+        signals.worker_ready.send(sender=consumer)
         self.ready.set()
 
 

@@ -1,7 +1,9 @@
 """Every periodic task, in one place, synced into django-celery-beat by ``manage.py setup`` (and ``runembedded``).
 
-Intervals in seconds; each entry says when and why it fires. Later issues add
-the forecast, market and trading pipeline here.
+Intervals in seconds; each entry says when and why it fires. The entries are
+listed in pipeline order: sync markets → fetch weather → predict → trading
+cycle → settle → reconcile → retrain. Beat fires each on its own interval;
+every step works from whatever the previous ones last stored.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from django.conf import settings
 
 SERIES_DISCOVERY_SECONDS = 24 * 60 * 60
 MARKET_SYNC_SECONDS = 5 * 60
+SETTLE_SECONDS = 10 * 60
+RECONCILE_SECONDS = 10 * 60
 
 
 @dataclass(frozen=True)
@@ -64,18 +68,39 @@ def periodic_tasks() -> list[PeriodicTaskSpec]:
             description="Every 6 hours: rolling MAE and bias per source, model and lead time.",
         ),
         PeriodicTaskSpec(
-            name="train model",
-            task="prediction.tasks.train_model_task",
-            every_seconds=24 * 60 * 60,
-            description="Daily: a new model version from everything known, promoted only if it beats the current one "
-            "on the events since that one was trained.",
-        ),
-        PeriodicTaskSpec(
             name="predict",
             task="prediction.tasks.predict_task",
             every_seconds=10 * 60,
             description="Every 10 minutes: the promoted model's bracket probabilities for every open event "
             "(nothing while the model is not ready; health 'model' says why).",
+        ),
+        PeriodicTaskSpec(
+            name="trading cycle",
+            task="trading.tasks.trading_cycle_task",
+            every_seconds=settings.TRADING_CYCLE_SECONDS,
+            description="Every TRADING_CYCLE_SECONDS (5 minutes by default): the strategy decides on every open "
+            "market and the mode's broker places what risk allows (nothing while halted; LIVE only when armed).",
+        ),
+        PeriodicTaskSpec(
+            name="settle",
+            task="trading.tasks.settle_task",
+            every_seconds=SETTLE_SECONDS,
+            description="Every 10 minutes: DRY paper positions in markets that have settled are paid $1 or $0 "
+            "(DEMO and LIVE take their settlements from the exchange, in reconciliation).",
+        ),
+        PeriodicTaskSpec(
+            name="reconcile",
+            task="trading.tasks.reconcile_task",
+            every_seconds=RECONCILE_SECONDS,
+            description="Every 10 minutes: DEMO and LIVE orders, fills, positions, settlements and balance "
+            "against the exchange's; resolves unknown orders, which block their markets until then.",
+        ),
+        PeriodicTaskSpec(
+            name="train model",
+            task="prediction.tasks.train_model_task",
+            every_seconds=24 * 60 * 60,
+            description="Daily: a new model version from everything known, promoted only if it beats the current one "
+            "on the events since that one was trained.",
         ),
         PeriodicTaskSpec(
             name="check settlements",

@@ -204,8 +204,8 @@ def _check_listed(run: _Run, mode: str, listed: Iterable[ExchangeOrder], checked
                 fix="none: recorded (not ours to adopt: its fills are booked, its intent is unknown)",
             )  # fmt: skip
             continue
-        if order.pk in checked or order.status == Order.Status.AWAITING_APPROVAL:
-            continue
+        if order.pk in checked or order.status not in Order.FINAL:
+            continue  # checked above, or placed since we listed the working orders (the next run checks it)
         if str(found.status) == "resting":
             run.open(f"{order.client_order_id}: {order.status} in our ledger, resting at the exchange")
             run.differ(

@@ -229,6 +229,21 @@ def test_an_exchange_order_we_do_not_know_is_recorded_and_its_fills_still_booked
     assert position.contracts == D(1) and cash() == D("99.58") == exchange.member(MEMBER).balance
 
 
+def test_a_position_the_exchange_does_not_have_is_recorded_not_overwritten(key, exchange):
+    phantom = FillReport("trd-999", M2, BookSide.ASK, D("0.70"), D(4), D("0.06"), True, NOW - timedelta(hours=1))
+    record_fills([phantom], mode="DEMO", now=NOW - timedelta(hours=1))  # 4 NO at $0.30 the exchange never saw
+
+    with serving(exchange, key) as client:
+        run = reconcile(client, mode="DEMO", now=NOW)
+
+    assert kinds(run) == [Kind.BALANCE, Kind.POSITION] and run.complete
+    position = run.found.get(kind=Kind.POSITION)
+    assert (position.ticker, position.ours, position.theirs) == (M2, "4 NO", "0 YES")
+    assert Position.objects.get(mode="DEMO", ticker=M2).contracts == D(-4)  # left for a person to explain
+    balance = run.found.get(kind=Kind.BALANCE)
+    assert (balance.ours, balance.theirs, cash()) == ("$98.74", "$100.00", D(100))
+
+
 def test_an_exchange_error_leaves_the_reconciliation_incomplete_without_raising(key, exchange):
     ours("kw-e", age=timedelta(minutes=5))
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -202,6 +202,18 @@ FEED_VERIFY_SECONDS = env_int("FEED_VERIFY_SECONDS", 300, minimum=10)
 # What stores the account's fills and order updates the feed hears (markets code does not import trading).
 FEED_ACCOUNT_RECORDER = "trading.feed.AccountRecorder"
 
+# LIVE trades real money: it needs this setting *and* an operator's confirmation in the admin, and it
+# starts halted. Without both, the LIVE broker refuses every order and /health/ says why.
+LIVE_TRADING_ARMED = env_bool("LIVE_TRADING_ARMED", False)
+# The paper (DRY) account's starting cash, in whole dollars.
+PAPER_BANKROLL = env_int("PAPER_BANKROLL", 1000, minimum=1)
+# The strategy the trading cycle runs (see trading.strategies), and how often it runs.
+TRADING_STRATEGY = env_str("TRADING_STRATEGY", "model-taker")
+TRADING_CYCLE_SECONDS = env_int("TRADING_CYCLE_SECONDS", 5 * 60, minimum=10)
+# LIVE orders go in an exchange-side order group: when this many contracts match within 15 s, Kalshi
+# cancels the group's orders itself, a backstop for our own limits.
+ORDER_GROUP_CONTRACTS_LIMIT = env_int("ORDER_GROUP_CONTRACTS_LIMIT", 100, minimum=1)
+
 # Credentials: from the environment (key id + path to the PEM file), or stored
 # encrypted in the admin (markets.ApiCredential). The environment wins when set.
 KALSHI_API_KEY_ID = env_str("KALSHI_API_KEY_ID")

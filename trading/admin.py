@@ -117,23 +117,23 @@ class RiskLimitsAdmin(SingletonAdmin):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "mode", "ticker", "action", "side", "count", "limit_price", "status", "filled_count"]
-    list_filter = ["mode", "status", "side", "action", "time_in_force"]
+    list_display = ["created_at", "mode", "ticker", "book_side", "count", "price", "status", "filled_count", "fees"]
+    list_filter = ["mode", "status", "book_side", "time_in_force", "strategy"]
     search_fields = ["client_order_id", "exchange_order_id", "ticker"]
     date_hierarchy = "created_at"
 
 
 @admin.register(Fill)
 class FillAdmin(ReadOnlyAdmin):
-    list_display = ["created_time", "mode", "ticker", "action", "side", "count", "price", "fee", "is_taker"]
-    list_filter = ["mode", "side", "action", "is_taker"]
-    search_fields = ["fill_id", "ticker", "order__client_order_id"]
+    list_display = ["created_time", "mode", "ticker", "book_side", "count", "price", "fee", "is_taker"]
+    list_filter = ["mode", "book_side", "is_taker"]
+    search_fields = ["trade_id", "fill_id", "ticker", "order__client_order_id"]
     date_hierarchy = "created_time"
 
 
 @admin.register(Position)
 class PositionAdmin(ReadOnlyAdmin):
-    list_display = ["mode", "ticker", "contracts", "total_cost", "realized_pnl", "fees_paid", "updated_at"]
+    list_display = ["mode", "ticker", "yes_count", "no_count", "total_cost", "realized_pnl", "fees_paid", "updated_at"]
     list_filter = ["mode"]
     search_fields = ["ticker"]
 

@@ -9,10 +9,9 @@ order id) to what the exchange says: status, filled and remaining counts,
 fees. The feed is not the only source of truth: REST reconciliation checks
 both (execution).
 
-Fills are stored in outcome terms, as Kalshi's V2 fields give them: the side
-the fill positioned us for, bought at that side's price (selling YES at p is
-buying NO at 1 - p). A fill whose fee Kalshi did not send is stored with a
-zero fee and logged: reconciliation fills it in.
+Fills go to the ledger through trading.accounting, in V2 terms (book side and
+YES price), moving positions and cash. A fill whose fee Kalshi did not send is
+booked with a zero fee, marked unknown, and logged: reconciliation corrects it.
 
 Plugged into the feed by the FEED_ACCOUNT_RECORDER setting, so market code
 does not import trading.
@@ -32,12 +31,12 @@ from django.db import transaction
 
 from markets.errors import BadResponse
 from markets.feed.protocol import Data, ms_text
-from markets.models import Market
-from markets.schemas.enums import Side
 from markets.schemas.portfolio import Fill as FillData
 from markets.schemas.portfolio import parse_fill
 from markets.schemas.reader import Reader
-from trading.models import Action, Fill, Order
+from trading.accounting import record_fills
+from trading.brokers.kalshi import fill_report
+from trading.models import Order
 
 logger = logging.getLogger(__name__)
 
@@ -94,38 +93,9 @@ class AccountRecorder:
         return {"fills": new, "orders": changed}
 
     def _store_fills(self, fills: list[FillData]) -> int:
-        stored = set(Fill.objects.filter(fill_id__in=[f.trade_id for f in fills]).values_list("fill_id", flat=True))
-        fresh = [f for f in fills if f.trade_id not in stored]
-        if not fresh:
-            return 0
-        markets = dict(Market.objects.filter(ticker__in={f.ticker for f in fresh}).values_list("ticker", "pk"))
-        orders = dict(
-            Order.objects.filter(exchange_order_id__in={f.order_id for f in fresh}).values_list(
-                "exchange_order_id", "pk"
-            )
-        )
-        rows = [self._row(f, markets.get(f.ticker), orders.get(f.order_id)) for f in fresh]
-        Fill.objects.bulk_create(rows, ignore_conflicts=True)  # a concurrent reconciliation may store one first
-        return len(rows)
-
-    def _row(self, fill: FillData, market_id: int | None, order_id: int | None) -> Fill:
-        if fill.fee_cost is None:
-            logger.warning("Kalshi sent fill %s without its fee: stored with $0 until reconciled", fill.trade_id)
-        bought = fill.outcome_side
-        return Fill(
-            fill_id=fill.trade_id,
-            mode=settings.TRADING_MODE,
-            order_id=order_id,
-            market_id=market_id,
-            ticker=fill.ticker,
-            side=bought.value,
-            action=Action.BUY,
-            count=fill.count,
-            price=fill.yes_price if bought is Side.YES else fill.no_price,
-            fee=fill.fee_cost if fill.fee_cost is not None else Decimal(0),
-            is_taker=fill.is_taker,
-            created_time=fill.created_time or datetime.now(UTC),
-        )
+        now = datetime.now(UTC)  # the feed is an edge: its clock is the wall's
+        reports = [fill_report(f, received=now) for f in fills]
+        return len(record_fills(reports, mode=settings.TRADING_MODE, now=now))
 
     def _update_order(self, order_id: str, update: Mapping[str, Any]) -> bool:
         try:
@@ -152,5 +122,6 @@ class AccountRecorder:
             order.remaining_count = remaining
         if any(fee is not None for fee in fees):
             order.fees = sum((fee for fee in fees if fee is not None), Decimal(0))
+        order.updated_at = datetime.now(UTC)
         order.save(update_fields=[*UPDATED_FIELDS, "updated_at"])
         return True

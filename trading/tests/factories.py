@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import factory
@@ -17,7 +18,11 @@ class OrderFactory(DjangoModelFactory[Order]):
     mode = "DRY"
     market = factory.SubFactory(MarketFactory)
     ticker = factory.LazyAttribute(lambda o: o.market.ticker)
-    side = "yes"
-    action = "buy"
+    event_ticker = factory.LazyAttribute(lambda o: o.market.event.event_ticker)
+    book_side = "bid"
+    price = Decimal("0.40")
     count = Decimal(3)
-    limit_price = Decimal("0.40")
+    remaining_count = Decimal(3)
+    time_in_force = "good_till_canceled"
+    created_at = factory.LazyFunction(lambda: datetime(2025, 2, 20, 15, tzinfo=UTC))
+    updated_at = factory.LazyAttribute(lambda o: o.created_at)

@@ -22,7 +22,7 @@ from markets.signing import RequestSigner
 from markets.tests.factories import MarketFactory
 from trading.feed import AccountRecorder
 from trading.fees import FeeSchedule
-from trading.models import Fill, Order
+from trading.models import Fill, Order, Position
 from trading.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,9 +55,9 @@ def order_frame(**changes):
     return parse_frame(orjson.dumps({"type": "user_order", "sid": 8, "msg": msg}))
 
 
-def test_a_fill_heard_twice_is_stored_once_in_outcome_terms_and_linked_to_its_order():
+def test_a_fill_heard_twice_is_booked_once_in_v2_terms_and_linked_to_its_order():
     market = MarketFactory.create(ticker=TICKER)
-    ours = OrderFactory.create(market=market, exchange_order_id="ord-9", side="no", action="buy")
+    ours = OrderFactory.create(market=market, exchange_order_id="ord-9", book_side="ask", price=D("0.35"))
     recorder = AccountRecorder()
     recorder.add(fill_frame())
     recorder.add(fill_frame())
@@ -65,8 +65,20 @@ def test_a_fill_heard_twice_is_stored_once_in_outcome_terms_and_linked_to_its_or
     recorder.add(fill_frame())  # after a reconnect, say
     assert recorder.flush() == {"fills": 0, "orders": 0}
     [fill] = Fill.objects.all()
-    assert (fill.fill_id, fill.order_id, fill.market_id) == ("4f2c8e1a-0d3b-4b5e-9a7c-6e1f2d3c4b5a", ours.pk, market.pk)
-    assert (fill.side, fill.action, fill.count, fill.price, fill.fee) == ("no", "buy", D(4), D("0.6500"), D("0.07"))
+    assert (fill.trade_id, fill.order_id, fill.market_id) == (
+        "4f2c8e1a-0d3b-4b5e-9a7c-6e1f2d3c4b5a",
+        ours.pk,
+        market.pk,
+    )
+    assert (fill.book_side, fill.count, fill.price, fill.own_price, fill.fee) == (
+        "ask",
+        D(4),
+        D("0.35"),
+        D("0.65"),
+        D("0.07"),
+    )
+    position = Position.objects.get(ticker=TICKER)  # bought 4 NO at $0.65: the ledger moved once
+    assert (position.no_count, position.total_cost, position.fees_paid) == (D(4), D("2.60"), D("0.07"))
     assert fill.created_time == datetime(2025, 2, 20, 15, 0, 0, 250000, tzinfo=UTC) and fill.is_taker
 
 
@@ -75,8 +87,9 @@ def test_a_fill_without_its_fee_is_stored_with_zero_and_said(caplog):
     recorder.add(fill_frame(fee_cost=None))
     recorder.add(fill_frame(trade_id="x", count_fp="lots"))
     assert recorder.flush() == {"fills": 1, "orders": 0} and recorder.rejected == 1
-    assert Fill.objects.get().fee == 0
-    assert "without its fee: stored with $0 until reconciled" in caplog.text and "count_fp" in caplog.text
+    fill = Fill.objects.get()
+    assert fill.fee == 0 and not fill.fee_known
+    assert "without its fee: booked at $0 until reconciliation" in caplog.text and "count_fp" in caplog.text
 
 
 def test_order_updates_change_our_orders_only():
@@ -132,5 +145,5 @@ def test_an_order_that_fills_on_the_local_exchange_is_stored_once_though_every_f
     recorder.record(datetime.now(UTC))
     assert recorder.account_frames["fill"] == 2  # the frame came twice
     [fill] = Fill.objects.all()  # and is stored once
-    assert (fill.side, fill.count, fill.price, fill.is_taker) == ("yes", D(3), D("0.40"), True)
+    assert (fill.book_side, fill.count, fill.price, fill.is_taker) == ("bid", D(3), D("0.40"), True)
     assert fill.fee == D("0.06")  # 0.07 x 3 x 0.4 x 0.6 = 0.0504, rounded up to the cent

@@ -20,18 +20,16 @@ def test_client_order_ids_are_unique():
         OrderFactory(client_order_id=order.client_order_id)
 
 
-@pytest.mark.parametrize(
-    ("field", "value"), [("count", Decimal(0)), ("limit_price", Decimal(1)), ("limit_price", Decimal(0))]
-)
+@pytest.mark.parametrize(("field", "value"), [("count", Decimal(0)), ("price", Decimal(1)), ("price", Decimal(0))])
 def test_orders_need_a_positive_count_and_a_price_inside_the_unit(field, value):
     with pytest.raises(IntegrityError), transaction.atomic():
         OrderFactory(**{field: value})
 
 
 def test_money_stays_decimal():
-    order = OrderFactory.create(limit_price=Decimal("0.4235"), count=Decimal("2.50"))
+    order = OrderFactory.create(price=Decimal("0.4235"), count=Decimal("2.50"))
     order.refresh_from_db()
-    assert order.limit_price == Decimal("0.4235")
+    assert order.price == Decimal("0.4235")
     assert isinstance(order.count, Decimal)
     settlement = Settlement(
         mode="DRY",
@@ -41,6 +39,7 @@ def test_money_stays_decimal():
         revenue=Decimal("10"),
         fees=Decimal("0.07"),
         settled_time=datetime(2025, 3, 1, tzinfo=UTC),
+        recorded_at=datetime(2025, 3, 1, tzinfo=UTC),
     )
     assert settlement.pnl == Decimal("5.73")
 

@@ -1,8 +1,4 @@
-"""Orders, fills, positions and settlements; risk limits and the trading state (kill switch).
-
-Every ledger row carries the trading mode it belongs to, so paper (DRY), demo
-and live books never mix.
-"""
+"""The controls an operator sets: risk limits, the trading state (kill switch) and its audit trail."""
 
 from __future__ import annotations
 
@@ -13,145 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from kalshiweb.models import SingletonModel
-from kalshiweb.modes import TradingMode
 from markets.fields import count_field, dollars_field, price_field
-from markets.models import Market, Side
 from trading.limits import Limits, Sizing, TradingStatus
-
-MODE_CHOICES = [(mode.value, mode.value) for mode in TradingMode]
-
-
-class Action(models.TextChoices):
-    BUY = "buy", "Buy"
-    SELL = "sell", "Sell"
-
-
-class Order(models.Model):
-    """An order we decided to place, from intent to final exchange state.
-
-    ``client_order_id`` is deterministic per intent and unique, so re-sending
-    after a timeout can never create a second order. An order whose outcome is
-    unknown (status UNKNOWN) blocks new orders on its market until
-    reconciliation resolves it.
-    """
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending (not sent)"
-        RESTING = "resting", "Resting"
-        EXECUTED = "executed", "Executed"
-        CANCELED = "canceled", "Canceled"
-        REJECTED = "rejected", "Rejected"
-        UNKNOWN = "unknown", "Unknown (awaiting reconciliation)"
-
-    class TimeInForce(models.TextChoices):
-        GOOD_TILL_CANCELED = "good_till_canceled", "Good till canceled"
-        IMMEDIATE_OR_CANCEL = "immediate_or_cancel", "Immediate or cancel"
-        FILL_OR_KILL = "fill_or_kill", "Fill or kill"
-
-    client_order_id = models.CharField(max_length=64, unique=True)
-    mode = models.CharField(max_length=4, choices=MODE_CHOICES)
-    market = models.ForeignKey(Market, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
-    ticker = models.CharField(max_length=64, db_index=True)
-    side = models.CharField(max_length=3, choices=Side.choices)
-    action = models.CharField(max_length=4, choices=Action.choices)
-    count = count_field()
-    limit_price = price_field(help_text="Limit price of the side bought or sold, in dollars.")
-    time_in_force = models.CharField(max_length=24, choices=TimeInForce.choices, default=TimeInForce.GOOD_TILL_CANCELED)
-    post_only = models.BooleanField(default=False)
-    reduce_only = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    exchange_order_id = models.CharField(max_length=64, blank=True, db_index=True)
-    filled_count = count_field(default=Decimal(0))
-    remaining_count = count_field(default=Decimal(0))
-    fees = dollars_field(default=Decimal(0))
-    reason = models.TextField(blank=True, help_text="Why it was rejected, canceled or is unknown.")
-    decision = models.JSONField(default=dict, blank=True, help_text="Probability, edge and sizing behind it.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["mode", "status"], name="order_mode_status")]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(count__gt=0), name="order_count_positive"),
-            models.CheckConstraint(
-                condition=models.Q(limit_price__gt=0, limit_price__lt=1), name="order_price_inside_unit"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.count} {self.side} {self.ticker} @ {self.limit_price} [{self.status}]"
-
-
-class Fill(models.Model):
-    """An execution, from the exchange or the paper broker. Fees are as actually charged."""
-
-    fill_id = models.CharField(max_length=64, unique=True)
-    mode = models.CharField(max_length=4, choices=MODE_CHOICES)
-    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="fills")
-    market = models.ForeignKey(Market, on_delete=models.PROTECT, null=True, blank=True, related_name="fills")
-    ticker = models.CharField(max_length=64, db_index=True)
-    side = models.CharField(max_length=3, choices=Side.choices)
-    action = models.CharField(max_length=4, choices=Action.choices)
-    count = count_field()
-    price = price_field(help_text="Price of the side traded, in dollars.")
-    fee = dollars_field(default=Decimal(0))
-    is_taker = models.BooleanField()
-    created_time = models.DateTimeField(help_text="Execution time at the venue.")
-    received_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_time"]
-
-    def __str__(self) -> str:
-        return f"{self.fill_id}: {self.action} {self.count} {self.side} {self.ticker} @ {self.price}"
-
-
-class Position(models.Model):
-    """Net contracts held in one market: positive is YES, negative is NO (Kalshi's convention)."""
-
-    mode = models.CharField(max_length=4, choices=MODE_CHOICES)
-    market = models.ForeignKey(Market, on_delete=models.PROTECT, null=True, blank=True, related_name="positions")
-    ticker = models.CharField(max_length=64)
-    contracts = count_field(default=Decimal(0))
-    total_cost = dollars_field(default=Decimal(0))
-    realized_pnl = dollars_field(default=Decimal(0))
-    fees_paid = dollars_field(default=Decimal(0))
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["mode", "ticker"]
-        constraints = [models.UniqueConstraint(fields=["mode", "ticker"], name="position_unique_per_mode")]
-
-    def __str__(self) -> str:
-        return f"[{self.mode}] {self.ticker}: {self.contracts}"
-
-
-class Settlement(models.Model):
-    """How a market we held settled, and what it paid."""
-
-    mode = models.CharField(max_length=4, choices=MODE_CHOICES)
-    market = models.ForeignKey(Market, on_delete=models.PROTECT, null=True, blank=True, related_name="settlements")
-    ticker = models.CharField(max_length=64)
-    result = models.CharField(max_length=8, choices=Market.Result.choices)
-    yes_count = count_field(default=Decimal(0))
-    no_count = count_field(default=Decimal(0))
-    cost = dollars_field(default=Decimal(0))
-    revenue = dollars_field(default=Decimal(0))
-    fees = dollars_field(default=Decimal(0))
-    settled_time = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-settled_time"]
-        constraints = [models.UniqueConstraint(fields=["mode", "ticker"], name="settlement_unique_per_mode")]
-
-    def __str__(self) -> str:
-        return f"[{self.mode}] {self.ticker} → {self.result}: {self.revenue}"
-
-    @property
-    def pnl(self) -> Decimal:
-        return self.revenue - self.cost - self.fees
 
 
 class RiskLimits(SingletonModel):
@@ -186,6 +45,14 @@ class RiskLimits(SingletonModel):
         default=360, help_text="Older forecasts or books trip the kill switch."
     )
     max_consecutive_exchange_errors = models.PositiveIntegerField(default=5)
+    max_order_age_minutes = models.PositiveIntegerField(
+        default=120, help_text="A resting order older than this is cancelled, so a stale price does not fill later."
+    )
+    require_approval = models.BooleanField(
+        "manual approval",
+        default=False,
+        help_text="Queue every order for an operator to approve in the admin instead of sending it.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.CharField(max_length=150, blank=True)
 
@@ -267,6 +134,10 @@ class TradingState(SingletonModel):
     reason = models.TextField(default="New installation: review the risk limits, then resume trading.")
     changed_at = models.DateTimeField(null=True, blank=True)
     changed_by = models.CharField(max_length=150, blank=True, help_text="A user, or system:<trigger>.")
+    live_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an operator confirmed, in the admin, that LIVE may trade real money."
+    )
+    live_confirmed_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "trading state"

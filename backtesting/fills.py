@@ -29,6 +29,7 @@ from typing import Protocol
 
 from backtesting.tape import MICROS, Tape
 from markets.schemas.enums import Side
+from trading.queue import resting_fill
 
 ONE_MINUTE = 60_000_000
 
@@ -127,13 +128,9 @@ class ConservativeFills:
             if order.remaining <= 0:
                 break
             ours, size = MICROS - int(sellers.prices[i]), int(sellers.counts[i])
-            if ours > order.limit:
-                continue
-            if ours == order.limit:  # at our price: the queue ahead trades first
-                eaten = min(order.queue_ahead, size)
-                order.queue_ahead -= eaten
-                size -= eaten
-            count = min(order.remaining, size)
+            count, order.queue_ahead = resting_fill(
+                limit=order.limit, price=ours, size=size, queue_ahead=order.queue_ahead, remaining=order.remaining
+            )
             if count > 0:
                 order.remaining -= count
                 fills.append(SimFill(int(sellers.times[i]), count, order.limit))

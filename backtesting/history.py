@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
 import numpy as np
 from django.db import connection
@@ -26,7 +25,7 @@ from markets.brackets import BracketError
 from markets.models import Event, Market, Series
 from markets.outcomes import market_payout
 from prediction.cases import high_known_from
-from trading.fees import FeeSchedule
+from trading.snapshot import fee_schedule
 
 # What a backtest reads of a market (Django builds every field of every object it loads).
 _MARKET_FIELDS = ("event_id", "ticker", "strike_type", "floor_strike", "cap_strike", "subtitle", "yes_sub_title",
@@ -130,18 +129,6 @@ def _event(event: Event, tapes: Mapping[int, Tape]) -> EventHistory:
             for m in markets
         ),
         listed_at=min(opens) if opens else None,
-    )
-
-
-def fee_schedule(event: Event, markets: Sequence[Market]) -> FeeSchedule:
-    """The fees of the event's markets: the series' schedule, the event's override, a waiver all markets share."""
-    waivers = {m.fee_waiver_expiration_time for m in markets}
-    return FeeSchedule.effective(
-        series_type=event.series.fee_type,
-        series_multiplier=Decimal(event.series.fee_multiplier),
-        event_type=event.fee_type_override or None,
-        event_multiplier=event.fee_multiplier_override,
-        waived_until=waivers.pop() if len(waivers) == 1 else None,  # markets that differ: charge the fee
     )
 
 

@@ -35,7 +35,24 @@ class PredictionPayload(TypedDict):
     brackets: dict[str, str]  # market ticker → probability, exact decimal string
 
 
-Payload = TradingStatePayload | PredictionPayload
+class OrderPayload(TypedDict):
+    type: Literal["order.placed", "order.filled", "order.rejected", "order.canceled", "order.unknown"]
+    mode: str
+    ticker: str
+    client_order_id: str
+    status: str
+    filled: str  # contracts, exact decimal string
+    price: str  # of the side bought, dollars
+
+
+class CyclePayload(TypedDict):
+    type: Literal["trading.cycle"]
+    mode: str
+    outcome: str
+    placed: int
+
+
+Payload = TradingStatePayload | PredictionPayload | OrderPayload | CyclePayload
 
 
 def broadcast(payload: Payload, *, group: str = EVENTS_GROUP) -> None:

@@ -148,6 +148,9 @@ class Portfolio:
     working: tuple[WorkingOrder, ...] = ()
     day_pnl: Decimal = ZERO  # realised since the start of the decision's UTC day
     peak_equity: Decimal | None = None  # for the drawdown limit; None: the equity now
+    # Markets with an order whose outcome at the exchange is unknown: nothing more is placed on them
+    # until reconciliation says what happened to it.
+    blocked: frozenset[str] = frozenset()
 
     @property
     def reserved(self) -> Decimal:

@@ -28,6 +28,7 @@ class Rule(StrEnum):
 
     HALTED = "halted"
     REDUCE_ONLY = "reduce_only"
+    UNRESOLVED = "unresolved_order"
     MIN_PRICE = "min_price"
     MAX_PRICE = "max_price"
     NO_PRICE = "no_price"

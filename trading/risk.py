@@ -46,10 +46,11 @@ class Exposure:
     available: Decimal = ZERO
     day_pnl: Decimal = ZERO
     drawdown: Decimal = ZERO
+    blocked: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, portfolio: Portfolio) -> Exposure:
-        exposure = cls(available=portfolio.available, day_pnl=portfolio.day_pnl)
+        exposure = cls(available=portfolio.available, day_pnl=portfolio.day_pnl, blocked=portfolio.blocked)
         equity = portfolio.equity
         peak = portfolio.peak_equity if portfolio.peak_equity is not None else equity
         exposure.drawdown = max(ZERO, peak - equity)
@@ -117,6 +118,8 @@ def _refusal(
         return Rule.HALTED, "trading is halted"
     if status is TradingStatus.REDUCE_ONLY and not intent.reduce_only:
         return Rule.REDUCE_ONLY, "trading is reduce-only: no new exposure"
+    if intent.ticker in exposure.blocked:
+        return Rule.UNRESOLVED, "an earlier order's outcome is unknown until reconciliation"
     if intent.reduce_only:
         return None
     price = intent.own_price

@@ -94,3 +94,12 @@ def test_no_more_than_the_cash_available_is_spent():
 def test_a_share_of_the_displayed_depth_at_most_is_taken():
     result = verdict(intent(10), size=Decimal(12))
     assert result.count == 3 and "25% of the displayed depth" in result.reason
+
+
+def test_an_order_of_unknown_outcome_blocks_its_market_even_for_reduce_only_orders():
+    blocked = Portfolio(Decimal(1000), blocked=frozenset({"KXHIGHNY-25JAN10-1"}))
+    for order in (intent(5), intent(5, reduce_only=True)):
+        refused = verdict(order, portfolio=blocked)
+        assert (refused.approved, refused.rules) == (False, (Rule.UNRESOLVED,))
+        assert "unknown until reconciliation" in refused.reason
+    assert verdict(intent(5), portfolio=Portfolio(Decimal(1000), blocked=frozenset({"OTHER"}))).approved

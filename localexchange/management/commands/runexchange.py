@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from backtesting.history import fee_schedule
 from localexchange.exchange import Exchange
 from localexchange.makers import Maker, random_walk, recorded
 from localexchange.makers import Path as PricePath
@@ -28,6 +27,7 @@ from localexchange.ws import Faults, LocalFeed
 from markets.credentials import CredentialError, resolve_credentials
 from markets.feed.service import temperature_markets
 from markets.models import Market, Trade
+from trading.snapshot import fee_schedule
 
 MAKER = "local-maker"
 MAKER_BALANCE = Decimal(1_000_000)

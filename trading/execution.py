@@ -1,0 +1,264 @@
+"""From an approved intent to an order at the exchange, safely: reserve, send, apply what the broker said.
+
+1. **Reserve** (:func:`reserve`): in one transaction that locks the mode's
+   account row, the intent is checked again by trading.risk against the
+   ledger as it is *now* (other workers' orders included) and stored as an
+   order. Two workers can never exceed a limit together: the second waits for
+   the first's reservation and sees it.
+2. **Send** (:func:`send`): outside any transaction, the broker places it.
+   Sending again is safe: the client order id makes it the same order.
+3. **Apply** (:func:`apply`): the broker's answer moves the order's state and
+   books its fills (trading.accounting). An unknown outcome leaves the order
+   UNKNOWN, which blocks its market until reconciliation.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+
+from kalshiweb.realtime import OrderPayload, broadcast_on_commit
+from markets.client import KalshiClient
+from markets.models import Market
+from trading.accounting import account_for, record_fills
+from trading.brokers.base import Broker, Placement
+from trading.decisions import EventView, MarketView, OrderIntent
+from trading.limits import Limits, TradingStatus
+from trading.models import Account, Fill, Order
+from trading.risk import Exposure, Verdict, check_order
+from trading.snapshot import portfolio
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal(0)
+# An order stored but not answered for this long was being sent when its worker died: send it again
+# (its client order id makes that safe).
+RESEND_AFTER = timedelta(seconds=30)
+
+
+def reserve(
+    intent: OrderIntent,
+    *,
+    mode: str,
+    event: EventView,
+    market: MarketView,
+    limits: Limits,
+    status: TradingStatus,
+    now: datetime,
+    approval: bool = False,
+) -> tuple[Order | None, Verdict]:
+    """Check the intent against the ledger as it is now and store it as an order, atomically.
+
+    Returns the order (an existing one when this intent was reserved before:
+    a restarted cycle) and the verdict; no order when risk refused it.
+    """
+    with transaction.atomic():
+        account_for(mode, lock=True)
+        existing = Order.objects.filter(client_order_id=intent.client_order_id).first()
+        if existing is not None:
+            return existing, Verdict(True, existing.count, "already reserved")
+        exposure = Exposure.of(portfolio(mode, now))
+        verdict = check_order(
+            intent, event=event, market=market, exposure=exposure, limits=limits, status=status, now=now
+        )
+        if not verdict.approved:
+            return None, verdict
+        order = Order.objects.create(
+            client_order_id=intent.client_order_id,
+            mode=mode,
+            market=Market.objects.filter(ticker=intent.ticker).first(),
+            ticker=intent.ticker,
+            event_ticker=intent.event_ticker,
+            book_side=intent.side.value,
+            price=intent.price,
+            count=verdict.count,
+            time_in_force=intent.time_in_force.value,
+            post_only=intent.post_only,
+            reduce_only=intent.reduce_only,
+            status=Order.Status.AWAITING_APPROVAL if approval else Order.Status.PENDING,
+            remaining_count=verdict.count,
+            strategy=intent.strategy,
+            reason=intent.reason + (f"; risk: {verdict.reason}" if verdict.reason else ""),
+            decision=_decision_of(intent, market),
+            created_at=now,
+            updated_at=now,
+        )
+    return order, verdict
+
+
+def _decision_of(intent: OrderIntent, market: MarketView) -> dict[str, Any]:
+    quote = market.quote
+    return {
+        "probability": intent.probability,
+        "market_probability": market.market_probability,
+        "expected_value": str(intent.expected_value) if intent.expected_value is not None else None,
+        "yes_bid": str(quote.yes_bid) if quote.yes_bid is not None else None,
+        "yes_ask": str(quote.yes_ask) if quote.yes_ask is not None else None,
+        "asked_count": str(intent.count),
+    }
+
+
+def send(order: Order, broker: Broker, *, now: datetime) -> Order:
+    """Place a reserved order through the broker and apply the answer. Safe to repeat for the same order."""
+    if order.status not in (Order.Status.PENDING, Order.Status.UNKNOWN):
+        return order
+    Order.objects.filter(pk=order.pk).update(submitted_at=now, updated_at=now)
+    order.submitted_at = now
+    placement = broker.place(order, now=now)
+    return apply(order, placement, now=now)
+
+
+def apply(order: Order, placement: Placement, *, now: datetime) -> Order:
+    """Move the order to what the broker said and book its fills; count exchange errors for the kill switch."""
+    record_fills(placement.fills, mode=order.mode, now=now)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        previous = order.status
+        if not (order.status in Order.FINAL and placement.status in (Order.Status.RESTING, Order.Status.UNKNOWN)):
+            order.status = placement.status  # never back from a final state (the feed may have got there first)
+        order.exchange_order_id = placement.exchange_order_id or order.exchange_order_id
+        order.order_group_id = placement.order_group_id or order.order_group_id
+        booked = Fill.objects.filter(order=order).aggregate(n=Sum("count"), fees=Sum("fee"))
+        order.filled_count = max(placement.filled or ZERO, booked["n"] or ZERO, order.filled_count)
+        if order.status in Order.FINAL:
+            order.remaining_count = ZERO
+        elif placement.remaining is not None:
+            order.remaining_count = placement.remaining
+        order.fees = booked["fees"] or ZERO
+        if placement.queue_ahead is not None:
+            order.queue_ahead = placement.queue_ahead
+        if placement.trades_read_until is not None:
+            order.trades_read_until = placement.trades_read_until
+        if placement.reason and order.status in (Order.Status.REJECTED, Order.Status.UNKNOWN, Order.Status.CANCELED):
+            order.reason = f"{order.reason}\n{now:%Y-%m-%d %H:%M:%S}Z {placement.reason}".strip()
+        order.updated_at = now
+        order.save()
+        _count_error(order.mode, placement.exchange_error)
+        if order.status != previous:
+            broadcast_on_commit(_event(order))
+    if order.status == Order.Status.UNKNOWN:
+        logger.warning(
+            "Order %s on %s: outcome unknown, market blocked: %s", order.client_order_id, order.ticker, placement.reason
+        )
+    return order
+
+
+def _count_error(mode: str, failed: bool) -> None:
+    account = Account.objects.select_for_update().get(mode=mode)
+    errors = account.consecutive_errors + 1 if failed else 0
+    if errors != account.consecutive_errors:
+        Account.objects.filter(pk=account.pk).update(consecutive_errors=errors)
+
+
+def _event(order: Order) -> OrderPayload:
+    kind: Any = {
+        Order.Status.EXECUTED: "order.filled",
+        Order.Status.REJECTED: "order.rejected",
+        Order.Status.CANCELED: "order.canceled",
+        Order.Status.UNKNOWN: "order.unknown",
+    }.get(Order.Status(order.status), "order.placed")
+    return {
+        "type": kind,
+        "mode": order.mode,
+        "ticker": order.ticker,
+        "client_order_id": order.client_order_id,
+        "status": order.status,
+        "filled": str(order.filled_count),
+        "price": str(order.own_price),
+    }
+
+
+def cancel(order: Order, broker: Broker, *, now: datetime, reason: str) -> Order:
+    """Cancel what rests of an order; an order not yet at the exchange is simply withdrawn."""
+    if order.status == Order.Status.AWAITING_APPROVAL or (
+        order.status == Order.Status.PENDING and not order.submitted_at
+    ):
+        return apply(order, Placement(Order.Status.CANCELED, reason=f"withdrawn before sending: {reason}"), now=now)
+    if order.status not in (Order.Status.RESTING, Order.Status.PENDING):
+        return order
+    placement = broker.cancel(order, now=now)
+    if placement.status == Order.Status.CANCELED:
+        placement = Placement(
+            Order.Status.CANCELED,
+            placement.exchange_order_id,
+            placement.filled,
+            ZERO,
+            placement.fills,
+            reason=f"{reason}: {placement.reason}" if placement.reason else reason,
+        )
+    return apply(order, placement, now=now)
+
+
+def cancel_working(mode: str, broker: Broker, *, now: datetime, reason: str) -> int:
+    """Cancel every resting or queued order of the mode (the kill switch); returns how many were cancelled."""
+    cancelled = 0
+    statuses = [Order.Status.RESTING, Order.Status.AWAITING_APPROVAL, Order.Status.PENDING]
+    for order in Order.objects.filter(mode=mode, status__in=statuses):
+        if cancel(order, broker, now=now, reason=reason).status == Order.Status.CANCELED:
+            cancelled += 1
+    return cancelled
+
+
+def cancel_stale(mode: str, broker: Broker, *, now: datetime, max_age: timedelta) -> int:
+    """Cancel resting orders placed longer ago than ``max_age``: their price was decided on an old view."""
+    cutoff = now - max_age
+    stale = Order.objects.filter(mode=mode, status=Order.Status.RESTING, submitted_at__lt=cutoff)
+    reason = f"stale: resting longer than {max_age.total_seconds() / 60:.0f} min"
+    return sum(1 for o in stale if cancel(o, broker, now=now, reason=reason).status == Order.Status.CANCELED)
+
+
+def catch_up(broker: Broker, *, now: datetime) -> int:
+    """Apply what the broker reports of working orders (paper fills); returns how many orders changed."""
+    changes = broker.catch_up(now=now)
+    for order, placement in changes:
+        apply(order, placement, now=now)
+    return len(changes)
+
+
+def resend_unanswered(broker: Broker, *, now: datetime) -> int:
+    """Send again the orders stored as PENDING whose sending was cut short (a worker killed mid-cycle)."""
+    stuck = Order.objects.filter(
+        mode=broker.mode, status=Order.Status.PENDING, created_at__lt=now - RESEND_AFTER
+    ).order_by("created_at")
+    resent = 0
+    for order in stuck:
+        send(order, broker, now=now)
+        resent += 1
+    return resent
+
+
+def approve(order: Order, broker: Broker, *, actor: str, now: datetime) -> Order:
+    """An operator's approval of a queued order: it is sent as it was reserved."""
+    if order.status != Order.Status.AWAITING_APPROVAL:
+        return order
+    Order.objects.filter(pk=order.pk).update(
+        status=Order.Status.PENDING, reason=f"{order.reason}\napproved by {actor}".strip(), updated_at=now
+    )
+    order.refresh_from_db()
+    return send(order, broker, now=now)
+
+
+def reject(order: Order, *, actor: str, now: datetime) -> Order:
+    if order.status != Order.Status.AWAITING_APPROVAL:
+        return order
+    return apply(order, Placement(Order.Status.CANCELED, reason=f"not approved by {actor}"), now=now)
+
+
+def live_order_group(client: KalshiClient) -> str:
+    """The LIVE account's order group, created on first use with the configured contract limit."""
+    with transaction.atomic():
+        account = account_for("LIVE", lock=True)
+        if account.order_group_id:
+            return account.order_group_id
+        created = client.create_order_group(Decimal(settings.ORDER_GROUP_CONTRACTS_LIMIT))
+        if not isinstance(created, str):
+            raise RuntimeError("the client refused to create an order group (DRY safety net)")
+        account.order_group_id = created
+        account.save(update_fields=["order_group_id"])
+        return created

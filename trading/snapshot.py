@@ -1,0 +1,234 @@
+"""The live snapshot: what a trading cycle at ``now`` may know, read from the database.
+
+It has the shape the backtest builds from recorded history (trading.decisions),
+so both call the same strategies and risk rules. Events are those of active
+cities whose markets are open at ``now``; probabilities are the promoted
+model's latest prediction made by ``now``; quotes come from a
+:class:`QuoteSource` (the stored order books by default, the recorded prints
+when replaying a day); the portfolio is the mode's ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
+
+from django.db.models import Q
+
+from markets.brackets import BracketError
+from markets.models import Event, Market, OrderBookSnapshot, Trade
+from markets.schemas.enums import BookSide
+from prediction.models import BracketProbability, ModelVersion, Prediction
+from prediction.scoring import normalise_prices
+from trading.accounting import account_for, equity, realized_on
+from trading.decisions import EventView, Holding, MarketView, Portfolio, Quote, Snapshot, WorkingOrder
+from trading.fees import FeeSchedule
+from trading.limits import Limits, TradingStatus
+from trading.models import Order, Position
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+def fee_schedule(event: Event, markets: Sequence[Market]) -> FeeSchedule:
+    """The fees of the event's markets: the series' schedule, the event's override, a waiver all markets share."""
+    waivers = {m.fee_waiver_expiration_time for m in markets}
+    return FeeSchedule.effective(
+        series_type=event.series.fee_type,
+        series_multiplier=Decimal(event.series.fee_multiplier),
+        event_type=event.fee_type_override or None,
+        event_multiplier=event.fee_multiplier_override,
+        waived_until=waivers.pop() if len(waivers) == 1 else None,  # markets that differ: charge the fee
+    )
+
+
+class QuoteSource(Protocol):
+    def quotes(self, markets: Sequence[Market], now: datetime) -> dict[int, Quote]:
+        """Each market's quote as known at ``now``, by market id (missing: nothing known)."""
+
+
+class StoredBooks:
+    """Quotes from the latest stored order book of each market (the feed's, or a REST sync's) up to ``now``."""
+
+    def quotes(self, markets: Sequence[Market], now: datetime) -> dict[int, Quote]:
+        ids = [m.pk for m in markets]
+        books: dict[int, OrderBookSnapshot] = {}
+        for stored in OrderBookSnapshot.objects.filter(market_id__in=ids, captured_at__lte=now).order_by(
+            "market_id", "-captured_at"
+        ):
+            books.setdefault(stored.market_id, stored)
+        last = _last_prices(ids, now)
+        quotes = {}
+        for market_id in ids:
+            book = books.get(market_id)
+            quotes[market_id] = (
+                book_quote(book.yes_bids, book.no_bids, book.captured_at, last.get(market_id))
+                if book is not None
+                else Quote(last_price=last.get(market_id))
+            )
+        return quotes
+
+
+def book_quote(
+    yes_bids: Sequence[Sequence[str]], no_bids: Sequence[Sequence[str]], seen: datetime, last: Decimal | None
+) -> Quote:
+    """The best prices of a stored book (levels as ``[price, size]`` strings, in any order)."""
+    best_yes = max(((Decimal(p), Decimal(s)) for p, s in yes_bids), default=None)
+    best_no = max(((Decimal(p), Decimal(s)) for p, s in no_bids), default=None)
+    return Quote(
+        yes_bid=best_yes[0] if best_yes else None,
+        yes_bid_size=best_yes[1] if best_yes else None,
+        yes_ask=ONE - best_no[0] if best_no else None,
+        yes_ask_size=best_no[1] if best_no else None,
+        last_price=last,
+        bid_at=seen if best_yes else None,
+        ask_at=seen if best_no else None,
+    )
+
+
+def _last_prices(market_ids: Sequence[int], now: datetime) -> dict[int, Decimal]:
+    last: dict[int, Decimal] = {}
+    since = now - timedelta(days=2)  # a weather market lives a day or two: older prints are not its price
+    for market_id, price in (
+        Trade.objects.filter(market_id__in=market_ids, created_time__gt=since, created_time__lte=now)
+        .order_by("market_id", "-created_time")
+        .values_list("market_id", "yes_price")
+    ):
+        last.setdefault(market_id, price)
+    return last
+
+
+def open_events(now: datetime) -> list[Event]:
+    """Events of active cities with markets open at ``now``, their markets and series loaded."""
+    open_at = Q(markets__open_time__lte=now) | Q(markets__open_time__isnull=True)
+    return list(
+        Event.objects.filter(open_at, series__city__is_active=True, markets__close_time__gt=now)
+        .distinct()
+        .select_related("series", "series__city")
+        .prefetch_related("markets")
+        .order_by("event_ticker")
+    )
+
+
+def model_probabilities(events: Sequence[Event], now: datetime) -> tuple[dict[int, float], str]:
+    """The promoted model's P(YES) per market from its latest prediction of each event made by ``now``."""
+    model = ModelVersion.objects.promoted().first()
+    if model is None:
+        return {}, ""
+    latest: dict[int, int] = {}
+    for prediction_id, event_id in (
+        Prediction.objects.filter(model_version=model, event__in=events, as_of__lte=now)
+        .order_by("event_id", "-as_of")
+        .values_list("pk", "event_id")
+    ):
+        latest.setdefault(event_id, prediction_id)
+    probabilities = dict(
+        BracketProbability.objects.filter(prediction_id__in=latest.values()).values_list("market_id", "probability")
+    )
+    return {market_id: float(p) for market_id, p in probabilities.items()}, str(model)
+
+
+def event_views(
+    events: Sequence[Event], now: datetime, quotes: QuoteSource, probabilities: dict[int, float], model: str
+) -> tuple[EventView, ...]:
+    views = []
+    for event in events:
+        markets = list(event.markets.all())
+        if not markets or event.target_date is None:
+            continue
+        try:
+            brackets = event.brackets()
+        except BracketError:
+            continue  # an event whose brackets cannot be read cannot be traded (the backtest skips it too)
+        ordered = sorted(markets, key=lambda m: brackets[m.ticker].continuous_edges())
+        known = quotes.quotes(ordered, now)
+        prices = [_price(known.get(m.pk)) for m in ordered]
+        market_p = normalise_prices(prices) if any(p is not None for p in prices) else None
+        views.append(
+            EventView(
+                event_ticker=event.event_ticker,
+                series_ticker=event.series.ticker,
+                city=event.series.city.name if event.series.city else "",
+                target_date=event.target_date,
+                fees=fee_schedule(event, ordered),
+                markets=tuple(
+                    MarketView(
+                        ticker=m.ticker,
+                        bracket=brackets[m.ticker],
+                        quote=known.get(m.pk) or Quote(),
+                        probability=probabilities.get(m.pk),
+                        market_probability=market_p[i] if market_p is not None else None,
+                    )
+                    for i, m in enumerate(ordered)
+                ),
+                close_time=min((m.close_time for m in ordered if m.close_time), default=None),
+                model=model if any(m.pk in probabilities for m in ordered) else "",
+            )
+        )
+    return tuple(views)
+
+
+def _price(quote: Quote | None) -> Decimal | None:
+    """The market's price for the baseline: the mid of a two-sided quote, else the last print."""
+    if quote is None:
+        return None
+    if quote.yes_bid is not None and quote.yes_ask is not None and quote.yes_ask > quote.yes_bid:
+        return (quote.yes_bid + quote.yes_ask) / 2
+    return quote.last_price
+
+
+def portfolio(mode: str, now: datetime) -> Portfolio:
+    """The mode's account as a decision sees it: cash, open positions at cost, working orders, today's P&L."""
+    account = account_for(mode)
+    positions = Position.objects.filter(mode=mode, settled=False).select_related("market__event__series__city")
+    holdings = tuple(
+        Holding(p.ticker, *_where(p.market, p.ticker), yes=p.yes_count, no=p.no_count, cost=p.total_cost)
+        for p in positions
+        if p.yes_count or p.no_count
+    )
+    orders = Order.objects.filter(
+        mode=mode, status__in=[*Order.WORKING, Order.Status.AWAITING_APPROVAL]
+    ).select_related("market__event__series__city")
+    working = tuple(
+        WorkingOrder(
+            client_order_id=o.client_order_id,
+            ticker=o.ticker,
+            event_ticker=o.event_ticker,
+            city=_where(o.market, o.ticker)[1],
+            target_date=_where(o.market, o.ticker)[2],
+            side=BookSide(o.book_side),
+            price=o.price,
+            remaining=o.remaining_count if o.status == Order.Status.RESTING else o.count - o.filled_count,
+            post_only=o.post_only,
+            placed_at=o.submitted_at or o.created_at,
+            strategy=o.strategy,
+        )
+        for o in orders
+    )
+    blocked = frozenset(o.ticker for o in orders if o.status == Order.Status.UNKNOWN)
+    peak = max(account.peak_equity, equity(account))
+    return Portfolio(account.cash, holdings, working, realized_on(mode, now), peak, blocked)
+
+
+def _where(market: Market | None, ticker: str) -> tuple[str, str, date]:
+    """(event ticker, city, climate day) of a market we hold or work an order in.
+
+    A market not (yet) in our tables still counts in total exposure, under its
+    event's ticker and no city or day.
+    """
+    day = market.event.target_date if market is not None else None
+    if market is None or day is None:
+        return ticker.rsplit("-", 1)[0], "", date.min
+    city = market.event.series.city
+    return market.event.event_ticker, city.name if city else "", day
+
+
+def build_snapshot(
+    *, mode: str, now: datetime, limits: Limits, status: TradingStatus, quotes: QuoteSource | None = None
+) -> Snapshot:
+    events = open_events(now)
+    probabilities, model = model_probabilities(events, now)
+    views = event_views(events, now, quotes or StoredBooks(), probabilities, model)
+    return Snapshot(now, views, portfolio(mode, now), limits, status)

@@ -1,8 +1,8 @@
 """Component health: what /health/ reports and the dashboard shows.
 
 Each check returns ok, warn or fail with a human-readable detail. A failing
-*critical* component (database, channel layer, broker, worker) makes the whole
-report "down" (HTTP 503): the system cannot do its job. Model readiness and
+*critical* component (database, channel layer, broker, worker; trading in LIVE)
+makes the whole report "down" (HTTP 503): the system cannot do its job. Model readiness and
 data freshness are not critical to serving, so they only make it "degraded".
 """
 
@@ -220,6 +220,64 @@ def check_weather_sources(now: datetime) -> tuple[Status, str, dict[str, Any]]:
     return Status.OK, f"{len(rows)} sources reporting", data
 
 
+def _has_usable_key() -> bool:
+    from markets.connection import configured_signer
+    from markets.credentials import CredentialError
+
+    try:
+        return configured_signer() is not None
+    except CredentialError:
+        return False
+
+
+def check_trading(now: datetime) -> tuple[Status, str, dict[str, Any]]:
+    """The trading mode; in LIVE, whether it may trade at all. Then the last cycle, unknown orders, reconciliation."""
+    from trading.brokers import live_problems
+    from trading.models import Order, Reconciliation, TradingCycle, TradingState
+
+    mode = str(settings.TRADING_MODE)
+    state = TradingState.load()
+    problems: list[str] = []
+    data: dict[str, Any] = {"mode": mode, "state": state.state}
+    if mode == "LIVE":
+        refusals = live_problems(has_key=_has_usable_key())
+        data["live_problems"] = refusals
+        if refusals:
+            return Status.FAIL, "LIVE cannot trade: " + "; ".join(refusals), data
+    cycle = TradingCycle.objects.filter(mode=mode).order_by("-as_of").first()
+    if cycle is None:
+        data["last_cycle"] = None
+    else:
+        data["last_cycle"] = {"at": cycle.as_of.isoformat(), "outcome": cycle.outcome, "detail": cycle.detail}
+        age = (now - cycle.as_of).total_seconds()
+        if cycle.outcome == TradingCycle.Outcome.FAILED:
+            problems.append(f"last trading cycle failed: {cycle.detail}")
+        elif age > 3 * settings.TRADING_CYCLE_SECONDS + 60:
+            problems.append(f"last trading cycle {age / 60:.0f} min ago")
+    unknown = list(Order.objects.filter(mode=mode).unresolved().values_list("ticker", flat=True))
+    data["unknown_orders"] = len(unknown)
+    if unknown:
+        markets = ", ".join(sorted(set(unknown)))
+        problems.append(
+            f"{len(unknown)} order(s) with unknown outcome, each blocking its market until reconciliation: {markets}"
+        )
+    if mode != "DRY":
+        last = Reconciliation.objects.filter(mode=mode).order_by("-started_at").first()
+        data["last_reconciliation"] = (
+            {"at": last.started_at.isoformat(), "complete": last.complete, "detail": last.detail} if last else None
+        )
+        if last is None:
+            problems.append("no reconciliation yet")
+        elif not last.complete:
+            problems.append(f"last reconciliation incomplete ({last.unresolved} unresolved)")
+    summary = f"{mode}, {state.get_state_display().lower()}"
+    if cycle is not None:
+        summary += f", last cycle {cycle.outcome} at {cycle.as_of:%H:%M}Z"
+    if problems:
+        return Status.WARN, f"{summary}; " + "; ".join(problems), data
+    return Status.OK, summary, data
+
+
 def run_health_checks(*, now: datetime) -> HealthReport:
     components = [
         _timed("database", True, check_database),
@@ -230,6 +288,7 @@ def run_health_checks(*, now: datetime) -> HealthReport:
         _timed("data_freshness", False, lambda: check_data_freshness(now)),
         _timed("weather_sources", False, lambda: check_weather_sources(now)),
         _timed("feed", False, lambda: check_feed(now)),
+        _timed("trading", str(settings.TRADING_MODE) == "LIVE", lambda: check_trading(now)),
     ]
     if any(c.critical and c.status is Status.FAIL for c in components):
         overall = "down"

@@ -32,6 +32,7 @@ def test_it_reports_every_component(client):
         "data_freshness",
         "weather_sources",
         "feed",
+        "trading",
     }
     assert body["trading_mode"] == "DRY"
     for name in ("database", "channel_layer", "broker"):
@@ -158,3 +159,76 @@ def test_a_live_feed_reports_its_markets(client):
     feed = get_health(client)[1]["components"]["feed"]
     assert feed["status"] == "ok" and feed["detail"] == "connected, 36 markets, last frame 0s ago"
     assert feed["data"]["markets"] == 36
+
+
+class TestTrading:
+    def test_dry_reports_its_mode_and_last_cycle(self, client):
+        from trading.models import TradingCycle
+
+        now = timezone.now()
+        TradingCycle.objects.create(mode="DRY", strategy="model-taker", as_of=now, outcome="done")
+        trading = get_health(client)[1]["components"]["trading"]
+        assert trading["status"] == "ok" and trading["critical"] is False
+        assert trading["detail"].startswith("DRY, halted, last cycle done")
+        assert trading["data"]["mode"] == "DRY"
+        assert trading["data"]["last_cycle"]["outcome"] == "done"
+        assert trading["data"]["unknown_orders"] == 0
+
+    def test_unknown_orders_degrade_and_say_they_block_their_market(self, client):
+        from trading.tests.factories import OrderFactory
+
+        order = OrderFactory.create(status="unknown")
+        status, body = get_health(client)
+        trading = body["components"]["trading"]
+        assert status == 200 and trading["status"] == "warn"
+        assert (
+            f"1 order(s) with unknown outcome, each blocking its market until reconciliation: {order.ticker}"
+            in (trading["detail"])
+        )
+        assert trading["data"]["unknown_orders"] == 1
+
+    def test_a_failed_cycle_degrades(self, client):
+        from trading.models import TradingCycle
+
+        TradingCycle.objects.create(
+            mode="DRY", strategy="model-taker", as_of=timezone.now(), outcome="failed", detail="ValueError: boom"
+        )
+        trading = get_health(client)[1]["components"]["trading"]
+        assert trading["status"] == "warn" and "last trading cycle failed: ValueError: boom" in trading["detail"]
+
+    def test_demo_reports_an_incomplete_reconciliation(self, client, settings):
+        from trading.models import Reconciliation
+
+        settings.TRADING_MODE = "DEMO"
+        Reconciliation.objects.create(mode="DEMO", started_at=timezone.now(), complete=False, unresolved=2)
+        trading = get_health(client)[1]["components"]["trading"]
+        assert trading["status"] == "warn" and trading["critical"] is False
+        assert "last reconciliation incomplete (2 unresolved)" in trading["detail"]
+        assert trading["data"]["last_reconciliation"]["complete"] is False
+
+    def test_live_that_cannot_trade_takes_the_system_down_and_says_why(self, client, settings):
+        settings.TRADING_MODE, settings.LIVE_TRADING_ARMED = "LIVE", False
+        status, body = get_health(client)
+        trading = body["components"]["trading"]
+        assert status == 503 and body["status"] == "down"
+        assert trading["status"] == "fail" and trading["critical"] is True
+        assert trading["data"]["live_problems"] == [
+            "LIVE_TRADING_ARMED is not set",
+            "no operator has confirmed LIVE trading in the admin (Trading state → Confirm LIVE)",
+            "no usable Kalshi production API key",
+        ]
+        assert trading["detail"].startswith("LIVE cannot trade: LIVE_TRADING_ARMED is not set")
+
+    def test_armed_confirmed_and_keyed_live_is_ok(self, client, settings, monkeypatch):
+        from trading.models import Reconciliation, TradingCycle, TradingState
+
+        settings.TRADING_MODE, settings.LIVE_TRADING_ARMED = "LIVE", True
+        monkeypatch.setattr("kalshiweb.health._has_usable_key", lambda: True)
+        now = timezone.now()
+        TradingState.objects.filter(pk=TradingState.load().pk).update(live_confirmed_at=now, live_confirmed_by="a")
+        TradingCycle.objects.create(mode="LIVE", strategy="model-taker", as_of=now, outcome="done")
+        Reconciliation.objects.create(mode="LIVE", started_at=now, complete=True)
+        trading = get_health(client)[1]["components"]["trading"]
+        assert trading["status"] == "ok", trading
+        assert trading["critical"] is True
+        assert trading["data"]["live_problems"] == []

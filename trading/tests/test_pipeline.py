@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import logging
 import sys
 import types
@@ -12,7 +13,7 @@ from unittest import mock
 
 import pytest
 from celery.signals import worker_ready
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from kalshiweb.schedule import periodic_tasks
@@ -223,3 +224,23 @@ class TestReconcileTask:
         retried = getattr(tasks.reconcile_task, "autoretry_for", ())
         assert ExchangeUnavailable in retried
         assert Exception not in retried
+
+
+class TestTradeCycleCommand:
+    def test_it_runs_one_cycle_and_summarises_it(self):
+        out = io.StringIO()
+        call_command("tradecycle", "--once", stdout=out)
+        cycle = TradingCycle.objects.get()
+        text = out.getvalue()
+        assert f"Trading cycle [DRY] {cycle.strategy} at " in text
+        assert text.splitlines()[0].endswith(f": {cycle.outcome}")
+        assert f"events {cycle.events}, markets {cycle.markets}, intents {cycle.intents}" in text
+        assert f"placed {cycle.placed}, queued for approval {cycle.queued}, cancelled {cycle.cancelled}" in text
+
+    @override_settings(TRADING_MODE="LIVE", LIVE_TRADING_ARMED=False)
+    def test_a_mode_that_may_not_trade_says_why_and_exits_1(self):
+        with pytest.raises(CommandError) as refused:
+            call_command("tradecycle")
+        assert refused.value.returncode == 1  # manage.py prints the message to stderr and exits with it
+        assert str(refused.value).startswith("No trading cycle in LIVE: LIVE trading refused: LIVE_TRADING_ARMED")
+        assert not TradingCycle.objects.exists()

@@ -17,9 +17,12 @@ app.autodiscover_tasks()
 
 @worker_ready.connect
 def on_worker_ready(**kwargs: Any) -> None:
-    """A worker (``celery worker`` or the embedded one) is up: a LIVE process starts halted (trading.services)."""
+    """A worker (``celery worker`` or the embedded one) is up: a LIVE process starts halted (trading.services),
+    and the ledger is reconciled with the exchange before the first trading cycle relies on it."""
     from django.utils import timezone
 
     from trading.services import on_process_start
+    from trading.tasks import reconcile_task
 
     on_process_start(now=timezone.now())
+    reconcile_task.delay()

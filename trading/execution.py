@@ -150,7 +150,7 @@ def apply(order: Order, placement: Placement, *, now: datetime) -> Order:
 
 
 def _count_error(mode: str, failed: bool) -> None:
-    account = Account.objects.select_for_update().get(mode=mode)
+    account = account_for(mode, lock=True)
     errors = account.consecutive_errors + 1 if failed else 0
     if errors != account.consecutive_errors:
         Account.objects.filter(pk=account.pk).update(consecutive_errors=errors)

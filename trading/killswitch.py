@@ -71,7 +71,11 @@ def _minutes(delta: timedelta) -> str:
 
 
 def trip(mode: str, found: Trip, broker: Broker, *, now: datetime) -> None:
-    """Halt trading for ``found`` and cancel every working order of the mode."""
+    """Halt trading for ``found`` and cancel every working order of the mode with the cycle's own broker.
+
+    (Halting also cancels once it commits, through the configured broker: cancelling twice is harmless,
+    and the cycle's broker is the one that placed them.)
+    """
     if TradingState.load().state != TradingState.State.HALTED:
         halt_trading(reason=f"Tripped automatically: {found.reason}.", actor=f"system:{found.trigger}", now=now)
     cancelled = cancel_working(mode, broker, now=now, reason=f"kill switch ({found.trigger})")

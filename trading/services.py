@@ -105,7 +105,7 @@ def trading_mode() -> TradingMode:
 
 
 @contextmanager
-def mode_broker(mode: TradingMode | None = None) -> Iterator[Broker]:
+def mode_broker(mode: TradingMode | None = None, *, cancelling: bool = False) -> Iterator[Broker]:
     """The broker of ``mode`` (default: the configured one), with its Kalshi client closed afterwards.
 
     Raises trading.brokers.BrokerUnavailable when the mode may not trade (LIVE not armed, unconfirmed, no key).
@@ -119,7 +119,7 @@ def mode_broker(mode: TradingMode | None = None) -> Iterator[Broker]:
     from markets.connection import kalshi_client
 
     with kalshi_client(refresh_limits=True) as client:
-        yield broker_for(mode, client=client)
+        yield broker_for(mode, client=client, cancelling=cancelling)
 
 
 def cancel_working_orders(*, reason: str, now: datetime) -> int:
@@ -131,7 +131,7 @@ def cancel_working_orders(*, reason: str, now: datetime) -> int:
         mode=mode, status__in=[Order.Status.RESTING, Order.Status.AWAITING_APPROVAL, Order.Status.PENDING]
     ).exists():
         return 0
-    with mode_broker(mode) as broker:
+    with mode_broker(mode, cancelling=True) as broker:
         return cancel_working(mode, broker, now=now, reason=reason)
 
 

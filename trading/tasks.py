@@ -10,7 +10,6 @@ it will not fix itself before the next run.
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from celery import shared_task
@@ -18,6 +17,7 @@ from django.utils import timezone
 
 from markets.errors import ExchangeUnavailable, RateLimited
 from trading.brokers import BrokerUnavailable
+from trading.reconcile import reconcile, reconcile_paper
 from trading.services import run_trading_cycle, settle_paper_positions, trading_mode
 
 logger = logging.getLogger(__name__)
@@ -71,19 +71,16 @@ def settle_task() -> int:
     max_retries=3,
 )
 def reconcile_task() -> bool | None:
-    """DEMO and LIVE: compare our ledger with the exchange's and fix it; returns whether it completed.
+    """Compare our ledger with the exchange's and fix it; returns whether it completed.
 
-    DRY has no exchange account: its ledger is the paper broker's, so there is nothing to reconcile.
+    DRY has no exchange account: its paper ledger is checked against its own fills and settlements.
     """
     mode = trading_mode()
     if mode == "DRY":
-        return None
+        return reconcile_paper(timezone.now()).complete
     from markets.connection import kalshi_client
 
-    # trading.reconcile.reconcile(client, mode=..., now=...), imported when run so this module loads without it.
-    reconcile = importlib.import_module("trading.reconcile").reconcile
     with kalshi_client(refresh_limits=True) as client:
         result = reconcile(client, mode=mode, now=timezone.now())
     logger.info("Reconciliation [%s]: %s", mode, result)
-    complete = getattr(result, "complete", None)
-    return bool(complete) if complete is not None else None
+    return result.complete

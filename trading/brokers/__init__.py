@@ -30,8 +30,13 @@ def live_problems(*, has_key: bool) -> list[str]:
     return problems
 
 
-def broker_for(mode: TradingMode, *, client: KalshiClient | None = None) -> Broker:
-    """The broker of ``mode``; a Kalshi client comes from settings unless one is given (tests, the local exchange)."""
+def broker_for(mode: TradingMode, *, client: KalshiClient | None = None, cancelling: bool = False) -> Broker:
+    """The broker of ``mode``; a Kalshi client comes from settings unless one is given (tests, the local exchange).
+
+    ``cancelling``: a broker only asked to cancel (the kill switch). LIVE
+    gives one even when it may not place orders, so halting always reaches
+    what rests at the exchange; its ``place`` refuses, saying why.
+    """
     if mode is TradingMode.DRY:
         return PaperBroker()
     if client is None:
@@ -41,7 +46,10 @@ def broker_for(mode: TradingMode, *, client: KalshiClient | None = None) -> Brok
     if mode is TradingMode.LIVE:
         problems = live_problems(has_key=client.config.signer is not None)
         if problems:
-            raise BrokerUnavailable("LIVE trading refused: " + "; ".join(problems) + ".")
+            refusal = "LIVE trading refused: " + "; ".join(problems) + "."
+            if not cancelling or client.config.signer is None:
+                raise BrokerUnavailable(refusal)
+            return KalshiBroker(client, mode=mode, refuse_orders=refusal)
         from trading.execution import live_order_group
 
         return KalshiBroker(client, mode=mode, order_group=lambda: live_order_group(client))

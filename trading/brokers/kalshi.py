@@ -45,12 +45,22 @@ STATUSES = {"resting": Order.Status.RESTING, "executed": Order.Status.EXECUTED, 
 
 
 class KalshiBroker:
-    def __init__(self, client: KalshiClient, *, mode: TradingMode, order_group: Callable[[], str] | None = None):
+    def __init__(
+        self,
+        client: KalshiClient,
+        *,
+        mode: TradingMode,
+        order_group: Callable[[], str] | None = None,
+        refuse_orders: str = "",
+    ):
         self.client = client
         self.mode = mode
         self._order_group = order_group  # LIVE: the id of the group every order joins
+        self._refusal = refuse_orders  # a broker that may only cancel says why it places nothing
 
     def place(self, order: Order, *, now: datetime) -> Placement:
+        if self._refusal:
+            return Placement(Order.Status.REJECTED, reason=f"not sent: {self._refusal}")
         group = self._order_group() if self._order_group is not None else ""
         try:
             answer = self.client.create_order(request_for(order, order_group_id=group or None))

@@ -11,17 +11,25 @@ import concurrent.futures
 import contextlib
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from kalshiweb.modes import KalshiEnvironment, TradingMode
 from localexchange.exchange import Exchange
 from localexchange.server import Running, running
-from localexchange.ws import LocalFeed
+from localexchange.ws import Faults, LocalFeed
 from markets.client import KalshiClient
 from markets.signing import RequestSigner
-from markets.transport import ClientConfig
+from markets.transport import ClientConfig, Timeouts
 
 MEMBER = "bot"
+
+
+@dataclass(frozen=True)
+class Served:
+    client: KalshiClient
+    feed: LocalFeed  # its ``faults`` may be changed while serving
+    urls: Running
 
 
 @contextlib.contextmanager
@@ -32,7 +40,22 @@ def serving(
 
     ``key`` is the one the exchange registers for ``bot``; the client signs with ``signing_key`` (default: it).
     """
-    feed = LocalFeed(exchange, {MEMBER: key.public_key()})
+    with served(exchange, key, mode=mode, signing_key=signing_key) as running_exchange:
+        yield running_exchange.client
+
+
+@contextlib.contextmanager
+def served(
+    exchange: Exchange,
+    key: Any,
+    *,
+    mode: TradingMode = TradingMode.DEMO,
+    signing_key: Any = None,
+    faults: Faults | None = None,
+    timeouts: Timeouts | None = None,
+) -> Iterator[Served]:
+    """:func:`serving`, with faults injected from a seeded script and the client's timeouts chosen."""
+    feed = LocalFeed(exchange, {MEMBER: key.public_key()}, faults=faults)
     loop = asyncio.new_event_loop()
     started: concurrent.futures.Future[Running] = concurrent.futures.Future()
     stop = asyncio.Event()
@@ -52,9 +75,10 @@ def serving(
     try:
         urls = started.result(timeout=10)
         environment = KalshiEnvironment.PROD if mode is TradingMode.LIVE else KalshiEnvironment.DEMO
-        config = ClientConfig(urls.rest_url, environment, mode, signer=RequestSigner(MEMBER, signing_key or key))
+        signer = RequestSigner(MEMBER, signing_key or key)
+        config = ClientConfig(urls.rest_url, environment, mode, signer=signer, timeouts=timeouts or Timeouts())
         with KalshiClient(config) as client:
-            yield client
+            yield Served(client, feed, urls)
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=10)

@@ -25,11 +25,13 @@ from markets.schemas.enums import BookSide
 from trading.accounting import account_for
 from trading.brokers import BrokerUnavailable, broker_for
 from trading.cycle import run_cycle
+from trading.execution import cancel_working
 from trading.fees import FeeSchedule
 from trading.models import Account, Difference, Fill, Order, Position, Settlement, TradingState
 from trading.reconcile import reconcile
 from trading.services import resume_trading
 from trading.tests.exchange import MEMBER, serving
+from trading.tests.factories import OrderFactory
 from trading.tests.world import NOW, World, build_world
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +159,23 @@ def test_live_without_a_key_says_so(key):
         with pytest.raises(BrokerUnavailable, match="no usable Kalshi production API key"):
             broker_for(TradingMode.LIVE, client=unsigned)
         unsigned.close()
+
+
+def test_halting_reaches_live_orders_even_when_live_may_no_longer_place(key):
+    """Disarming LIVE must not strand what rests at the exchange: the kill switch still cancels it."""
+    world = build_world()
+    exchange = venue(world)
+    TradingState.objects.update_or_create(pk=1, defaults={"live_confirmed_at": None})
+    resting = exchange.place(NewOrder(MEMBER, world.mid.ticker, BookSide.BID, D("0.30"), D(5), client_order_id="kw-r"),
+                             at=NOW)  # fmt: skip
+    order = OrderFactory.create(
+        client_order_id="kw-r", mode="LIVE", market=world.mid, book_side="bid", price=D("0.30"), count=D(5),
+        status=Order.Status.RESTING, exchange_order_id=resting.order_id, submitted_at=NOW,
+    )  # fmt: skip
+    with override_settings(LIVE_TRADING_ARMED=True), serving(exchange, key, mode=TradingMode.LIVE) as client:
+        broker = broker_for(TradingMode.LIVE, client=client, cancelling=True)
+        assert cancel_working("LIVE", broker, now=NOW, reason="halted") == 1
+        refused = broker.place(OrderFactory.build(mode="LIVE", market=world.mid), now=NOW)
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELED and exchange.orders[resting.order_id].status == "canceled"
+    assert refused.status == Order.Status.REJECTED and "no operator has confirmed LIVE" in refused.reason

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import io
 import logging
-import sys
 import types
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -22,7 +21,16 @@ from markets.models import Market
 from markets.tests.factories import MarketFactory
 from trading import tasks
 from trading.accounting import account_for
-from trading.models import Account, Order, Position, Settlement, TradingCycle, TradingState, TradingStateChange
+from trading.models import (
+    Account,
+    Order,
+    Position,
+    Reconciliation,
+    Settlement,
+    TradingCycle,
+    TradingState,
+    TradingStateChange,
+)
 from trading.services import STARTUP_ACTOR, STARTUP_REASON, halt_trading, on_process_start, resume_trading
 from trading.tests.factories import OrderFactory
 
@@ -203,12 +211,13 @@ class TestReconcileTask:
             calls.append({"client": client, "mode": mode, "now": now})
             return types.SimpleNamespace(complete=True)
 
-        monkeypatch.setitem(sys.modules, "trading.reconcile", types.SimpleNamespace(reconcile=reconcile))
+        monkeypatch.setattr(tasks, "reconcile", reconcile)
         return calls
 
-    def test_dry_has_nothing_to_reconcile(self, fake_reconcile):
-        assert tasks.reconcile_task() is None
-        assert fake_reconcile == []
+    def test_dry_checks_the_paper_ledger_against_itself(self, fake_reconcile):
+        assert tasks.reconcile_task() is True
+        assert fake_reconcile == []  # no exchange to ask
+        assert Reconciliation.objects.get().mode == "DRY"
 
     @override_settings(TRADING_MODE="DEMO")
     def test_demo_reconciles_with_a_client_it_closes(self, fake_reconcile, monkeypatch):

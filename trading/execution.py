@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from kalshiweb.realtime import OrderPayload, broadcast_on_commit
 from markets.client import KalshiClient
@@ -135,7 +135,7 @@ def apply(order: Order, placement: Placement, *, now: datetime) -> Order:
             order.queue_ahead = placement.queue_ahead
         if placement.trades_read_until is not None:
             order.trades_read_until = placement.trades_read_until
-        if placement.reason and order.status in (Order.Status.REJECTED, Order.Status.UNKNOWN, Order.Status.CANCELED):
+        if placement.reason and placement.reason not in order.reason:
             order.reason = f"{order.reason}\n{now:%Y-%m-%d %H:%M:%S}Z {placement.reason}".strip()
         order.updated_at = now
         order.save()
@@ -222,10 +222,16 @@ def catch_up(broker: Broker, *, now: datetime) -> int:
 
 
 def resend_unanswered(broker: Broker, *, now: datetime) -> int:
-    """Send again the orders stored as PENDING whose sending was cut short (a worker killed mid-cycle)."""
-    stuck = Order.objects.filter(
-        mode=broker.mode, status=Order.Status.PENDING, created_at__lt=now - RESEND_AFTER
-    ).order_by("created_at")
+    """Send the orders stored as PENDING whose sending was cut short (a worker killed mid-cycle).
+
+    Sending twice is safe (the exchange answers the same client order id as
+    already placed), so this errs towards sending.
+    """
+    unsent = Q(submitted_at__isnull=True)
+    unanswered = Q(submitted_at__lt=now - RESEND_AFTER)  # younger ones may be in flight in another worker
+    stuck = Order.objects.filter(unsent | unanswered, mode=broker.mode, status=Order.Status.PENDING).order_by(
+        "created_at"
+    )
     resent = 0
     for order in stuck:
         send(order, broker, now=now)

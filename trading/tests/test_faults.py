@@ -1,0 +1,187 @@
+"""Faults against the local exchange, from seeded scripts: never a duplicate order, a lost or double-counted fill,
+or a breached limit, and reconciliation ends with our ledger equal to the exchange's."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from kalshiweb.modes import TradingMode
+from localexchange.exchange import Exchange
+from localexchange.matching import NewOrder
+from localexchange.ws import Faults
+from markets.client import KalshiClient
+from markets.errors import KalshiError
+from markets.schemas.enums import BookSide
+from markets.transport import Timeouts
+from trading import execution
+from trading.accounting import account_for, record_fills
+from trading.brokers import KalshiBroker, broker_for
+from trading.brokers.kalshi import fill_report
+from trading.cycle import run_cycle
+from trading.models import Fill, Order, Position, RiskLimits
+from trading.reconcile import reconcile
+from trading.services import resume_trading
+from trading.tests.exchange import MEMBER, served
+from trading.tests.test_end_to_end import store_books, venue
+from trading.tests.world import NOW, World, build_world
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+DEMO = TradingMode.DEMO
+
+
+@pytest.fixture(scope="module")
+def key() -> Any:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def world() -> World:
+    world = build_world()
+    RiskLimits.load()
+    resume_trading(reason="test", actor="test", now=NOW - timedelta(hours=2))
+    return world
+
+
+def exchange_orders_by_client_id(exchange: Exchange) -> Counter[str]:
+    return Counter(o.client_order_id for o in exchange.orders.values() if o.member == MEMBER)
+
+
+def assert_ledgers_agree(exchange: Exchange, client: KalshiClient, at: datetime) -> None:
+    """After a closing reconciliation: no order twice, every fill once, positions and cash equal."""
+    closing = reconcile(client, mode="DEMO", now=at)
+    assert closing.complete, closing.detail
+    assert max(exchange_orders_by_client_id(exchange).values(), default=1) == 1  # never a duplicate order
+    theirs = {f.trade_id for f in exchange_fills(client)}
+    ours = list(Fill.objects.filter(mode="DEMO").values_list("trade_id", flat=True))
+    assert sorted(ours) == sorted(theirs) and len(set(ours)) == len(ours)  # none lost, none twice
+    for position in exchange.member(MEMBER).positions.items():
+        ticker, state = position
+        held = Position.objects.filter(mode="DEMO", ticker=ticker).first()
+        assert (held.yes_count, held.no_count) == (state.yes, state.no) if held else not state.is_open
+    assert account_for("DEMO").cash == exchange.member(MEMBER).balance
+
+
+def exchange_fills(client: KalshiClient) -> list[Any]:
+    return [*client.iter_fills(), *client.iter_historical_fills()]
+
+
+def cycle_at(client: KalshiClient, world: World, at: datetime) -> Any:
+    with contextlib.suppress(KalshiError):  # the feed missed a beat: the cycle decides on the books it has
+        store_books(client, world, at)
+    return run_cycle(broker_for(DEMO, client=client), now=at)
+
+
+def test_a_create_that_times_out_after_the_exchange_accepted_it_blocks_the_market_until_reconciled(key, world):
+    exchange = venue(world)
+    faults = Faults(seed=11, hang_rate=1.0, hang_seconds=1.0)
+    with served(exchange, key, faults=faults, timeouts=Timeouts(read=0.3)) as running:
+        client = running.client
+        reconcile(client, mode="DEMO", now=NOW - timedelta(minutes=1))
+        cycle_at(client, world, NOW)
+        [order] = Order.objects.filter(mode="DEMO")
+        assert order.status == Order.Status.UNKNOWN and "outcome unknown" in order.reason
+        assert exchange_orders_by_client_id(exchange)[order.client_order_id] == 1  # it was placed all the same
+        faults.hang_rate = 0.0
+        later = cycle_at(client, world, NOW + timedelta(minutes=1))
+        assert Order.objects.filter(mode="DEMO", ticker=order.ticker).count() == 1  # its market stayed blocked
+        assert later.outcome == "done"
+        assert_ledgers_agree(exchange, client, NOW + timedelta(minutes=2))
+    order.refresh_from_db()
+    assert order.status == Order.Status.EXECUTED and order.filled_count > 0
+
+
+def test_a_retry_storm_of_refusals_and_errors_never_duplicates_an_order_or_breaches_a_limit(key, world):
+    limits = RiskLimits.load()
+    limits.max_position_contracts, limits.max_consecutive_exchange_errors = D(12), 1000
+    limits.save()
+    exchange = venue(world)
+    faults = Faults(seed=5, rate_limit_rate=0.25, server_error_rate=0.15)
+    with served(exchange, key, faults=faults) as running:
+        client = running.client
+        for minute in range(8):
+            at = NOW + timedelta(minutes=minute)
+            cycle_at(client, world, at)
+            reconcile(client, mode="DEMO", now=at + timedelta(seconds=30), grace=timedelta(seconds=10))
+        faults.rate_limit_rate = faults.server_error_rate = 0.0
+        assert_ledgers_agree(exchange, client, NOW + timedelta(hours=1))
+    held = {t: p for t, p in exchange.member(MEMBER).positions.items() if p.is_open}
+    assert held and all(p.yes + p.no <= limits.max_position_contracts for p in held.values())
+    statuses = Counter(Order.objects.filter(mode="DEMO").values_list("status", flat=True))
+    assert statuses[Order.Status.UNKNOWN] == 0 and statuses[Order.Status.PENDING] == 0
+
+
+class Killed(BaseException):
+    """The worker's process died here (not an error the cycle could catch)."""
+
+
+def test_a_worker_killed_before_sending_or_before_hearing_the_answer_places_each_order_once(key, world, monkeypatch):
+    exchange = venue(world)
+    real_send, real_apply = execution.send, execution.apply
+    with served(exchange, key) as running:
+        client = running.client
+        reconcile(client, mode="DEMO", now=NOW - timedelta(minutes=1))
+        store_books(client, world, NOW)
+
+        def killed_before_sending(*args: Any, **kwargs: Any) -> Any:
+            raise Killed
+
+        monkeypatch.setattr(execution, "send", killed_before_sending)
+        with pytest.raises(Killed):
+            run_cycle(broker_for(DEMO, client=client), now=NOW)
+        [order] = Order.objects.filter(mode="DEMO")
+        assert order.status == Order.Status.PENDING  # reserved, never sent
+        assert order.client_order_id not in exchange_orders_by_client_id(exchange)
+
+        answers = []
+
+        def killed_after_the_exchange_answered(order: Order, placement: Any, *, now: datetime) -> Any:
+            answers.append(placement)
+            raise Killed
+
+        monkeypatch.setattr(execution, "send", real_send)
+        monkeypatch.setattr(execution, "apply", killed_after_the_exchange_answered)
+        with pytest.raises(Killed):  # the restarted worker's first cycle sends what was never sent
+            run_cycle(broker_for(DEMO, client=client), now=NOW + timedelta(minutes=1))
+        assert answers[0].status == Order.Status.EXECUTED, answers
+        assert exchange_orders_by_client_id(exchange)[order.client_order_id] == 1
+
+        monkeypatch.setattr(execution, "apply", real_apply)
+        # Restarted again, it sends the unanswered order once more: the exchange says "already placed".
+        cycle = run_cycle(broker_for(DEMO, client=client), now=NOW + timedelta(minutes=2))
+        assert cycle.outcome == "done", cycle.detail
+        order.refresh_from_db()
+        assert order.status == Order.Status.EXECUTED and "already has this client order id" in order.reason
+        assert_ledgers_agree(exchange, client, NOW + timedelta(minutes=5))
+    assert exchange_orders_by_client_id(exchange)[order.client_order_id] == 1
+
+
+def test_duplicated_and_reordered_fills_and_a_gap_then_rest_recovery_count_each_fill_once(key, world, monkeypatch):
+    """The feed hears our fills twice and out of order and loses some in a gap; REST recovery books the rest once."""
+    limits = RiskLimits.load()
+    limits.max_depth_fraction = D(1)
+    limits.save()
+    exchange = venue(world)
+    for n in range(6):  # small offers ahead of the maker's 30: our order fills against several of them
+        exchange.deposit(f"maker{n}", D(10))
+        exchange.place(NewOrder(f"maker{n}", world.mid.ticker, BookSide.ASK, D("0.41"), D(2)), at=NOW)
+    monkeypatch.setattr(KalshiBroker, "_fills_of", lambda self, *args: ())  # the broker's own read of them fails
+    with served(exchange, key) as running:
+        client = running.client
+        reconcile(client, mode="DEMO", now=NOW - timedelta(minutes=1))
+        cycle_at(client, world, NOW)
+        assert not Fill.objects.exists() and Order.objects.get(mode="DEMO").filled_count > 1
+        fills = [fill_report(f, received=NOW) for f in exchange_fills(client)]
+        assert len(fills) >= 3, "the order should have filled against several offers"
+        before_gap = fills[: len(fills) // 2]
+        record_fills([*before_gap, *reversed(before_gap), before_gap[0]], mode="DEMO", now=NOW)  # twice, reordered
+        assert Fill.objects.count() == len(before_gap)
+        assert_ledgers_agree(exchange, client, NOW + timedelta(minutes=1))  # the rest, from REST, once

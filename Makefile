@@ -22,7 +22,7 @@ PURE_CORE := kalshiweb/env.py kalshiweb/modes.py kalshiweb/keyfiles.py kalshiweb
              markets/outcomes.py markets/livebook.py markets/feed/protocol.py markets/feed/backoff.py markets/feed/connection.py \
              localexchange/matching.py localexchange/exchange.py localexchange/ws.py localexchange/rest.py localexchange/auth.py localexchange/makers.py \
              trading/fees.py trading/limits.py trading/decisions.py trading/risk.py trading/kelly.py \
-             trading/sizing.py trading/ledger.py trading/decide.py trading/strategies \
+             trading/sizing.py trading/ledger.py trading/decide.py trading/strategies trading/queue.py \
              backtesting/tape.py backtesting/fills.py backtesting/broker.py backtesting/engine.py \
              backtesting/metrics.py backtesting/walkforward.py backtesting/report.py
 

@@ -29,9 +29,8 @@ from backtesting.tape import MICROS, Tape, from_micros, price_of, to_micros
 from kalshiweb.progress import SILENT, Progress
 from markets.brackets import Bracket
 from prediction.cases import DecisionTime
-from prediction.scoring import normalise_prices
 from trading.decide import decide
-from trading.decisions import EventView, MarketView, OrderIntent, Pass, Quote, Snapshot
+from trading.decisions import EventView, MarketView, OrderIntent, Pass, Quote, Snapshot, market_probabilities
 from trading.fees import FeeSchedule
 from trading.limits import Limits, TradingStatus
 from trading.strategies import Strategy
@@ -223,15 +222,14 @@ def event_view(
 ) -> EventView:
     """The event as a decision at ``moment`` sees it: prices from the tape up to then, the model's forecast then."""
     at = to_micros(moment)
-    last = [market.tape.last_yes_price(at) for market in event.markets]
-    known = [price_of(p) if p is not None else None for p in last]
-    market_p = normalise_prices(known) if any(p is not None for p in known) else None
+    quotes = [quote_at(market.tape, at, window) for market in event.markets]
+    market_p = market_probabilities(quotes)
     model = history.forecasts.get((event.event_ticker, name))
     markets = tuple(
         MarketView(
             ticker=market.ticker,
             bracket=market.bracket,
-            quote=quote_at(market.tape, at, window),
+            quote=quotes[i],
             probability=model[i] if model is not None else None,
             market_probability=market_p[i] if market_p is not None else None,
         )

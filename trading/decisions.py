@@ -12,6 +12,7 @@ Pure: no Django.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from decimal import Decimal
 from markets.brackets import Bracket
 from markets.schemas.enums import BookSide, SelfTradePrevention, Side, TimeInForce
 from markets.schemas.orders import CreateOrderRequest
+from prediction.scoring import normalise_prices
 from trading.fees import FeeSchedule
 from trading.limits import Limits, Rule, TradingStatus
 
@@ -76,6 +78,23 @@ class Quote:
 
     def seen_at(self, buy: Side) -> datetime | None:
         return self.ask_at if buy is Side.YES else self.bid_at
+
+
+def market_price(quote: Quote) -> Decimal | None:
+    """The market's price of YES for the baseline: the mid of a two-sided quote, else the last print."""
+    if quote.yes_bid is not None and quote.yes_ask is not None and quote.yes_ask > quote.yes_bid:
+        return (quote.yes_bid + quote.yes_ask) / 2
+    return quote.last_price
+
+
+def market_probabilities(quotes: Sequence[Quote]) -> list[float] | None:
+    """An event's quotes as the market's probabilities of its brackets (None when no bracket has a price).
+
+    One definition for live trading and backtests, so a strategy that leans on
+    the market sizes the same on the same prices.
+    """
+    prices = [market_price(q) for q in quotes]
+    return normalise_prices(prices) if any(p is not None for p in prices) else None
 
 
 @dataclass(frozen=True)

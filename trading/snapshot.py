@@ -21,9 +21,17 @@ from markets.brackets import BracketError
 from markets.models import Event, Market, OrderBookSnapshot, Trade
 from markets.schemas.enums import BookSide
 from prediction.models import BracketProbability, ModelVersion, Prediction
-from prediction.scoring import normalise_prices
 from trading.accounting import account_for, equity, realized_on
-from trading.decisions import EventView, Holding, MarketView, Portfolio, Quote, Snapshot, WorkingOrder
+from trading.decisions import (
+    EventView,
+    Holding,
+    MarketView,
+    Portfolio,
+    Quote,
+    Snapshot,
+    WorkingOrder,
+    market_probabilities,
+)
 from trading.fees import FeeSchedule
 from trading.limits import Limits, TradingStatus
 from trading.models import Order, Position
@@ -144,8 +152,7 @@ def event_views(
             continue  # an event whose brackets cannot be read cannot be traded (the backtest skips it too)
         ordered = sorted(markets, key=lambda m: brackets[m.ticker].continuous_edges())
         known = quotes.quotes(ordered, now)
-        prices = [_price(known.get(m.pk)) for m in ordered]
-        market_p = normalise_prices(prices) if any(p is not None for p in prices) else None
+        market_p = market_probabilities([known.get(m.pk) or Quote() for m in ordered])
         views.append(
             EventView(
                 event_ticker=event.event_ticker,
@@ -168,15 +175,6 @@ def event_views(
             )
         )
     return tuple(views)
-
-
-def _price(quote: Quote | None) -> Decimal | None:
-    """The market's price for the baseline: the mid of a two-sided quote, else the last print."""
-    if quote is None:
-        return None
-    if quote.yes_bid is not None and quote.yes_ask is not None and quote.yes_ask > quote.yes_bid:
-        return (quote.yes_bid + quote.yes_ask) / 2
-    return quote.last_price
 
 
 def portfolio(mode: str, now: datetime) -> Portfolio:

@@ -26,7 +26,7 @@ from trading.decisions import Decision, EventView, OrderIntent, Pass, Snapshot
 from trading.killswitch import trip, tripped
 from trading.models import Account, DecisionLogEntry, Order, RiskLimits, TradingCycle, TradingState
 from trading.risk import Verdict
-from trading.snapshot import QuoteSource, build_snapshot
+from trading.snapshot import LIVE, Sources, build_snapshot
 from trading.strategies import Strategy, strategy_named
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def run_cycle(
     *,
     now: datetime,
     strategy: Strategy | None = None,
-    quotes: QuoteSource | None = None,
+    sources: Sources = LIVE,
     exchange_active: Callable[[], bool | None] | None = None,
 ) -> TradingCycle:
     """Run one cycle at ``now`` with ``broker``; returns its record (also when skipped or failed)."""
@@ -57,7 +57,7 @@ def run_cycle(
     strategy = strategy or strategy_named(settings.TRADING_STRATEGY or "model-taker", sizing=limits_row.sizing())
     cycle, _ = TradingCycle.objects.get_or_create(mode=mode, strategy=strategy.name, as_of=now)
     try:
-        _run(cycle, broker, strategy, limits_row, now, quotes, exchange_active)
+        _run(cycle, broker, strategy, limits_row, now, sources, exchange_active)
     except Exception as exc:
         logger.exception("Trading cycle at %s failed", now)
         cycle.outcome, cycle.detail = TradingCycle.Outcome.FAILED, f"{type(exc).__name__}: {exc}"
@@ -74,18 +74,26 @@ def _run(
     strategy: Strategy,
     limits_row: RiskLimits,
     now: datetime,
-    quotes: QuoteSource | None,
+    sources: Sources,
     exchange_active: Callable[[], bool | None] | None,
 ) -> None:
     mode = cycle.mode
     execution.catch_up(broker, now=now)
     execution.resend_unanswered(broker, now=now)
     state = TradingState.load()
-    snapshot = build_snapshot(mode=mode, now=now, limits=limits_row.limits(), status=state.status, quotes=quotes)
+    snapshot = build_snapshot(mode=mode, now=now, limits=limits_row.limits(), status=state.status, sources=sources)
     tickers = [m.ticker for e in snapshot.events for m in e.markets]
+    watched = tickers if sources.live else []  # a replay's prices are as old as its quote window allows
     if state.state != TradingState.State.HALTED:
         active = exchange_active() if exchange_active is not None else None
-        found = tripped(mode, now=now, limits=limits_row, tickers=tickers, exchange_active=active)
+        found = tripped(
+            mode,
+            now=now,
+            limits=limits_row,
+            tickers=watched,
+            exchange_active=active,
+            needs_forecasts=getattr(strategy, "uses_model", False),
+        )
         if found is not None:
             trip(mode, found, broker, now=now)
             cycle.outcome, cycle.detail = TradingCycle.Outcome.SKIPPED, f"kill switch tripped: {found.reason}"

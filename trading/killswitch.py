@@ -33,9 +33,20 @@ class Trip:
 
 
 def tripped(
-    mode: str, *, now: datetime, limits: RiskLimits, tickers: list[str], exchange_active: bool | None = None
+    mode: str,
+    *,
+    now: datetime,
+    limits: RiskLimits,
+    tickers: list[str],
+    exchange_active: bool | None = None,
+    needs_forecasts: bool = True,
 ) -> Trip | None:
-    """The first trigger that fires now, or None. ``tickers``: the open markets the cycle would trade."""
+    """The first trigger that fires now, or None.
+
+    ``tickers``: the open markets the cycle would trade, whose books must be
+    fresh; ``needs_forecasts``: whether the strategy trades on the model's
+    predictions (then they must be fresh too).
+    """
     account = account_for(mode)
     day = realized_on(mode, now)
     if -day >= limits.max_daily_loss:
@@ -48,13 +59,13 @@ def tripped(
     if exchange_active is False:
         return Trip("exchange_inactive", "the exchange reports trading_active=false")
     if tickers:
-        return _stale(now, timedelta(minutes=limits.max_data_age_minutes), tickers)
+        return _stale(now, timedelta(minutes=limits.max_data_age_minutes), tickers, needs_forecasts)
     return None
 
 
-def _stale(now: datetime, max_age: timedelta, tickers: list[str]) -> Trip | None:
+def _stale(now: datetime, max_age: timedelta, tickers: list[str], needs_forecasts: bool) -> Trip | None:
     forecast = Prediction.objects.filter(as_of__lte=now).aggregate(at=Max("as_of"))["at"]
-    if forecast is None or now - forecast > max_age:
+    if needs_forecasts and (forecast is None or now - forecast > max_age):
         when = "never" if forecast is None else f"last at {forecast:%Y-%m-%d %H:%M}Z"
         return Trip("stale_forecasts", f"no prediction within {_minutes(max_age)} ({when})")
     book = OrderBookSnapshot.objects.filter(market__ticker__in=tickers, captured_at__lte=now).aggregate(

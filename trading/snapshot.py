@@ -11,6 +11,7 @@ when replaying a day); the portfolio is the mode's ledger.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -223,10 +224,34 @@ def _where(market: Market | None, ticker: str) -> tuple[str, str, date]:
     return market.event.event_ticker, city.name if city else "", day
 
 
+class ProbabilitySource(Protocol):
+    def __call__(self, events: Sequence[Event], now: datetime) -> tuple[dict[int, float], str]:
+        """The model's P(YES) per market id known at ``now``, and the model's name."""
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where a snapshot's market data comes from: the stored books and predictions, unless replaying a day.
+
+    ``events`` limits the snapshot to these event tickers (a replay decides an
+    event at its decision times only, as the backtest does).
+    """
+
+    quotes: QuoteSource = field(default_factory=StoredBooks)
+    probabilities: ProbabilitySource = model_probabilities
+    events: frozenset[str] | None = None
+    live: bool = True  # live data: its age is checked by the kill switch (a replay's is the quote window's)
+
+
+LIVE = Sources()
+
+
 def build_snapshot(
-    *, mode: str, now: datetime, limits: Limits, status: TradingStatus, quotes: QuoteSource | None = None
+    *, mode: str, now: datetime, limits: Limits, status: TradingStatus, sources: Sources = LIVE
 ) -> Snapshot:
     events = open_events(now)
-    probabilities, model = model_probabilities(events, now)
-    views = event_views(events, now, quotes or StoredBooks(), probabilities, model)
+    if sources.events is not None:
+        events = [e for e in events if e.event_ticker in sources.events]
+    probabilities, model = sources.probabilities(events, now)
+    views = event_views(events, now, sources.quotes, probabilities, model)
     return Snapshot(now, views, portfolio(mode, now), limits, status)

@@ -36,6 +36,7 @@ class ModelTaker(EventByEvent):
     """Cross the spread where the model's expected value after the taker fee clears ``sizing.min_edge``."""
 
     name: ClassVar[str] = "model-taker"
+    uses_model: ClassVar[bool] = True  # trades on the model's predictions: they must be fresh
     sizing: Sizing = field(default_factory=Sizing)
 
     def decide_event(self, snapshot: Snapshot, event: EventView, proposal: Proposal) -> None:
@@ -130,6 +131,7 @@ class ModelMaker(EventByEvent):
     """
 
     name: ClassVar[str] = "model-maker"
+    uses_model: ClassVar[bool] = True
     sizing: Sizing = field(default_factory=Sizing)
     margin: Decimal = Decimal("0.02")
 

@@ -18,8 +18,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
+from kalshiweb.bulk import update_rows
 from markets.models import Market
 from markets.schemas.enums import BookSide
 from trading.models import Account, Fill, Order, Position, Settlement
@@ -53,13 +54,20 @@ def starting_cash(mode: str) -> Decimal:
 
 def account_for(mode: str, *, lock: bool = False) -> Account:
     """The mode's account row (created on first use); ``lock`` holds it until the transaction ends."""
-    Account.objects.get_or_create(mode=mode, defaults={"cash": starting_cash(mode), "peak_equity": starting_cash(mode)})
     rows = Account.objects.select_for_update() if lock else Account.objects
+    found = rows.filter(mode=mode).first()
+    if found is not None:
+        return found
+    Account.objects.get_or_create(mode=mode, defaults={"cash": starting_cash(mode), "peak_equity": starting_cash(mode)})
     return rows.get(mode=mode)
 
 
 def record_fills(reports: Iterable[FillReport], *, mode: str, now: datetime) -> list[Fill]:
-    """Book the fills not booked yet; returns the new ones. Safe to call with any mix of old and new."""
+    """Book the fills not booked yet; returns the new ones. Safe to call with any mix of old and new.
+
+    One transaction however many fills: the account row is locked, the
+    positions they touch are read once, moved in time order, and written back.
+    """
     unique = {r.trade_id: r for r in reports}  # the same fill twice in one batch is one fill
     if not unique:
         return []
@@ -71,46 +79,64 @@ def record_fills(reports: Iterable[FillReport], *, mode: str, now: datetime) -> 
             return []
         orders = _orders_of(fresh, mode)
         markets = dict(Market.objects.filter(ticker__in={r.ticker for r in fresh}).values_list("ticker", "pk"))
+        positions = _positions(mode, {r.ticker: markets.get(r.ticker) for r in fresh}, now)
         booked = []
         for report in fresh:
             order = orders.get(report.exchange_order_id) or orders.get(report.client_order_id)
-            booked.append(_book(report, account, order, markets.get(report.ticker), mode, now))
+            booked.append(_book(report, account, order, positions[report.ticker], now))
+        update_rows(
+            list(positions.values()), ["yes_count", "no_count", "total_cost", "realized_pnl", "fees_paid", "updated_at"]
+        )
+        Fill.objects.bulk_create(booked)
         account.updated_at = now
         account.save(update_fields=["cash", "updated_at"])
     return booked
+
+
+def _positions(mode: str, tickers: dict[str, int | None], now: datetime) -> dict[str, Position]:
+    """The mode's positions in these markets, locked, created where none exists yet."""
+    found = {p.ticker: p for p in Position.objects.select_for_update().filter(mode=mode, ticker__in=tickers)}
+    missing = [
+        Position(mode=mode, ticker=ticker, market_id=market_id, updated_at=now)
+        for ticker, market_id in tickers.items()
+        if ticker not in found
+    ]
+    if missing:
+        Position.objects.bulk_create(missing)
+        found |= {p.ticker: p for p in Position.objects.filter(mode=mode, ticker__in=[m.ticker for m in missing])}
+    return found
 
 
 def _orders_of(reports: Sequence[FillReport], mode: str) -> dict[str, Order]:
     by_exchange = {r.exchange_order_id for r in reports if r.exchange_order_id}
     by_client = {r.client_order_id for r in reports if r.client_order_id}
     found: dict[str, Order] = {}
-    for order in Order.objects.filter(mode=mode, exchange_order_id__in=by_exchange):
-        found[order.exchange_order_id] = order
-    for order in Order.objects.filter(mode=mode, client_order_id__in=by_client):
+    for order in Order.objects.filter(
+        Q(exchange_order_id__in=by_exchange) | Q(client_order_id__in=by_client), mode=mode
+    ):
+        if order.exchange_order_id in by_exchange:
+            found[order.exchange_order_id] = order
         found[order.client_order_id] = order
     return found
 
 
-def _book(
-    report: FillReport, account: Account, order: Order | None, market_id: int | None, mode: str, now: datetime
-) -> Fill:
+def _book(report: FillReport, account: Account, order: Order | None, position: Position, now: datetime) -> Fill:
+    """Move the position and the cash by one fill; the Fill row to store."""
     if report.fee is None:
         logger.warning("Fill %s came without its fee: booked at $0 until reconciliation", report.trade_id)
     fee = report.fee if report.fee is not None else ZERO
-    position = _position(mode, report.ticker, market_id, now)
     state = position.state()
     before = state.realized
     account.cash += state.fill(report.book_side, report.count, report.price, fee)
     position.take(state)
     position.updated_at = now
-    position.save()
-    return Fill.objects.create(
+    return Fill(
         trade_id=report.trade_id,
         fill_id=report.fill_id,
-        mode=mode,
+        mode=account.mode,
         order=order,
         exchange_order_id=report.exchange_order_id or (order.exchange_order_id if order else ""),
-        market_id=market_id,
+        market_id=position.market_id,
         ticker=report.ticker,
         book_side=report.book_side.value,
         price=report.price,
@@ -125,10 +151,7 @@ def _book(
 
 
 def _position(mode: str, ticker: str, market_id: int | None, now: datetime) -> Position:
-    position, _ = Position.objects.select_for_update().get_or_create(
-        mode=mode, ticker=ticker, defaults={"market_id": market_id, "updated_at": now}
-    )
-    return position
+    return _positions(mode, {ticker: market_id}, now)[ticker]
 
 
 def correct_fee(fill: Fill, fee: Decimal, *, now: datetime) -> Decimal:

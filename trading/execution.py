@@ -15,15 +15,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 
-from kalshiweb.realtime import OrderPayload, broadcast_on_commit
+from kalshiweb.bulk import update_rows
+from kalshiweb.realtime import OrderPayload, broadcast_all_on_commit
 from markets.client import KalshiClient
 from markets.models import Market
 from trading.accounting import account_for, record_fills
@@ -31,7 +34,7 @@ from trading.brokers.base import Broker, Placement
 from trading.decisions import EventView, MarketView, OrderIntent
 from trading.limits import Limits, TradingStatus
 from trading.models import Account, Fill, Order
-from trading.risk import Exposure, Verdict, check_order
+from trading.risk import Exposure, Verdict, at_risk, check_order
 from trading.snapshot import portfolio
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,15 @@ ZERO = Decimal(0)
 # An order stored but not answered for this long was being sent when its worker died: send it again
 # (its client order id makes that safe).
 RESEND_AFTER = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One intent to reserve, with the event and market view it was decided on."""
+
+    intent: OrderIntent
+    event: EventView
+    market: MarketView
 
 
 def reserve(
@@ -53,43 +65,81 @@ def reserve(
     now: datetime,
     approval: bool = False,
 ) -> tuple[Order | None, Verdict]:
-    """Check the intent against the ledger as it is now and store it as an order, atomically.
+    """Check one intent against the ledger as it is now and store it as an order, atomically (see reserve_all)."""
+    [reserved] = reserve_all(
+        [Reservation(intent, event, market)], mode=mode, limits=limits, status=status, now=now, approval=approval
+    )
+    return reserved
 
-    Returns the order (an existing one when this intent was reserved before:
-    a restarted cycle) and the verdict; no order when risk refused it.
+
+def reserve_all(
+    wanted: Sequence[Reservation],
+    *,
+    mode: str,
+    limits: Limits,
+    status: TradingStatus,
+    now: datetime,
+    approval: bool = False,
+) -> list[tuple[Order | None, Verdict]]:
+    """Check intents against the ledger as it is now and store the approved ones as orders, in one transaction.
+
+    The mode's account row is locked first, so another worker's reservation
+    is either wholly before these (and counted) or wholly after. Each intent
+    is checked by trading.risk against the exposure including the ones before
+    it. Returns, per intent, its order (an existing one when it was reserved
+    before: a restarted cycle) and the verdict; no order when risk refused it.
     """
     with transaction.atomic():
         account_for(mode, lock=True)
-        existing = Order.objects.filter(client_order_id=intent.client_order_id).first()
-        if existing is not None:
-            return existing, Verdict(True, existing.count, "already reserved")
+        ids = [w.intent.client_order_id for w in wanted]
+        existing = {o.client_order_id: o for o in Order.objects.filter(client_order_id__in=ids)}
+        markets = dict(Market.objects.filter(ticker__in={w.intent.ticker for w in wanted}).values_list("ticker", "pk"))
         exposure = Exposure.of(portfolio(mode, now))
-        verdict = check_order(
-            intent, event=event, market=market, exposure=exposure, limits=limits, status=status, now=now
-        )
-        if not verdict.approved:
-            return None, verdict
-        order = Order.objects.create(
-            client_order_id=intent.client_order_id,
-            mode=mode,
-            market=Market.objects.filter(ticker=intent.ticker).first(),
-            ticker=intent.ticker,
-            event_ticker=intent.event_ticker,
-            book_side=intent.side.value,
-            price=intent.price,
-            count=verdict.count,
-            time_in_force=intent.time_in_force.value,
-            post_only=intent.post_only,
-            reduce_only=intent.reduce_only,
-            status=Order.Status.AWAITING_APPROVAL if approval else Order.Status.PENDING,
-            remaining_count=verdict.count,
-            strategy=intent.strategy,
-            reason=intent.reason + (f"; risk: {verdict.reason}" if verdict.reason else ""),
-            decision=_decision_of(intent, market),
-            created_at=now,
-            updated_at=now,
-        )
-    return order, verdict
+        results: list[tuple[Order | None, Verdict]] = []
+        created = []
+        for w in wanted:
+            if w.intent.client_order_id in existing:
+                order = existing[w.intent.client_order_id]
+                results.append((order, Verdict(True, order.count, "already reserved")))
+                continue
+            verdict = check_order(
+                w.intent, event=w.event, market=w.market, exposure=exposure, limits=limits, status=status, now=now
+            )
+            if not verdict.approved:
+                results.append((None, verdict))
+                continue
+            exposure.reserve(w.intent, w.event, verdict.count, at_risk(w.intent, w.event, verdict.count, at=now))
+            order = _order(w, verdict, mode=mode, market_id=markets.get(w.intent.ticker), now=now, approval=approval)
+            created.append(order)
+            results.append((order, verdict))
+        Order.objects.bulk_create(created)
+    return results
+
+
+def _order(
+    wanted: Reservation, verdict: Verdict, *, mode: str, market_id: int | None, now: datetime, approval: bool
+) -> Order:
+    intent = wanted.intent
+    return Order(
+        client_order_id=intent.client_order_id,
+        mode=mode,
+        market_id=market_id,
+        ticker=intent.ticker,
+        event_ticker=intent.event_ticker,
+        book_side=intent.side.value,
+        price=intent.price,
+        count=verdict.count,
+        time_in_force=intent.time_in_force.value,
+        post_only=intent.post_only,
+        reduce_only=intent.reduce_only,
+        status=Order.Status.AWAITING_APPROVAL if approval else Order.Status.PENDING,
+        remaining_count=verdict.count,
+        strategy=intent.strategy,
+        reason=intent.reason + (f"; risk: {verdict.reason}" if verdict.reason else ""),
+        decision=_decision_of(intent, wanted.market),
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def _decision_of(intent: OrderIntent, market: MarketView) -> dict[str, Any]:
@@ -106,54 +156,95 @@ def _decision_of(intent: OrderIntent, market: MarketView) -> dict[str, Any]:
 
 def send(order: Order, broker: Broker, *, now: datetime) -> Order:
     """Place a reserved order through the broker and apply the answer. Safe to repeat for the same order."""
-    if order.status not in (Order.Status.PENDING, Order.Status.UNKNOWN):
-        return order
-    Order.objects.filter(pk=order.pk).update(submitted_at=now, updated_at=now)
-    order.submitted_at = now
-    placement = broker.place(order, now=now)
-    return apply(order, placement, now=now)
+    return send_all([order], broker, now=now)[0]
+
+
+def send_all(orders: Sequence[Order], broker: Broker, *, now: datetime) -> list[Order]:
+    """Place reserved orders one by one, then apply every answer together; the orders as they now stand.
+
+    Only orders still waiting to be sent (PENDING) or of unknown outcome are
+    sent; sending one again is safe (its client order id makes it one order).
+    """
+    due = [o for o in orders if o.status in (Order.Status.PENDING, Order.Status.UNKNOWN)]
+    if due:
+        Order.objects.filter(pk__in=[o.pk for o in due]).update(submitted_at=now, updated_at=now)
+        due = list(Order.objects.filter(pk__in=[o.pk for o in due]).select_related("market__event__series"))
+        broker.prepare(due, now=now)
+    answered = {o.pk: o for o in apply_all([(o, broker.place(o, now=now)) for o in due], now=now)}
+    return [answered.get(o.pk, o) for o in orders]
 
 
 def apply(order: Order, placement: Placement, *, now: datetime) -> Order:
     """Move the order to what the broker said and book its fills; count exchange errors for the kill switch."""
-    record_fills(placement.fills, mode=order.mode, now=now)
+    return apply_all([(order, placement)], now=now)[0]
+
+
+def apply_all(answers: Sequence[tuple[Order, Placement]], *, now: datetime) -> list[Order]:
+    """Apply several answers of one mode at once: their fills in one booking, the orders in one write."""
+    if not answers:
+        return []
+    mode = answers[0][0].mode
+    record_fills([f for _, p in answers for f in p.fills], mode=mode, now=now)
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        previous = order.status
-        if not (order.status in Order.FINAL and placement.status in (Order.Status.RESTING, Order.Status.UNKNOWN)):
-            order.status = placement.status  # never back from a final state (the feed may have got there first)
-        order.exchange_order_id = placement.exchange_order_id or order.exchange_order_id
-        order.order_group_id = placement.order_group_id or order.order_group_id
-        booked = Fill.objects.filter(order=order).aggregate(n=Sum("count"), fees=Sum("fee"))
-        order.filled_count = max(placement.filled or ZERO, booked["n"] or ZERO, order.filled_count)
-        if order.status in Order.FINAL:
-            order.remaining_count = ZERO
-        elif placement.remaining is not None:
-            order.remaining_count = placement.remaining
-        order.fees = booked["fees"] or ZERO
-        if placement.queue_ahead is not None:
-            order.queue_ahead = placement.queue_ahead
-        if placement.trades_read_until is not None:
-            order.trades_read_until = placement.trades_read_until
-        if placement.reason and placement.reason not in order.reason:
-            order.reason = f"{order.reason}\n{now:%Y-%m-%d %H:%M:%S}Z {placement.reason}".strip()
-        order.updated_at = now
-        order.save()
-        _count_error(order.mode, placement.exchange_error)
-        if order.status != previous:
-            broadcast_on_commit(_event(order))
-    if order.status == Order.Status.UNKNOWN:
-        logger.warning(
-            "Order %s on %s: outcome unknown, market blocked: %s", order.client_order_id, order.ticker, placement.reason
-        )
-    return order
+        current = Order.objects.select_for_update().in_bulk([o.pk for o, _ in answers])
+        booked = {
+            row["order"]: row
+            for row in Fill.objects.filter(order__in=current).values("order").annotate(n=Sum("count"), fees=Sum("fee"))
+        }
+        changed = []
+        for order, placement in answers:
+            fresh = current[order.pk]
+            previous = fresh.status
+            _take(fresh, placement, dict(booked.get(fresh.pk, {})), now)
+            if fresh.status != previous:
+                changed.append(fresh)
+        update_rows(list(current.values()), APPLIED_FIELDS)
+        _count_errors(mode, [p.exchange_error for _, p in answers])
+        broadcast_all_on_commit([_event(order) for order in changed])
+    for order, placement in answers:
+        if current[order.pk].status == Order.Status.UNKNOWN:
+            logger.warning(
+                "Order %s on %s: outcome unknown, market blocked: %s", order.client_order_id, order.ticker,
+                placement.reason,
+            )  # fmt: skip
+    return [current[o.pk] for o, _ in answers]
 
 
-def _count_error(mode: str, failed: bool) -> None:
-    account = account_for(mode, lock=True)
-    errors = account.consecutive_errors + 1 if failed else 0
-    if errors != account.consecutive_errors:
-        Account.objects.filter(pk=account.pk).update(consecutive_errors=errors)
+APPLIED_FIELDS = [
+    "status", "exchange_order_id", "order_group_id", "filled_count", "remaining_count", "fees", "queue_ahead",
+    "trades_read_until", "reason", "updated_at",
+]  # fmt: skip
+
+
+def _take(order: Order, placement: Placement, booked: dict[str, Any], now: datetime) -> None:
+    """One answer into one order row (in memory)."""
+    if not (order.status in Order.FINAL and placement.status in (Order.Status.RESTING, Order.Status.UNKNOWN)):
+        order.status = placement.status  # never back from a final state (the feed may have got there first)
+    order.exchange_order_id = placement.exchange_order_id or order.exchange_order_id
+    order.order_group_id = placement.order_group_id or order.order_group_id
+    order.filled_count = max(placement.filled or ZERO, booked.get("n") or ZERO, order.filled_count)
+    if order.status in Order.FINAL:
+        order.remaining_count = ZERO
+    elif placement.remaining is not None:
+        order.remaining_count = placement.remaining
+    order.fees = booked.get("fees") or ZERO
+    if placement.queue_ahead is not None:
+        order.queue_ahead = placement.queue_ahead
+    if placement.trades_read_until is not None:
+        order.trades_read_until = placement.trades_read_until
+    if placement.reason and placement.reason not in order.reason:
+        order.reason = f"{order.reason}\n{now:%Y-%m-%d %H:%M:%S}Z {placement.reason}".strip()
+    order.updated_at = now
+
+
+def _count_errors(mode: str, failures: Sequence[bool]) -> None:
+    """Exchange errors in a row: the trailing failures of these answers, added to the count unless one succeeded."""
+    trailing = len(failures) - next((i + 1 for i in reversed(range(len(failures))) if not failures[i]), 0)
+    if trailing == len(failures):
+        if trailing:
+            Account.objects.filter(mode=mode).update(consecutive_errors=F("consecutive_errors") + trailing)
+    else:
+        Account.objects.filter(mode=mode).exclude(consecutive_errors=trailing).update(consecutive_errors=trailing)
 
 
 def _event(order: Order) -> OrderPayload:
@@ -216,8 +307,7 @@ def cancel_stale(mode: str, broker: Broker, *, now: datetime, max_age: timedelta
 def catch_up(broker: Broker, *, now: datetime) -> int:
     """Apply what the broker reports of working orders (paper fills); returns how many orders changed."""
     changes = broker.catch_up(now=now)
-    for order, placement in changes:
-        apply(order, placement, now=now)
+    apply_all(changes, now=now)
     return len(changes)
 
 
@@ -232,11 +322,7 @@ def resend_unanswered(broker: Broker, *, now: datetime) -> int:
     stuck = Order.objects.filter(unsent | unanswered, mode=broker.mode, status=Order.Status.PENDING).order_by(
         "created_at"
     )
-    resent = 0
-    for order in stuck:
-        send(order, broker, now=now)
-        resent += 1
-    return resent
+    return len(send_all(list(stuck), broker, now=now))
 
 
 def approve(order: Order, broker: Broker, *, actor: str, now: datetime) -> Order:

@@ -142,24 +142,27 @@ def model_probabilities(events: Sequence[Event], now: datetime) -> tuple[dict[in
 def event_views(
     events: Sequence[Event], now: datetime, quotes: QuoteSource, probabilities: dict[int, float], model: str
 ) -> tuple[EventView, ...]:
-    views = []
+    tradeable = []
     for event in events:
-        markets = list(event.markets.all())
-        if not markets or event.target_date is None:
+        markets, day = list(event.markets.all()), event.target_date
+        if not markets or day is None:
             continue
         try:
             brackets = event.brackets()
         except BracketError:
             continue  # an event whose brackets cannot be read cannot be traded (the backtest skips it too)
         ordered = sorted(markets, key=lambda m: brackets[m.ticker].continuous_edges())
-        known = quotes.quotes(ordered, now)
+        tradeable.append((event, day, ordered, brackets))
+    known = quotes.quotes([m for _, _, ordered, _ in tradeable for m in ordered], now)  # one read for every book
+    views = []
+    for event, day, ordered, brackets in tradeable:
         market_p = market_probabilities([known.get(m.pk) or Quote() for m in ordered])
         views.append(
             EventView(
                 event_ticker=event.event_ticker,
                 series_ticker=event.series.ticker,
                 city=event.series.city.name if event.series.city else "",
-                target_date=event.target_date,
+                target_date=day,
                 fees=fee_schedule(event, ordered),
                 markets=tuple(
                     MarketView(
@@ -178,50 +181,62 @@ def event_views(
     return tuple(views)
 
 
+WHERE = ("market__event__event_ticker", "market__event__series__city__name", "market__event__target_date")
+
+
 def portfolio(mode: str, now: datetime) -> Portfolio:
-    """The mode's account as a decision sees it: cash, open positions at cost, working orders, today's P&L."""
+    """The mode's account as a decision sees it: cash, open positions at cost, working orders, today's P&L.
+
+    Read as plain values (no model instances): a cycle reads it twice, once
+    for the decision and once inside the reservation's lock.
+    """
     account = account_for(mode)
-    positions = Position.objects.filter(mode=mode, settled=False).select_related("market__event__series__city")
+    positions = Position.objects.filter(mode=mode, settled=False).exclude(yes_count=0, no_count=0)
     holdings = tuple(
-        Holding(p.ticker, *_where(p.market, p.ticker), yes=p.yes_count, no=p.no_count, cost=p.total_cost)
-        for p in positions
-        if p.yes_count or p.no_count
-    )
-    orders = Order.objects.filter(
-        mode=mode, status__in=[*Order.WORKING, Order.Status.AWAITING_APPROVAL]
-    ).select_related("market__event__series__city")
-    working = tuple(
-        WorkingOrder(
-            client_order_id=o.client_order_id,
-            ticker=o.ticker,
-            event_ticker=o.event_ticker,
-            city=_where(o.market, o.ticker)[1],
-            target_date=_where(o.market, o.ticker)[2],
-            side=BookSide(o.book_side),
-            price=o.price,
-            remaining=o.remaining_count if o.status == Order.Status.RESTING else o.count - o.filled_count,
-            post_only=o.post_only,
-            placed_at=o.submitted_at or o.created_at,
-            strategy=o.strategy,
+        Holding(ticker, *_where(ticker, *where), yes=yes, no=no, cost=cost)
+        for ticker, yes, no, cost, *where in positions.values_list(
+            "ticker", "yes_count", "no_count", "total_cost", *WHERE
         )
-        for o in orders
     )
-    blocked = frozenset(o.ticker for o in orders if o.status == Order.Status.UNKNOWN)
+    orders = Order.objects.filter(mode=mode, status__in=[*Order.WORKING, Order.Status.AWAITING_APPROVAL])
+    working, blocked = [], set()
+    for row in orders.values(
+        "client_order_id", "ticker", "event_ticker", "status", "book_side", "price", "count", "filled_count",
+        "remaining_count", "post_only", "submitted_at", "created_at", "strategy", *WHERE,
+    ):  # fmt: skip
+        _, city, day = _where(row["ticker"], *(row[name] for name in WHERE))
+        working.append(
+            WorkingOrder(
+                client_order_id=row["client_order_id"],
+                ticker=row["ticker"],
+                event_ticker=row["event_ticker"],
+                city=city,
+                target_date=day,
+                side=BookSide(row["book_side"]),
+                price=row["price"],
+                remaining=row["remaining_count"]
+                if row["status"] == Order.Status.RESTING
+                else row["count"] - row["filled_count"],
+                post_only=row["post_only"],
+                placed_at=row["submitted_at"] or row["created_at"],
+                strategy=row["strategy"],
+            )
+        )
+        if row["status"] == Order.Status.UNKNOWN:
+            blocked.add(row["ticker"])
     peak = max(account.peak_equity, equity(account))
-    return Portfolio(account.cash, holdings, working, realized_on(mode, now), peak, blocked)
+    return Portfolio(account.cash, holdings, tuple(working), realized_on(mode, now), peak, frozenset(blocked))
 
 
-def _where(market: Market | None, ticker: str) -> tuple[str, str, date]:
+def _where(ticker: str, event_ticker: str | None, city: str | None, day: date | None) -> tuple[str, str, date]:
     """(event ticker, city, climate day) of a market we hold or work an order in.
 
     A market not (yet) in our tables still counts in total exposure, under its
     event's ticker and no city or day.
     """
-    day = market.event.target_date if market is not None else None
-    if market is None or day is None:
+    if event_ticker is None or day is None:
         return ticker.rsplit("-", 1)[0], "", date.min
-    city = market.event.series.city
-    return market.event.event_ticker, city.name if city else "", day
+    return event_ticker, city or "", day
 
 
 class ProbabilitySource(Protocol):

@@ -8,6 +8,7 @@ rejected: the order then blocks its market until reconciliation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -41,6 +42,9 @@ class Broker(Protocol):
     """The seam between deciding and the exchange: a paper book for DRY, Kalshi for DEMO and LIVE."""
 
     mode: TradingMode
+
+    def prepare(self, orders: Sequence[Order], *, now: datetime) -> None:
+        """About to place these: read at once what placing them needs (the paper book's books)."""
 
     def place(self, order: Order, *, now: datetime) -> Placement:
         """Send the order; safe to call again for the same order (its client order id makes it one order)."""

@@ -13,7 +13,7 @@ backstop for our own limits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -57,6 +57,9 @@ class KalshiBroker:
         self.mode = mode
         self._order_group = order_group  # LIVE: the id of the group every order joins
         self._refusal = refuse_orders  # a broker that may only cancel says why it places nothing
+
+    def prepare(self, orders: Sequence[Order], *, now: datetime) -> None:
+        pass  # each order is its own request
 
     def place(self, order: Order, *, now: datetime) -> Placement:
         if self._refusal:

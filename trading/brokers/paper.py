@@ -26,7 +26,7 @@ from markets.schemas.enums import BookSide, Side
 from trading.accounting import FillReport
 from trading.brokers.base import Placement
 from trading.decisions import yes_price
-from trading.fees import OrderFees
+from trading.fees import FeeSchedule, OrderFees
 from trading.models import Fill, Order
 from trading.queue import resting_fill
 from trading.snapshot import fee_schedule
@@ -39,11 +39,32 @@ Level = tuple[Decimal, Decimal]  # (price of the side bought, contracts)
 class PaperBroker:
     mode = TradingMode.DRY
 
+    def __init__(self) -> None:
+        # Within one broker's life (a cycle), a market's book at a moment and its fee schedule do not change.
+        self._books: dict[tuple[str, datetime], OrderBookSnapshot | None] = {}
+        self._schedules: dict[str, FeeSchedule] = {}
+
+    def prepare(self, orders: Sequence[Order], *, now: datetime) -> None:
+        """Read the latest book of every market about to be traded, in one query."""
+        wanted = {o.ticker for o in orders} - {t for t, at in self._books if at == now}
+        found: dict[str, OrderBookSnapshot] = {}
+        for book in (
+            OrderBookSnapshot.objects.filter(market__ticker__in=wanted, captured_at__lte=now)
+            .select_related("market")
+            .order_by("market_id", "-captured_at")
+        ):
+            found.setdefault(book.market.ticker, book)
+        for ticker in wanted:
+            self._books[(ticker, now)] = found.get(ticker)
+
     def place(self, order: Order, *, now: datetime) -> Placement:
         if order.exchange_order_id:
             return Placement(Order.Status(order.status), order.exchange_order_id, reason="already placed")
         exchange_id = f"paper-{order.client_order_id}"
-        book = _book_at(order.ticker, now)
+        key = (order.ticker, now)
+        if key not in self._books:
+            self._books[key] = _book_at(order.ticker, now)
+        book = self._books[key]
         offers = _offers(book, order)
         if order.post_only:
             if offers and offers[0][0] <= order.own_price:
@@ -59,7 +80,7 @@ class PaperBroker:
         return Placement(status, exchange_id, filled, ZERO, tuple(fills), reason=reason)
 
     def _take(self, order: Order, offers: Sequence[Level], exchange_id: str, now: datetime) -> list[FillReport]:
-        fees = _order_fees(order)
+        fees = self._order_fees(order)
         left, fills = order.count, list[FillReport]()
         for price, size in offers:
             if left <= 0 or price > order.own_price:
@@ -69,6 +90,17 @@ class PaperBroker:
             fee = fees.charge(count, price, taker=True, at=now)
             fills.append(_report(order, exchange_id, len(fills), count, price, fee, taker=True, at=now))
         return fills
+
+    def _order_fees(self, order: Order) -> OrderFees:
+        """The order's fee so far, replayed from its fills, so the next fill pays its share of the rounded total."""
+        if order.ticker not in self._schedules:
+            market = order.market or Market.objects.select_related("event__series").get(ticker=order.ticker)
+            self._schedules[order.ticker] = fee_schedule(market.event, [market])
+        fees = OrderFees(self._schedules[order.ticker])
+        if order.filled_count > 0:
+            for fill in Fill.objects.filter(order=order).order_by("created_time", "trade_id"):
+                fees.charge(fill.count, fill.own_price, taker=fill.is_taker, at=fill.created_time)
+        return fees
 
     def cancel(self, order: Order, *, now: datetime) -> Placement:
         return Placement(Order.Status.CANCELED, order.exchange_order_id, order.filled_count, ZERO, reason="cancelled")
@@ -111,7 +143,7 @@ class PaperBroker:
         trades = Trade.objects.filter(
             market__ticker=order.ticker, taker_side=takers_of.value, created_time__gt=since, created_time__lte=until
         ).order_by("created_time", "trade_id")
-        fees = _order_fees(order)
+        fees = self._order_fees(order)
         queue = order.queue_ahead or ZERO
         remaining = order.count - order.filled_count
         limit = order.own_price
@@ -170,15 +202,6 @@ def _unfilled(book: OrderBookSnapshot | None, order: Order, filled: Decimal) -> 
     if book is None:
         return "no order book stored for this market yet: nothing to take"
     return f"filled {filled:g} of {order.count:g}: the book offered no more at ${order.own_price:.2f} or better"
-
-
-def _order_fees(order: Order) -> OrderFees:
-    """The order's fee so far, replayed from its fills, so the next fill pays its share of the rounded total."""
-    market = order.market or Market.objects.select_related("event__series").get(ticker=order.ticker)
-    fees = OrderFees(fee_schedule(market.event, [market]))
-    for fill in Fill.objects.filter(order=order).order_by("created_time", "trade_id"):
-        fees.charge(fill.count, fill.own_price, taker=fill.is_taker, at=fill.created_time)
-    return fees
 
 
 def _report(

@@ -125,36 +125,40 @@ class Killed(BaseException):
 
 def test_a_worker_killed_before_sending_or_before_hearing_the_answer_places_each_order_once(key, world, monkeypatch):
     exchange = venue(world)
-    real_send, real_apply = execution.send, execution.apply
+    real_send, real_apply = execution.send_all, execution.apply_all
     with served(exchange, key) as running:
         client = running.client
         reconcile(client, mode="DEMO", now=NOW - timedelta(minutes=1))
         store_books(client, world, NOW)
 
-        def killed_before_sending(*args: Any, **kwargs: Any) -> Any:
-            raise Killed
+        def killed_before_sending(orders: Any, broker: Any, *, now: datetime) -> Any:
+            if orders:
+                raise Killed
+            return real_send(orders, broker, now=now)
 
-        monkeypatch.setattr(execution, "send", killed_before_sending)
+        monkeypatch.setattr(execution, "send_all", killed_before_sending)
         with pytest.raises(Killed):
             run_cycle(broker_for(DEMO, client=client), now=NOW)
         [order] = Order.objects.filter(mode="DEMO")
         assert order.status == Order.Status.PENDING  # reserved, never sent
         assert order.client_order_id not in exchange_orders_by_client_id(exchange)
 
-        answers = []
+        answers: list[Any] = []
 
-        def killed_after_the_exchange_answered(order: Order, placement: Any, *, now: datetime) -> Any:
-            answers.append(placement)
+        def killed_after_the_exchange_answered(placed: Any, *, now: datetime) -> Any:
+            if not placed:
+                return real_apply(placed, now=now)
+            answers.extend(placement for _, placement in placed)
             raise Killed
 
-        monkeypatch.setattr(execution, "send", real_send)
-        monkeypatch.setattr(execution, "apply", killed_after_the_exchange_answered)
+        monkeypatch.setattr(execution, "send_all", real_send)
+        monkeypatch.setattr(execution, "apply_all", killed_after_the_exchange_answered)
         with pytest.raises(Killed):  # the restarted worker's first cycle sends what was never sent
             run_cycle(broker_for(DEMO, client=client), now=NOW + timedelta(minutes=1))
         assert answers[0].status == Order.Status.EXECUTED, answers
         assert exchange_orders_by_client_id(exchange)[order.client_order_id] == 1
 
-        monkeypatch.setattr(execution, "apply", real_apply)
+        monkeypatch.setattr(execution, "apply_all", real_apply)
         # Restarted again, it sends the unanswered order once more: the exchange says "already placed".
         cycle = run_cycle(broker_for(DEMO, client=client), now=NOW + timedelta(minutes=2))
         assert cycle.outcome == "done", cycle.detail

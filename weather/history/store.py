@@ -3,7 +3,7 @@
 Readers hand rows to a :class:`BatchWriter` one line at a time. The writer keeps
 at most one batch in memory, so memory stays flat however long the file; each
 batch is one transaction, which checks the keys already stored (one range query
-per source, city and model), inserts the new rows in bulk (weather.history.bulk)
+per source, city and model), inserts the new rows in bulk (kalshiweb.bulk)
 and bulk-updates the changed ones. Counting against stored keys, rather than trusting
 ``ignore_conflicts``, gives the same new/updated/unchanged counts on SQLite and
 PostgreSQL. A re-import of the same file finds every key and reports it unchanged.
@@ -21,8 +21,8 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
+from kalshiweb.bulk import insert_rows
 from markets.history.readers import MalformedLine
-from weather.history.bulk import insert_rows
 from weather.history.parse import RowProblem, low_not_above_high
 from weather.models import ForecastSnapshot, Observation
 from weather.sources.base import HOURS_PER_CLIMATE_DAY

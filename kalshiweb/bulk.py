@@ -1,4 +1,4 @@
-"""Insert many new rows fast: COPY on PostgreSQL, one executemany on SQLite.
+"""Write many rows fast: new rows by COPY on PostgreSQL and one executemany on SQLite; changed rows by executemany.
 
 The ORM's bulk_create prepares every value of every field through the field
 classes, which for a 160k-row forecast archive costs several times what the
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -45,6 +46,32 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         _copy(table, columns, converters, rows)
     else:
         _executemany(table, columns, converters, rows)
+
+
+def update_rows(objects: Sequence[models.Model], fields: Sequence[str]) -> None:
+    """Write ``fields`` of these saved objects of one model, in one executemany, in the caller's transaction.
+
+    The ORM's bulk_update builds a CASE expression per field and row, which
+    costs far more than the database does for a few dozen rows; here every
+    value goes through its field's own preparation for the database, as save()
+    does, and one statement is sent for all rows.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    concrete = [_concrete(model, name) for name in fields]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(column)} = %s" for _, column in concrete)
+    pk = model._meta.pk
+    if pk is None or pk.column is None:
+        raise TypeError(f"{model.__name__} has no single-column primary key")
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(pk.column)} = %s"  # noqa: S608 - names from the model
+    params = [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field, _ in concrete] + [obj.pk]
+        for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _concrete(model: type[models.Model], name: str) -> tuple[models.Field[Any, Any], str]:
@@ -126,6 +153,8 @@ def _plain_cell(value: object) -> str:
         return str(value)
     if isinstance(value, str):
         return _escaped(value)
+    if isinstance(value, Decimal):
+        return str(value)
     raise TypeError(f"cannot write {type(value).__name__} {value!r} as a column value")
 
 

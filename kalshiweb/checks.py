@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=False)
@@ -28,3 +28,34 @@ def check_kalshi_key_file(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=False)
+def check_live_trading(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """TRADING_MODE=LIVE says at every start-up what stops it from trading, before anyone wonders why it is idle."""
+    if settings.TRADING_MODE != "LIVE":
+        return []
+    from django.db import DatabaseError
+
+    from markets.connection import configured_signer
+    from markets.credentials import CredentialError
+    from trading.brokers import live_problems
+
+    try:
+        has_key = configured_signer() is not None
+        problems = live_problems(has_key=has_key)
+    except CredentialError:
+        problems = live_problems(has_key=False)
+    except DatabaseError:  # before the first migrate: nothing is stored yet, so nothing is confirmed
+        unarmed = [] if settings.LIVE_TRADING_ARMED else ["LIVE_TRADING_ARMED is not set"]
+        problems = [*unarmed, "the database is not set up yet (run manage.py setup): no key or confirmation stored"]
+    if not problems:
+        return []
+    return [
+        Warning(
+            "TRADING_MODE=LIVE but LIVE will place no order: " + "; ".join(problems) + ".",
+            hint="Set LIVE_TRADING_ARMED=1, store a production key (admin → API credentials) and confirm LIVE "
+            "in the admin (Trading state). /health/ reports the same.",
+            id="kalshiweb.W001",
+        )
+    ]

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404
 from django.template import RequestContext, Template
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 
 from kalshiweb.admin import ReadOnlyAdmin, SingletonAdmin
 from trading.brokers import BrokerUnavailable
@@ -113,15 +112,8 @@ class TradingStateAdmin(SingletonAdmin):
             **(extra_context or {}),
         }
         state = TradingState.load()
-        if request.method == "GET" and may_switch(request.user):
-            if state.live_confirmed_at is None:
-                note = "LIVE trading is not confirmed: LIVE places no order until an operator does."
-            else:
-                note = (
-                    f"LIVE trading confirmed by {state.live_confirmed_by} at {state.live_confirmed_at:%Y-%m-%d %H:%M}Z."
-                )
-            url = reverse("admin:trading_tradingstate_confirm_live", args=[state.pk])
-            self.message_user(request, format_html('{} <a href="{}">Confirm LIVE trading…</a>', note, url))
+        extra["live_confirmed"] = state.live_confirmed_at is not None
+        extra["confirm_live_url"] = reverse("admin:trading_tradingstate_confirm_live", args=[state.pk])
         return super().change_view(request, object_id, form_url, extra)
 
     def confirm_live_view(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -67,3 +67,13 @@ def test_it_starts_with_the_embedded_defaults(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "django-secret-key").stat().st_mode & 0o077 == 0
     assert (tmp_path / "field-encryption-key").stat().st_mode & 0o077 == 0
+
+
+def test_live_says_at_start_up_what_stops_it_from_trading(tmp_path):
+    assert run_manage(tmp_path, "migrate", "-v0").returncode == 0
+    result = run_manage(tmp_path, "check", TRADING_MODE="LIVE")
+    assert result.returncode == 0, result.stderr  # a warning: the process starts (halted), and says why it is idle
+    assert "kalshiweb.W001" in result.stderr
+    assert "LIVE_TRADING_ARMED is not set" in result.stderr and "no usable Kalshi production API key" in result.stderr
+    assert "no operator has confirmed LIVE trading" in result.stderr
+    assert "kalshiweb.W001" not in run_manage(tmp_path, "check").stderr  # DRY: nothing to say

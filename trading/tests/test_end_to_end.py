@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
 from django.test import override_settings
 
 from kalshiweb.modes import TradingMode
@@ -22,7 +23,7 @@ from localexchange.matching import NewOrder
 from markets.client import KalshiClient
 from markets.models import OrderBookSnapshot
 from markets.schemas.enums import BookSide
-from trading.accounting import account_for
+from trading.accounting import account_for, record_settlement
 from trading.brokers import BrokerUnavailable, broker_for
 from trading.cycle import run_cycle
 from trading.execution import cancel_working
@@ -179,3 +180,33 @@ def test_halting_reaches_live_orders_even_when_live_may_no_longer_place(key):
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELED and exchange.orders[resting.order_id].status == "canceled"
     assert refused.status == Order.Status.REJECTED and "no operator has confirmed LIVE" in refused.reason
+
+
+def test_a_dry_day_fills_and_ends_as_the_exchange_would_have_to_the_cent(key):
+    """The paper broker takes from the books the exchange shows exactly as the exchange's matching takes."""
+    world = build_world()
+    resume_trading(reason="test", actor="test", now=NOW - timedelta(hours=2))
+    results = {"yes": D(1), "no": D(0)}
+    outcomes = ((world.low, "no"), (world.mid, "yes"), (world.high, "no"))
+
+    def ledger(mode: str) -> tuple[list[tuple[Decimal, Decimal, Decimal]], Decimal, Decimal]:
+        fills = sorted((f.own_price, f.count, f.fee) for f in Fill.objects.filter(mode=mode))
+        return fills, sum((p.realized_pnl for p in Position.objects.filter(mode=mode)), D(0)), account_for(mode).cash
+
+    with serving(venue(world), key, mode=TradingMode.DEMO) as client:  # DRY reads the exchange's public books only
+        store_books(client, world, NOW)
+    dry = run_cycle(broker_for(TradingMode.DRY), now=NOW)
+    for market, result in outcomes:
+        record_settlement(market.ticker, mode="DRY", result=result, payout=results[result], settled_time=NOW, now=NOW)
+    paper = ledger("DRY")
+    Order.objects.filter(mode="DRY").delete()  # the same intents will be sent for real: their ids must be free
+
+    exchange = venue(world)
+    with serving(exchange, key, mode=TradingMode.DEMO) as client:
+        run = trade_a_day(client, exchange, world, TradingMode.DEMO)
+    real = ledger("DEMO")
+
+    assert dry.placed == run["cycle"].placed == 1
+    assert paper[0] == real[0] and paper[0]  # the same fills: prices, counts and fees
+    assert paper[1] == real[1]  # the same P&L after settlement, to the cent
+    assert paper[2] - D(settings.PAPER_BANKROLL) == real[2] - BANKROLL

@@ -59,3 +59,19 @@ def check_live_trading(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
             id="kalshiweb.W001",
         )
     ]
+
+
+@register(deploy=False)
+def check_trading_strategy(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The trading cycle's strategy must exist: a typo would otherwise fail every cycle."""
+    from trading.strategies import STRATEGIES
+
+    if settings.TRADING_STRATEGY in STRATEGIES:
+        return []
+    return [
+        Error(
+            f"TRADING_STRATEGY={settings.TRADING_STRATEGY!r} is not a strategy.",
+            hint=f"Use one of {', '.join(STRATEGIES)}.",
+            id="kalshiweb.E002",
+        )
+    ]

@@ -208,7 +208,7 @@ LIVE_TRADING_ARMED = env_bool("LIVE_TRADING_ARMED", False)
 # The paper (DRY) account's starting cash, in whole dollars.
 PAPER_BANKROLL = env_int("PAPER_BANKROLL", 1000, minimum=1)
 # The strategy the trading cycle runs (see trading.strategies), and how often it runs.
-TRADING_STRATEGY = env_str("TRADING_STRATEGY", "model-taker")
+TRADING_STRATEGY = env_str("TRADING_STRATEGY", "model-taker") or "model-taker"
 TRADING_CYCLE_SECONDS = env_int("TRADING_CYCLE_SECONDS", 5 * 60, minimum=10)
 # LIVE orders go in an exchange-side order group: when this many contracts match within 15 s, Kalshi
 # cancels the group's orders itself, a backstop for our own limits.

@@ -56,7 +56,7 @@ def run_cycle(
     """Run one cycle at ``now`` with ``broker``; returns its record (also when skipped or failed)."""
     mode = str(broker.mode)
     limits_row = RiskLimits.load()
-    strategy = strategy or strategy_named(settings.TRADING_STRATEGY or "model-taker", sizing=limits_row.sizing())
+    strategy = strategy or strategy_named(settings.TRADING_STRATEGY, sizing=limits_row.sizing())
     cycle, _ = TradingCycle.objects.get_or_create(mode=mode, strategy=strategy.name, as_of=now)
     try:
         _run(cycle, broker, strategy, limits_row, now, sources, exchange_active)

@@ -77,3 +77,9 @@ def test_live_says_at_start_up_what_stops_it_from_trading(tmp_path):
     assert "LIVE_TRADING_ARMED is not set" in result.stderr and "no usable Kalshi production API key" in result.stderr
     assert "no operator has confirmed LIVE trading" in result.stderr
     assert "kalshiweb.W001" not in run_manage(tmp_path, "check").stderr  # DRY: nothing to say
+
+
+def test_an_unknown_trading_strategy_stops_start_up(tmp_path):
+    result = run_manage(tmp_path, "check", TRADING_STRATEGY="model-takr")
+    assert result.returncode != 0 and "kalshiweb.E002" in result.stderr
+    assert "TRADING_STRATEGY='model-takr' is not a strategy" in result.stderr and "model-taker" in result.stderr

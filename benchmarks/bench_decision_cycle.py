@@ -38,6 +38,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from benchmarks import Figure
+from benchmarks.ladders import Rung, ladder_markets
+from benchmarks.ladders import rungs as ladder_rungs
 from markets.models import Event, Market, OrderBookSnapshot, Series
 from prediction.models import BracketProbability, ModelVersion, Prediction
 from trading.brokers import PaperBroker
@@ -59,7 +61,6 @@ NOW = datetime(2026, 1, 15, 16, tzinfo=UTC)
 CLOSE = datetime(2026, 1, 16, 4, 59, tzinfo=UTC)
 TICKER_PREFIX = "KXBENCHCYC"
 CENT = Decimal("0.01")
-Rung = tuple[str, int | None, int | None]  # strike type, floor, cap
 
 
 @dataclass
@@ -215,23 +216,8 @@ def _seed(rng: random.Random) -> World:
         one = Series.objects.create(ticker=f"{TICKER_PREFIX}{n:02d}", city=city, measure=Series.Measure.HIGH)
         event = Event.objects.create(series=one, event_ticker=f"{one.ticker}-26JAN15", target_date=NOW.date())
         centre = 30 + n
-        first = centre - 4
-        rungs: list[Rung] = [("less", None, first)]
-        rungs += [("between", first + 2 * i, first + 2 * i + 1) for i in range(BRACKETS - 2)]
-        rungs += [("greater", first + 2 * (BRACKETS - 2) - 1, None)]
-        markets = [
-            Market.objects.create(
-                event=event,
-                ticker=f"{event.event_ticker}-{kind[0].upper()}{floor if floor is not None else cap}",
-                strike_type=kind,
-                floor_strike=None if floor is None else Decimal(floor),
-                cap_strike=None if cap is None else Decimal(cap),
-                status=Market.Status.ACTIVE,
-                open_time=NOW - timedelta(hours=20),
-                close_time=CLOSE,
-            )
-            for kind, floor, cap in rungs
-        ]
+        rungs = ladder_rungs(centre, BRACKETS)
+        markets = ladder_markets(event, rungs, open_time=NOW - timedelta(hours=20), close_time=CLOSE)
         # The market's view: a normal around the centre; the model's: shifted by 0 to 3 degrees (0 in a few cities).
         shift = 0.0 if n % 5 == 0 else rng.choice([-1, 1]) * rng.uniform(1.0, 3.0)
         market_p = _bracket_probabilities(rungs, centre + 0.5, 2.5)

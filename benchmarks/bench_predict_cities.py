@@ -22,7 +22,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from benchmarks import Figure
-from markets.models import Event, Market, Series
+from benchmarks.ladders import ladder_markets
+from benchmarks.ladders import rungs as ladder_rungs
+from markets.models import Event, Series
 from prediction.artifact import BracketModel, SeriesModel, SlotModel
 from prediction.cases import DecisionTime, EventCase, ForecastInput, KnownHigh, TrainingPair, high_known_from
 from prediction.combination import Combination
@@ -81,22 +83,16 @@ def open_event(city: City, n: int, now: datetime, rng: random.Random) -> Series:
         series=series, event_ticker=f"{series.ticker}-{today:%y%b%d}".upper(), target_date=today
     )
     centre = 40 + n
-    floors = [centre - 4 + 2 * i for i in range(BRACKETS - 2)]
-    rungs = [("less", None, floors[0])] + [("between", f, f + 1) for f in floors] + [("greater", floors[-1] + 1, None)]
-    for kind, floor, cap in rungs:
-        bid = Decimal(rng.randint(5, 40)) / 100
-        Market.objects.create(
-            event=event,
-            ticker=f"{event.event_ticker}-{kind[0].upper()}{floor if floor is not None else cap}",
-            strike_type=kind,
-            floor_strike=None if floor is None else Decimal(floor),
-            cap_strike=None if cap is None else Decimal(cap),
-            status=Market.Status.ACTIVE,
-            open_time=now - timedelta(hours=20),
-            yes_bid=bid,
-            yes_ask=bid + Decimal("0.03"),
-            synced_at=now - timedelta(minutes=2),
-        )
+    ladder = ladder_rungs(centre, BRACKETS)
+    bids = {rung: Decimal(rng.randint(5, 40)) / 100 for rung in ladder}
+    ladder_markets(
+        event,
+        ladder,
+        open_time=now - timedelta(hours=20),
+        yes_bid=lambda rung: bids[rung],
+        yes_ask=lambda rung: bids[rung] + Decimal("0.03"),
+        synced_at=now - timedelta(minutes=2),
+    )
     ForecastSnapshot.objects.create(
         city=city,
         source="open-meteo",

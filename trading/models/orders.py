@@ -49,6 +49,22 @@ class Account(models.Model):
         return f"[{self.mode}] ${self.cash:,.2f}"
 
 
+class OnTheYesBook:
+    """What an order or a fill buys, read from its V2 book side and YES-book price."""
+
+    book_side: str
+    price: Decimal
+
+    @property
+    def buys(self) -> Side:
+        return Side.YES if self.book_side == BookSide.BID else Side.NO
+
+    @property
+    def own_price(self) -> Decimal:
+        """The price of the side bought (an ask at 0.93 buys NO at 0.07)."""
+        return yes_price(self.buys, self.price)
+
+
 class OrderQuerySet(models.QuerySet["Order"]):
     def of_mode(self, mode: str) -> OrderQuerySet:
         return self.filter(mode=mode)
@@ -62,7 +78,7 @@ class OrderQuerySet(models.QuerySet["Order"]):
         return self.filter(status=Order.Status.UNKNOWN)
 
 
-class Order(models.Model):
+class Order(OnTheYesBook, models.Model):
     """An order we decided to place, from intent to its final state at the exchange.
 
     ``client_order_id`` is deterministic per intent and unique, so re-sending
@@ -127,20 +143,11 @@ class Order(models.Model):
         return f"{self.buys.value.upper()} {self.count:g} {self.ticker} @ ${self.own_price:.2f} [{self.status}]"
 
     @property
-    def buys(self) -> Side:
-        return Side.YES if self.book_side == BookSide.BID else Side.NO
-
-    @property
-    def own_price(self) -> Decimal:
-        """The price of the side bought."""
-        return yes_price(self.buys, self.price)
-
-    @property
     def is_working(self) -> bool:
         return self.status in self.WORKING
 
 
-class Fill(models.Model):
+class Fill(OnTheYesBook, models.Model):
     """One execution of one of our orders, with the fee actually charged for it.
 
     Keyed by the trade id (the WebSocket fill channel's only identifier; REST
@@ -171,14 +178,6 @@ class Fill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trade_id}: {self.buys.value.upper()} {self.count:g} {self.ticker} @ ${self.own_price:.2f}"
-
-    @property
-    def buys(self) -> Side:
-        return Side.YES if self.book_side == BookSide.BID else Side.NO
-
-    @property
-    def own_price(self) -> Decimal:
-        return yes_price(self.buys, self.price)
 
 
 class Position(models.Model):

@@ -28,6 +28,7 @@ from trading.decisions import Decision, EventView, OrderIntent, Pass, Snapshot
 from trading.killswitch import trip, tripped
 from trading.models import Account, DecisionLogEntry, Order, RiskLimits, TradingCycle, TradingState
 from trading.risk import Verdict
+from trading.services import mode_broker
 from trading.snapshot import LIVE, Sources, build_snapshot
 from trading.strategies import Strategy, strategy_named
 
@@ -68,6 +69,12 @@ def run_cycle(
     cycle.save()
     broadcast_on_commit({"type": "trading.cycle", "mode": mode, "outcome": cycle.outcome, "placed": cycle.placed})
     return cycle
+
+
+def run_trading_cycle(*, now: datetime) -> TradingCycle:
+    """One trading cycle of the configured mode at ``now``; raises BrokerUnavailable when the mode may not trade."""
+    with mode_broker() as broker:
+        return run_cycle(broker, now=now)
 
 
 def _run(

@@ -21,13 +21,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
 
 from kalshiweb.bulk import update_rows
 from kalshiweb.realtime import OrderPayload, broadcast_all_on_commit
-from markets.client import KalshiClient
 from markets.models import Market
 from trading.accounting import account_for, record_fills
 from trading.brokers.base import Broker, Placement
@@ -340,17 +338,3 @@ def reject(order: Order, *, actor: str, now: datetime) -> Order:
     if order.status != Order.Status.AWAITING_APPROVAL:
         return order
     return apply(order, Placement(Order.Status.CANCELED, reason=f"not approved by {actor}"), now=now)
-
-
-def live_order_group(client: KalshiClient) -> str:
-    """The LIVE account's order group, created on first use with the configured contract limit."""
-    with transaction.atomic():
-        account = account_for("LIVE", lock=True)
-        if account.order_group_id:
-            return account.order_group_id
-        created = client.create_order_group(Decimal(settings.ORDER_GROUP_CONTRACTS_LIMIT))
-        if not isinstance(created, str):
-            raise RuntimeError("the client refused to create an order group (DRY safety net)")
-        account.order_group_id = created
-        account.save(update_fields=["order_group_id"])
-        return created

@@ -16,7 +16,7 @@ from django.db import transaction
 from kalshiweb.modes import TradingMode
 from kalshiweb.realtime import broadcast_on_commit
 from prediction.models import ModelVersion, Readiness
-from trading.models import Order, Position, RiskLimits, Settlement, TradingCycle, TradingState, TradingStateChange
+from trading.models import Order, Position, RiskLimits, Settlement, TradingState, TradingStateChange
 
 if TYPE_CHECKING:
     from trading.brokers import Broker
@@ -168,14 +168,6 @@ def on_process_start(*, now: datetime) -> TradingState | None:
     if TradingState.load().state == TradingState.State.HALTED:
         return None
     return halt_trading(reason=STARTUP_REASON, actor=STARTUP_ACTOR, now=now)
-
-
-def run_trading_cycle(*, now: datetime) -> TradingCycle:
-    """One trading cycle of the configured mode at ``now``; raises BrokerUnavailable when the mode may not trade."""
-    from trading.cycle import run_cycle
-
-    with mode_broker() as broker:
-        return run_cycle(broker, now=now)
 
 
 def settle_paper_positions(*, now: datetime) -> list[Settlement]:

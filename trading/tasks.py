@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from markets.errors import ExchangeUnavailable, RateLimited
 from trading.brokers import BrokerUnavailable
+from trading.cycle import run_trading_cycle
 from trading.reconcile import reconcile, reconcile_paper
-from trading.services import run_trading_cycle, settle_paper_positions, trading_mode
+from trading.services import settle_paper_positions, trading_mode
 
 logger = logging.getLogger(__name__)
 

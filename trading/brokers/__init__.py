@@ -13,7 +13,7 @@ from django.conf import settings
 from kalshiweb.modes import TradingMode
 from markets.client import KalshiClient
 from trading.brokers.base import Broker, BrokerUnavailable, Placement
-from trading.brokers.kalshi import KalshiBroker
+from trading.brokers.kalshi import KalshiBroker, live_order_group
 from trading.brokers.paper import PaperBroker
 from trading.models import TradingState
 
@@ -50,8 +50,6 @@ def broker_for(mode: TradingMode, *, client: KalshiClient | None = None, cancell
             if not cancelling or client.config.signer is None:
                 raise BrokerUnavailable(refusal)
             return KalshiBroker(client, mode=mode, refuse_orders=refusal)
-        from trading.execution import live_order_group
-
         return KalshiBroker(client, mode=mode, order_group=lambda: live_order_group(client))
     return KalshiBroker(client, mode=mode)
 

@@ -17,6 +17,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
+from django.db import transaction
+
 from kalshiweb.modes import TradingMode
 from markets.client import KalshiClient
 from markets.errors import (
@@ -34,7 +37,7 @@ from markets.schemas.enums import BookSide, TimeInForce
 from markets.schemas.orders import AcceptedDetailsUnknown, CreateOrderRequest, OrderAck
 from markets.schemas.portfolio import Fill as ExchangeFill
 from markets.schemas.portfolio import Order as ExchangeOrder
-from trading.accounting import FillReport
+from trading.accounting import FillReport, account_for
 from trading.brokers.base import Placement
 from trading.models import Order
 
@@ -196,3 +199,17 @@ def fill_report(fill: ExchangeFill, *, received: datetime, client_order_id: str 
         exchange_order_id=fill.order_id,
         client_order_id=client_order_id,
     )
+
+
+def live_order_group(client: KalshiClient) -> str:
+    """The LIVE account's order group, created on first use with the configured contract limit."""
+    with transaction.atomic():
+        account = account_for("LIVE", lock=True)
+        if account.order_group_id:
+            return account.order_group_id
+        created = client.create_order_group(Decimal(settings.ORDER_GROUP_CONTRACTS_LIMIT))
+        if not isinstance(created, str):
+            raise RuntimeError("the client refused to create an order group (DRY safety net)")
+        account.order_group_id = created
+        account.save(update_fields=["order_group_id"])
+        return created

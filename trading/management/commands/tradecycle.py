@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from trading.brokers import BrokerUnavailable
-from trading.services import run_trading_cycle, trading_mode
+from trading.cycle import run_trading_cycle
+from trading.services import trading_mode
 
 
 class Command(BaseCommand):

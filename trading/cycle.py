@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,7 +51,6 @@ def run_cycle(
     now: datetime,
     strategy: Strategy | None = None,
     sources: Sources = LIVE,
-    exchange_active: Callable[[], bool | None] | None = None,
 ) -> TradingCycle:
     """Run one cycle at ``now`` with ``broker``; returns its record (also when skipped or failed)."""
     mode = str(broker.mode)
@@ -60,7 +58,7 @@ def run_cycle(
     strategy = strategy or strategy_named(settings.TRADING_STRATEGY, sizing=limits_row.sizing())
     cycle, _ = TradingCycle.objects.get_or_create(mode=mode, strategy=strategy.name, as_of=now)
     try:
-        _run(cycle, broker, strategy, limits_row, now, sources, exchange_active)
+        _run(cycle, broker, strategy, limits_row, now, sources)
     except Exception as exc:
         logger.exception("Trading cycle at %s failed", now)
         cycle.outcome, cycle.detail = TradingCycle.Outcome.FAILED, f"{type(exc).__name__}: {exc}"
@@ -84,7 +82,6 @@ def _run(
     limits_row: RiskLimits,
     now: datetime,
     sources: Sources,
-    exchange_active: Callable[[], bool | None] | None,
 ) -> None:
     mode = cycle.mode
     execution.catch_up(broker, now=now)
@@ -94,7 +91,7 @@ def _run(
     tickers = [m.ticker for e in snapshot.events for m in e.markets]
     watched = tickers if sources.live else []  # a replay's prices are as old as its quote window allows
     if state.state != TradingState.State.HALTED:
-        active = exchange_active() if exchange_active is not None else None
+        active = broker.trading_active() if sources.live else None
         found = tripped(
             mode,
             now=now,

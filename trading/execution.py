@@ -197,7 +197,7 @@ def apply_all(answers: Sequence[tuple[Order, Placement]], *, now: datetime) -> l
             if fresh.status != previous:
                 changed.append(fresh)
         update_rows(list(current.values()), APPLIED_FIELDS)
-        _count_errors(mode, [p.exchange_error for _, p in answers])
+        _count_errors(mode, [p.exchange_error for _, p in answers if p.exchange_error is not None])
         broadcast_all_on_commit([_event(order) for order in changed])
     for order, placement in answers:
         if current[order.pk].status == Order.Status.UNKNOWN:

@@ -31,7 +31,9 @@ class Placement:
     remaining: Decimal | None = None  # its resting count, when the answer said
     fills: tuple[FillReport, ...] = ()
     reason: str = ""
-    exchange_error: bool = False  # counts toward the kill switch's repeated-errors trigger
+    # The kill switch's repeated-errors trigger: True an exchange error, False an answer from the
+    # exchange (which ends a run of errors), None no exchange involved (paper fills, local decisions).
+    exchange_error: bool | None = None
     order_group_id: str = ""
     # The paper broker's queue: contracts ahead of a resting order, and the trades it has read up to.
     queue_ahead: Decimal | None = None
@@ -42,6 +44,9 @@ class Broker(Protocol):
     """The seam between deciding and the exchange: a paper book for DRY, Kalshi for DEMO and LIVE."""
 
     mode: TradingMode
+
+    def trading_active(self) -> bool | None:
+        """Whether the exchange says trading is on (None: it cannot say); False trips the kill switch."""
 
     def prepare(self, orders: Sequence[Order], *, now: datetime) -> None:
         """About to place these: read at once what placing them needs (the paper book's books)."""

@@ -61,6 +61,14 @@ class KalshiBroker:
         self._order_group = order_group  # LIVE: the id of the group every order joins
         self._refusal = refuse_orders  # a broker that may only cancel says why it places nothing
 
+    def trading_active(self) -> bool | None:
+        try:
+            status = self.client.get_exchange_status()
+        except KalshiError as exc:  # unknown is not "off": the errors themselves count toward the kill switch
+            logger.warning("Could not read Kalshi's exchange status: %s", exc)
+            return None
+        return status.exchange_active and status.trading_active
+
     def prepare(self, orders: Sequence[Order], *, now: datetime) -> None:
         pass  # each order is its own request
 
@@ -99,7 +107,9 @@ class KalshiBroker:
             status = Order.Status.EXECUTED if filled > 0 else Order.Status.CANCELED
         fills = self._fills_of(ack.order_id, order, now) if filled > 0 else ()
         reason = "" if status != Order.Status.CANCELED else "nothing to take at the limit (immediate or cancel)"
-        return Placement(status, ack.order_id, filled, remaining, fills, reason=reason, order_group_id=group)
+        return Placement(
+            status, ack.order_id, filled, remaining, fills, reason=reason, exchange_error=False, order_group_id=group
+        )
 
     def _fills_of(self, order_id: str, order: Order, now: datetime) -> tuple[FillReport, ...]:
         try:
@@ -140,8 +150,10 @@ class KalshiBroker:
                 Order.Status(order.status), order.exchange_order_id, reason=f"cancel failed: {exc}", exchange_error=True
             )
         if isinstance(answer, OrderAck):
-            return Placement(Order.Status.CANCELED, order.exchange_order_id, remaining=ZERO, reason="cancelled")
-        return Placement(Order.Status.CANCELED, order.exchange_order_id, reason="cancel accepted")
+            return Placement(
+                Order.Status.CANCELED, order.exchange_order_id, remaining=ZERO, reason="cancelled", exchange_error=False
+            )
+        return Placement(Order.Status.CANCELED, order.exchange_order_id, reason="cancel accepted", exchange_error=False)
 
     def catch_up(self, *, now: datetime) -> list[tuple[Order, Placement]]:
         return []  # the exchange's own matching: fills come through the feed and reconciliation
@@ -180,6 +192,7 @@ def placement_of(found: ExchangeOrder, fills: tuple[FillReport, ...] = (), *, re
         found.remaining_count,
         fills,
         reason=reason,
+        exchange_error=False,  # the exchange answered
         order_group_id=found.order_group_id or "",
     )
 

@@ -44,6 +44,9 @@ class PaperBroker:
         self._books: dict[tuple[str, datetime], OrderBookSnapshot | None] = {}
         self._schedules: dict[str, FeeSchedule] = {}
 
+    def trading_active(self) -> bool | None:
+        return None  # the paper book never closes; the markets' own hours bound what is decided
+
     def prepare(self, orders: Sequence[Order], *, now: datetime) -> None:
         """Read the latest book of every market about to be traded, in one query."""
         wanted = {o.ticker for o in orders} - {t for t, at in self._books if at == now}

@@ -139,6 +139,7 @@ class Exchange:
         self.fills: list[FillRecord] = []  # oldest first
         self.settlements: list[SettlementRecord] = []  # oldest first
         self.groups: dict[str, OrderGroup] = {}
+        self.trading_active = True  # False: a trading halt (GET /exchange/status says so; orders are refused)
         self._group_ids: Iterator[int] = itertools.count(1)
         self._client_ids: dict[tuple[str, str], str] = {}  # (member, client order id) → order id
         self.historical_cutoff: datetime | None = None  # older fills and finished orders are history
@@ -182,6 +183,8 @@ class Exchange:
 
     def place(self, order: NewOrder, *, at: datetime) -> Placed:
         """Match an order, move the money of its fills, reserve what rests; OrderRefused changes nothing."""
+        if not self.trading_active:
+            raise OrderRefused("trading_is_paused", "trading is paused on the exchange")
         market = self._open(order.ticker)
         order.check()
         if order.client_order_id and (order.member, order.client_order_id) in self._client_ids:

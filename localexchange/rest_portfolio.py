@@ -4,6 +4,7 @@ Paths (under /trade-api/v2):
 
 - GET    /portfolio/orders, /portfolio/fills, /portfolio/positions, /portfolio/settlements
 - GET    /historical/cutoff (public), /historical/fills, /historical/orders
+- GET    /exchange/status (public): trading active unless the exchange's ``trading_active`` is set False
 - GET    /portfolio/order_groups, POST /portfolio/order_groups/create
 - GET    /portfolio/order_groups/{id}, DELETE /portfolio/order_groups/{id}
 - PUT    /portfolio/order_groups/{id}/reset, /trigger, /limit
@@ -60,6 +61,7 @@ class PortfolioRoutes:
             ("GET", r"/portfolio/positions", self._positions),
             ("GET", r"/portfolio/settlements", self._settlements),
             ("GET", r"/historical/cutoff", self._cutoff),
+            ("GET", r"/exchange/status", self._status),
             ("GET", r"/historical/fills", self._historical_fills),
             ("GET", r"/historical/orders", self._historical_orders),
             ("GET", r"/portfolio/order_groups", self._groups),
@@ -110,6 +112,9 @@ class PortfolioRoutes:
             if _matches(args, fill.ticker, fill.at) and (not order_id or fill.order_id == order_id)
         ]
         return page(args, "fills", fills, fill_json)
+
+    async def _status(self, member: str, args: dict[str, Any]) -> Reply:
+        return 200, {"exchange_active": True, "trading_active": self.feed.exchange.trading_active}
 
     async def _cutoff(self, member: str, args: dict[str, Any]) -> Reply:
         cutoff = _iso(self.feed.exchange.historical_cutoff or EPOCH)
@@ -388,4 +393,4 @@ def _contracts_limit(args: dict[str, Any]) -> Decimal | None:
 
 def public_paths() -> Iterable[str]:
     """The routes Kalshi serves without authentication."""
-    return ("/historical/cutoff",)
+    return ("/historical/cutoff", "/exchange/status")

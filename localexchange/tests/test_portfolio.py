@@ -187,6 +187,14 @@ def test_every_account_answer_is_in_the_shape_of_kalshis_openapi(app, keys, kals
     status, cutoff = call(app, stranger, "mallory", "GET", "/historical/cutoff")  # public: no account needed
     assert status == 200 and cutoff["trades_created_ts"] == "1970-01-01T00:00:00Z"
     check(cutoff, "GetHistoricalCutoffResponse")
+    status, open_now = call(app, stranger, "mallory", "GET", "/exchange/status")
+    assert (status, open_now["trading_active"]) == (200, True)
+    check(open_now, "ExchangeStatus")
+    app.feed.exchange.trading_active = False
+    _, paused = call(app, stranger, "mallory", "GET", "/exchange/status")
+    status, refused = call(app, keys, "bob", "POST", "/portfolio/events/orders", order("bid", "0.10", "1.00"))
+    assert paused["trading_active"] is False and (status, refused["code"]) == (400, "trading_is_paused")
+    app.feed.exchange.trading_active = True
     app.feed.exchange.set_historical_cutoff(datetime.fromtimestamp(NOW + 1, tz=UTC))
     _, historical_fills = call(app, keys, "bob", "GET", "/historical/fills")
     check(historical_fills, "GetFillsResponse")

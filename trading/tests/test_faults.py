@@ -3,7 +3,10 @@ or a breached limit, and reconciliation ends with our ledger equal to the exchan
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import threading
+import time
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -11,6 +14,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.test import override_settings
 
 from kalshiweb.modes import TradingMode
 from localexchange.exchange import Exchange
@@ -18,14 +22,20 @@ from localexchange.matching import NewOrder
 from localexchange.ws import Faults
 from markets.client import KalshiClient
 from markets.errors import KalshiError
+from markets.feed.backoff import Backoff
+from markets.feed.connection import FeedConnection
+from markets.feed.protocol import Channel
+from markets.feed.service import FeedRecorder
 from markets.schemas.enums import BookSide
+from markets.signing import RequestSigner
 from markets.transport import Timeouts
 from trading import execution
 from trading.accounting import account_for, record_fills
 from trading.brokers import KalshiBroker, broker_for
 from trading.brokers.kalshi import fill_report
 from trading.cycle import run_cycle
-from trading.models import Fill, Order, Position, RiskLimits
+from trading.feed import AccountRecorder
+from trading.models import Fill, Order, Position, RiskLimits, TradingState
 from trading.reconcile import reconcile
 from trading.services import resume_trading
 from trading.tests.exchange import MEMBER, served
@@ -189,3 +199,75 @@ def test_duplicated_and_reordered_fills_and_a_gap_then_rest_recovery_count_each_
         record_fills([*before_gap, *reversed(before_gap), before_gap[0]], mode="DEMO", now=NOW)  # twice, reordered
         assert Fill.objects.count() == len(before_gap)
         assert_ledgers_agree(exchange, client, NOW + timedelta(minutes=1))  # the rest, from REST, once
+
+
+@override_settings(TRADING_MODE="DEMO")  # the feed books into the configured mode's ledger
+def test_fills_heard_over_the_websocket_twice_out_of_order_and_with_a_drop_are_booked_once(key, world, monkeypatch):
+    """Through the real feed: the local exchange duplicates, reorders and drops our fill frames (seeded)."""
+    limits = RiskLimits.load()
+    limits.max_depth_fraction = D(1)
+    limits.save()
+    exchange = venue(world)
+    for n in range(8):
+        exchange.deposit(f"maker{n}", D(10))
+        exchange.place(NewOrder(f"maker{n}", world.mid.ticker, BookSide.ASK, D("0.41"), D(2)), at=NOW)
+    monkeypatch.setattr(KalshiBroker, "_fills_of", lambda self, *args: ())  # only the feed tells us our fills
+    faults = Faults(seed=9, duplicate_rate=0.5, reorder_rate=0.5, drop_after=4)
+    with served(exchange, key, faults=faults) as running:
+        recorder = FeedRecorder({m.ticker: m.pk for m in world.markets})
+        stop = threading.Event()
+        listening = threading.Thread(target=listen, args=(running, key, recorder, stop), daemon=True)
+        listening.start()
+        wait_for(lambda: recorder.connection is not None and Channel.FILL in recorder.connection.subscribed)
+        reconcile(running.client, mode="DEMO", now=NOW - timedelta(minutes=1))
+        cycle_at(running.client, world, NOW)
+        heard_fills = len(exchange_fills(running.client))
+        assert heard_fills >= 3, "the order should have filled against several offers"
+        wait_for(lambda: recorder.account_frames["fill"] >= heard_fills - 1, seconds=5, required=False)
+        stop.set()
+        listening.join(10)
+        assert isinstance(recorder.account, AccountRecorder)
+        recorder.account.flush()  # what the feed stores every FEED_RECORD_SECONDS
+        booked_by_feed = Fill.objects.filter(mode="DEMO").count()
+        assert recorder.account_frames["fill"] > 0 and recorder.account.rejected == 0
+        assert 0 < booked_by_feed < recorder.account_frames["fill"]  # some heard twice, each booked once
+        assert booked_by_feed < heard_fills  # and some lost when the connection dropped
+        assert_ledgers_agree(exchange, running.client, NOW + timedelta(minutes=1))  # the dropped ones from REST
+
+
+def test_the_exchange_pausing_trading_trips_the_kill_switch(key, world):
+    exchange = venue(world)
+    exchange.trading_active = False
+    with served(exchange, key) as running:
+        cycle = cycle_at(running.client, world, NOW)
+    state = TradingState.load()
+    assert (state.state, state.changed_by) == (TradingState.State.HALTED, "system:exchange_inactive")
+    assert cycle.outcome == "skipped" and not Order.objects.exists()
+
+
+def listen(running: Any, key: Any, recorder: FeedRecorder, stop: threading.Event) -> None:
+    """The feed's connection, in its own thread and event loop, until ``stop``; it reconnects after each drop."""
+
+    async def run() -> None:
+        connection = FeedConnection(
+            running.urls.ws_url, RequestSigner(MEMBER, key), recorder, backoff=Backoff(0.01, 0.05)
+        )
+        recorder.connection = connection
+        connection.watch(Channel.FILL)
+        halt = asyncio.Event()
+        task = asyncio.create_task(connection.run(halt))
+        while not stop.is_set():
+            await asyncio.sleep(0.02)
+        halt.set()
+        await task
+
+    asyncio.run(run())
+
+
+def wait_for(condition: Any, *, seconds: float = 10, required: bool = True) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            assert not required, "timed out waiting"
+            return
+        time.sleep(0.02)

@@ -29,7 +29,7 @@ class SingletonModel(models.Model):
 
     @classmethod
     def load(cls) -> Self:
-        obj, _ = cls.objects.get_or_create(pk=cls.SINGLETON_PK)  # type: ignore[attr-defined]
+        obj: Self = cls.objects.get_or_create(pk=cls.SINGLETON_PK)[0]  # type: ignore[attr-defined]
         return obj
 
 

@@ -159,7 +159,7 @@ def correct_fee(fill: Fill, fee: Decimal, *, now: datetime) -> Decimal:
     with transaction.atomic():
         account = account_for(fill.mode, lock=True)
         fill = Fill.objects.select_for_update().get(pk=fill.pk)
-        change = fee - fill.fee
+        change: Decimal = fee - fill.fee
         fill.fee, fill.fee_known, fill.realized_pnl = fee, True, fill.realized_pnl - change
         fill.save(update_fields=["fee", "fee_known", "realized_pnl"])
         position = _position(fill.mode, fill.ticker, fill.market_id, now)
@@ -231,4 +231,5 @@ def realized_on(mode: str, day: datetime) -> Decimal:
 def equity(account: Account) -> Decimal:
     """Cash plus open positions at cost (positions are not marked to market), as the risk core counts it."""
     held = Position.objects.filter(mode=account.mode, settled=False).aggregate(cost=Sum("total_cost"))["cost"]
-    return account.cash + (held or ZERO)
+    total: Decimal = account.cash + (held or ZERO)
+    return total

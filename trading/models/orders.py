@@ -204,7 +204,8 @@ class Position(models.Model):
     @property
     def contracts(self) -> Decimal:
         """Kalshi's signed position: positive YES, negative NO."""
-        return self.yes_count - self.no_count
+        signed: Decimal = self.yes_count - self.no_count
+        return signed
 
     def state(self) -> PositionState:
         return PositionState(self.yes_count, self.no_count, self.total_cost, self.realized_pnl, self.fees_paid)
@@ -238,4 +239,5 @@ class Settlement(models.Model):
 
     @property
     def pnl(self) -> Decimal:
-        return self.revenue - self.cost - self.fees
+        pnl: Decimal = self.revenue - self.cost - self.fees
+        return pnl

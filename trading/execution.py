@@ -87,6 +87,8 @@ def reserve_all(
     it. Returns, per intent, its order (an existing one when it was reserved
     before: a restarted cycle) and the verdict; no order when risk refused it.
     """
+    if not wanted:
+        return []
     with transaction.atomic():
         account_for(mode, lock=True)
         ids = [w.intent.client_order_id for w in wanted]

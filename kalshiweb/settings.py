@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kalshiweb.context.trading_mode",  # every page, the admin's too, says the mode
             ],
         },
     },

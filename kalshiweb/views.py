@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -30,8 +29,6 @@ def home(request: HttpRequest) -> HttpResponse:
     report = run_health_checks(now=timezone.now())
     context = {
         "report": report,
-        "trading_mode": settings.TRADING_MODE,
-        "kalshi_env": settings.KALSHI_ENV,
         "trading_state": TradingState.load(),
         "risk_limits": RiskLimits.load(),
         "state_changes": TradingStateChange.objects.all()[:10],

@@ -1,0 +1,53 @@
+"""Every page says the trading mode, LIVE in a colour nobody misses; money on pages reads as money."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from kalshiweb.templatetags.money import contracts, dollars, percent
+from trading.models import RiskLimits
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["home", "admin:index", "admin:trading_order_changelist", "admin:trading_risklimits_changelist"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize(("mode", "note"), [("DRY", "no order leaves this machine"), ("LIVE", "real money")])
+def test_every_page_says_the_mode(staff_client, page, mode, note):
+    with override_settings(TRADING_MODE=mode):
+        html = staff_client.get(reverse(page), follow=True).content.decode()
+    assert 'id="mode-banner"' in html and f"<strong>{mode}</strong>" in html and note in html
+    assert f'class="mode-banner {mode.lower()}"' in html
+    assert ("[LIVE]" in html.split("</title>")[0]) is (mode == "LIVE")  # the browser tab says it too
+
+
+def test_the_login_page_says_it_before_anyone_signs_in(client):
+    with override_settings(TRADING_MODE="LIVE"):
+        html = client.get(reverse("admin:login")).content.decode()
+    assert "<strong>LIVE</strong>" in html
+
+
+def test_the_status_page_shows_limits_as_money_not_raw_decimals(staff_client):
+    RiskLimits.load()
+    html = staff_client.get(reverse("home")).content.decode()
+    assert "10 contracts and $10.00;" in html and "$10.000000" not in html and "total ≤ $250.00" in html
+    assert "Kelly" in html and "25%." in html
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(Decimal("10.000000"), "$10.00"), (Decimal("1234.5"), "$1,234.50"), (Decimal("-3.2"), "-$3.20"),
+     (Decimal("0.005"), "$0.01"), (None, ""), ("n/a", "n/a")],
+)  # fmt: skip
+def test_dollars(value, shown):
+    assert dollars(value) == shown
+
+
+def test_contracts_and_percent():
+    assert (contracts(Decimal("10.00")), contracts(Decimal("2.50")), contracts(Decimal(1500))) == ("10", "2.5", "1,500")
+    assert percent(Decimal("0.250")) == "25%"

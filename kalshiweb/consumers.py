@@ -10,7 +10,12 @@ from kalshiweb.realtime import EVENTS_GROUP
 
 
 class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
-    """Streams live events (trading state now; orders, fills and prices later) to staff."""
+    """Streams live events to staff: trading state, predictions, orders and trading cycles.
+
+    Channels calls the method named after each event's type (``order.filled``
+    → ``order_filled``); an event without one would close the socket, so every
+    payload type in kalshiweb.realtime has its forwarder here (a test checks).
+    """
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -27,4 +32,22 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
 
     async def prediction_update(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)
+
+    async def order_placed(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)
+
+    async def order_filled(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)
+
+    async def order_rejected(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)
+
+    async def order_canceled(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)
+
+    async def order_unknown(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)
+
+    async def trading_cycle(self, event: dict[str, Any]) -> None:
         await self.send_json(event)

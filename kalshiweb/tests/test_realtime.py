@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import get_args, get_type_hints
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -9,6 +11,7 @@ from django.utils import timezone
 
 from kalshiweb.asgi import application
 from kalshiweb.consumers import LiveEventsConsumer
+from kalshiweb.realtime import Payload, broadcast_all
 from trading.services import halt_trading
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.anyio]
@@ -55,3 +58,35 @@ async def test_the_asgi_application_routes_websockets():
     communicator = WebsocketCommunicator(application, "/ws/events/", headers=[(b"origin", b"http://127.0.0.1")])
     connected, code = await communicator.connect()
     assert (connected, code) == (False, 4403)  # routed to the consumer, which refuses the anonymous user
+
+
+def event_types() -> list[str]:
+    """Every ``type`` a payload of kalshiweb.realtime can carry."""
+    types: list[str] = []
+    for payload in get_args(Payload):
+        types.extend(get_args(get_type_hints(payload)["type"]))
+    return types
+
+
+async def test_every_event_type_has_its_forwarder():
+    """A type the consumer cannot handle would raise in Channels and drop the operator's socket."""
+    assert {"trading.state", "order.filled", "trading.cycle"} <= set(event_types())
+    missing = [t for t in event_types() if not callable(getattr(LiveEventsConsumer, t.replace(".", "_"), None))]
+    assert missing == []
+
+
+async def test_staff_receive_each_order_event_once_and_in_order(django_user_model):
+    staff = await sync_to_async(django_user_model.objects.create_superuser)("ops2", "", "pw")
+    communicator = communicator_for(staff)
+    connected, _ = await communicator.connect()
+    assert connected
+    events = [
+        {"type": kind, "mode": "DRY", "ticker": "T", "client_order_id": f"c{n}", "status": "s", "filled": "0",
+         "price": "0.40"}
+        for n, kind in enumerate(["order.placed", "order.filled", "order.canceled", "order.rejected", "order.unknown"])
+    ]  # fmt: skip
+    await sync_to_async(broadcast_all)(events)
+    heard = [await communicator.receive_json_from(timeout=5) for _ in events]
+    assert [m["client_order_id"] for m in heard] == ["c0", "c1", "c2", "c3", "c4"]
+    assert await communicator.receive_nothing(timeout=0.2)
+    await communicator.disconnect()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 
 from kalshiweb.realtime import EVENTS_GROUP
 
@@ -51,3 +51,10 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def trading_cycle(self, event: dict[str, Any]) -> None:
         await self.send_json(event)
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Every other WebSocket path: refused with 4404, not an exception in the server's log (a 500)."""
+
+    async def connect(self) -> None:
+        await self.close(code=4404)

@@ -90,3 +90,10 @@ async def test_staff_receive_each_order_event_once_and_in_order(django_user_mode
     assert [m["client_order_id"] for m in heard] == ["c0", "c1", "c2", "c3", "c4"]
     assert await communicator.receive_nothing(timeout=0.2)
     await communicator.disconnect()
+
+
+@pytest.mark.parametrize("path", ["/ws/nope/", "/", "/ws/events/extra"])
+async def test_an_unknown_websocket_path_is_refused_not_an_error(path):
+    communicator = WebsocketCommunicator(application, path, headers=[(b"origin", b"http://127.0.0.1")])
+    connected, code = await communicator.connect()
+    assert (connected, code) == (False, 4404)

@@ -64,6 +64,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's assets, served from our static files (works offline)
     "django_celery_beat",
     "django_prometheus",
     "kalshiweb",
@@ -268,13 +272,35 @@ MODEL_MAX_AGE_DAYS = env_int("MODEL_MAX_AGE_DAYS", 14, minimum=1)
 
 REST_FRAMEWORK = {
     # A trading system: everything is for staff unless a view says otherwise.
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PERMISSION_CLASSES": ["kalshiweb.rest.IsStaff"],
+    # Token first: its "Token" challenge makes an unauthenticated request a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "kalshiweb.rest.Pagination",
     "PAGE_SIZE": 100,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "kalshiweb.rest.exception_handler",  # {"error": {code, message, fields?}}
+    "DEFAULT_THROTTLE_RATES": {"auth": "10/minute"},  # the token endpoint: slows password guessing
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "kalshiweb API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "Read the weather, markets, predictions and the trading ledger; switch trading and edit risk limits. "
+        "Authenticate with a session or `Authorization: Token <key>` (POST /api/auth/token/). "
+        "Staff may read; changing anything needs the 'Can change trading state' permission. "
+        'Every error is {"error": {"code", "message", "fields"?}}.'
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # no CDN: the UI works offline
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Logging --------------------------------------------------------------------------------

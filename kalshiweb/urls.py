@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from kalshiweb import views
+from kalshiweb import api, views
 
 admin.site.site_header = "kalshiweb administration"
 admin.site.site_title = "kalshiweb"
 admin.site.index_title = "Operate"
 
-api_urlpatterns = [
+api_urlpatterns: list[URLPattern | URLResolver] = [
+    path("", api.ApiRootApi.as_view(), name="api-root"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("auth/token/", api.ObtainTokenApi.as_view(), name="api-token"),
+    path("health/", api.HealthApi.as_view(), name="api-health"),
     path("", include("trading.urls")),
     path("", include("weather.urls")),
+    path("", include("markets.urls")),
+    path("", include("prediction.urls")),
 ]
 
 urlpatterns = [

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import generics, serializers
 
 from weather.models import City
 
 
 class CityListApi(generics.ListAPIView[City]):
+    @extend_schema_serializer(component_name="City")
     class OutputSerializer(serializers.ModelSerializer[City]):
         class Meta:
             model = City
@@ -29,4 +31,5 @@ class CityListApi(generics.ListAPIView[City]):
             ]
 
     queryset = City.objects.order_by("name")
+    filterset_fields = ["is_active"]
     serializer_class = OutputSerializer

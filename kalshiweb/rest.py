@@ -1,0 +1,81 @@
+"""The API's shared rules: who may read, one error shape, pages and money.
+
+Every app's API module builds on these, so each endpoint answers the same way:
+staff read, operators (see ``trading.permissions``) change things, errors are
+``{"error": {"code", "message", "fields"?}}`` and lists come in pages. Named in
+REST_FRAMEWORK, so this module must not import ``rest_framework.views`` at the top.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+CENT = Decimal("0.01")
+
+
+class IsStaff(BasePermission):
+    """Read-only users are active staff; every API view needs at least this."""
+
+    message = "The API is for staff accounts."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user: Any = request.user
+        return bool(user and user.is_active and user.is_staff)
+
+
+class Pagination(PageNumberPagination):
+    """100 rows a page by default; ``?page_size=`` up to 500."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class Dollars(serializers.DecimalField):
+    """Money and prices as strings: whole cents as "10.00", finer prices exactly ("0.0550" → "0.055")."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 16)
+        kwargs.setdefault("decimal_places", 6)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        amount = Decimal(value)
+        cents = amount.quantize(CENT)
+        return f"{cents if cents == amount else amount.normalize():f}"
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every error as ``{"error": {"code", "message", "fields"?}}``, keeping DRF's status and headers."""
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a bug: let Django answer 500 and log it
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = {"error": {"code": "invalid", "message": "Invalid input.", "fields": fields}}
+        return response
+    detail = getattr(exc, "detail", response.data.get("detail", "")) if isinstance(response.data, dict) else ""
+    code = detail.code if isinstance(detail, exceptions.ErrorDetail) and detail.code else "error"
+    response.data = {"error": {"code": code, "message": str(detail)}}
+    return response
+
+
+class DollarsModelSerializer(serializers.ModelSerializer[Any]):
+    """A ModelSerializer that renders every price and money column (6 decimals) as :class:`Dollars`."""
+
+    def build_standard_field(self, field_name: str, model_field: Any) -> tuple[type, dict[str, Any]]:
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if field_class is serializers.DecimalField and getattr(model_field, "decimal_places", None) == 6:
+            return Dollars, kwargs
+        return field_class, kwargs

@@ -1,0 +1,102 @@
+"""Prediction API: predictions with their bracket probabilities, and the model versions behind them."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Prefetch, QuerySet
+from rest_framework import serializers, viewsets
+
+from prediction.models import BracketProbability, ModelVersion, Prediction
+
+
+class PredictionFilter(django_filters.FilterSet):
+    as_of_before = django_filters.IsoDateTimeFilter(
+        field_name="as_of", lookup_expr="lte", help_text="Point in time: only predictions made by then."
+    )
+    as_of_after = django_filters.IsoDateTimeFilter(field_name="as_of", lookup_expr="gte")
+    event = django_filters.CharFilter(field_name="event__event_ticker", help_text="Event ticker.")
+    city = django_filters.NumberFilter(field_name="event__series__city", help_text="City id.")
+
+    class Meta:
+        model = Prediction
+        fields = ["as_of_before", "as_of_after", "event", "city", "model_version"]
+
+
+class BracketSerializer(serializers.ModelSerializer[BracketProbability]):
+    ticker = serializers.CharField(source="market.ticker")
+
+    class Meta:
+        model = BracketProbability
+        fields = ["ticker", "probability"]
+
+
+class PredictionSerializer(serializers.ModelSerializer[Prediction]):
+    event = serializers.CharField(source="event.event_ticker")
+    model = serializers.CharField(source="model_version.__str__")
+    brackets = BracketSerializer(many=True)
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "id",
+            "event",
+            "model_version",
+            "model",
+            "as_of",
+            "mean_f",
+            "std_f",
+            "running_max_f",
+            "inputs",
+            "created_at",
+            "brackets",
+        ]
+
+
+class PredictionViewSet(viewsets.ReadOnlyModelViewSet[Prediction]):
+    """Predictions, newest first; ``as_of_before`` answers "what did we believe then?"."""
+
+    serializer_class = PredictionSerializer
+    filterset_class = PredictionFilter
+
+    def get_queryset(self) -> QuerySet[Prediction]:
+        brackets = BracketProbability.objects.select_related("market").order_by("market__floor_strike", "market")
+        return (
+            Prediction.objects.select_related("event", "model_version")
+            .prefetch_related(Prefetch("brackets", queryset=brackets))
+            .defer("model_version__artifact", "distribution")
+            .order_by("-as_of", "-id")
+        )
+
+
+class ModelVersionSerializer(serializers.ModelSerializer[ModelVersion]):
+    validation_scores = serializers.JSONField(help_text="As stored, e.g. {brier, log_loss, crps}.")
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "name",
+            "version",
+            "kind",
+            "status",
+            "created_at",
+            "trained_at",
+            "promoted_at",
+            "training_start",
+            "training_end",
+            "features",
+            "params",
+            "validation_scores",
+            "artifact_sha256",
+            "notes",
+        ]
+
+
+class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet[ModelVersion]):
+    """Trained models with their validation scores (never the artifact's bytes)."""
+
+    serializer_class = ModelVersionSerializer
+    filterset_fields = ["name", "kind", "status"]
+
+    def get_queryset(self) -> QuerySet[ModelVersion]:
+        return ModelVersion.objects.defer("artifact").order_by("name", "-version")

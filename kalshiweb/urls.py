@@ -1,4 +1,4 @@
-"""URL map: the status page, admin, API, health and metrics."""
+"""URL map: the status page, the dashboard, admin, API, health and metrics."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("dashboard/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),
     path("", include("django_prometheus.urls")),  # /metrics

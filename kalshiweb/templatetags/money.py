@@ -44,3 +44,20 @@ def percent(value: object) -> str:
     """0.25 → 25%."""
     share = _decimal(value)
     return "" if share is None else f"{(share * 100).normalize():f}%"
+
+
+@register.filter
+def cents(value: object) -> str:
+    """A contract price as a trader says it: $0.42 → 42¢ (to a tenth of a cent when it has one)."""
+    price = _decimal(value)
+    if price is None:
+        return "—"
+    amount = (price * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP).normalize()
+    return f"{amount:f}¢"
+
+
+@register.filter
+def probability(value: object) -> str:
+    """0.7531 → 75.3%; a dash when there is none."""
+    share = _decimal(value)
+    return "—" if share is None else f"{share * 100:.1f}%"

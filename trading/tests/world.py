@@ -29,8 +29,13 @@ class World:
         return [self.low, self.mid, self.high]
 
 
-def build_world(*, series: str = "KXHIGHTEST", probabilities: tuple[str, str, str] = ("0.10", "0.75", "0.15")) -> World:
-    city = CityFactory.create(name="Testville", high_series_ticker=series)
+def build_world(
+    *,
+    series: str = "KXHIGHTEST",
+    probabilities: tuple[str, str, str] = ("0.10", "0.75", "0.15"),
+    city_name: str = "Testville",
+) -> World:
+    city = CityFactory.create(name=city_name, high_series_ticker=series)
     event = EventFactory.create(
         series=SeriesFactory.create(ticker=series, city=city), event_ticker=f"{series}-25FEB28", target_date=DAY
     )

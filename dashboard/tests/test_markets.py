@@ -1,0 +1,63 @@
+"""Today's markets: each bracket's model probability against its book, and the last cycle's verdict, per city."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from trading.brokers import PaperBroker
+from trading.cycle import run_cycle
+from trading.models import RiskLimits
+from trading.services import resume_trading
+from trading.tests.world import NOW, build_world, quiet_books
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(time_machine):
+    time_machine.move_to(NOW + timedelta(minutes=1), tick=False)
+    world = build_world()
+    quiet_books(world)
+    RiskLimits.load()
+    resume_trading(reason="test", actor="test", now=NOW - timedelta(hours=1))
+    return world
+
+
+def test_it_shows_each_bracket_against_the_book_and_the_verdict(staff_client, world):
+    run_cycle(PaperBroker(), now=NOW)
+    html = staff_client.get(reverse("dashboard-markets")).content.decode()
+    assert "Testville" in html and world.event.event_ticker in html
+    row = html.split(f'data-ticker="{world.mid.ticker}"')[1].split("</tr>")[0]
+    assert "40° to 41°" in row and "75.0%" in row  # the model
+    assert "38¢" in row and "42¢" in row  # the book's bid and ask
+    assert "Order sent" in row and "YES" in row
+    low = html.split(f'data-ticker="{world.low.ticker}"')[1].split("</tr>")[0]
+    assert "39° or below" in low  # Kalshi's "less than 40" tail
+
+
+def test_before_any_cycle_it_says_so(staff_client, world):
+    html = staff_client.get(reverse("dashboard-markets")).content.decode()
+    assert "not decided yet" in html and "75.0%" in html
+
+
+def test_it_is_for_staff_only(client, world):
+    response = client.get(reverse("dashboard-markets"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_its_queries_do_not_grow_with_the_cities(staff_client, world):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(reverse("dashboard-markets")).status_code == 200
+        return len(captured.captured_queries)
+
+    run_cycle(PaperBroker(), now=NOW)
+    one_city = queries()
+    quiet_books(build_world(series="KXHIGHTEST2", city_name="Otherville"))
+    run_cycle(PaperBroker(), now=NOW + timedelta(seconds=30))
+    assert queries() == one_city

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from dashboard import views
+
+urlpatterns = [
+    path("markets/", views.markets_today, name="dashboard-markets"),
+]

@@ -1,0 +1,82 @@
+"""The trader's pages, server-rendered from the same snapshot and decision log the trading cycle uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from markets.models import Event
+from prediction.models import Prediction
+from trading.decisions import EventView, MarketView
+from trading.models import DecisionLogEntry, TradingCycle
+from trading.snapshot import StoredBooks, event_views, model_probabilities, open_events
+
+
+@dataclass(frozen=True)
+class BracketRow:
+    market: MarketView
+    label: str
+    decision: DecisionLogEntry | None  # the latest cycle's verdict on it, in this mode
+
+
+@dataclass(frozen=True)
+class EventPanel:
+    view: EventView
+    rows: tuple[BracketRow, ...]
+    running_max_f: float | None
+    sources: tuple[str, ...]
+    predicted_at: datetime | None
+
+
+@staff_member_required
+@never_cache
+def markets_today(request: HttpRequest) -> HttpResponse:
+    """Each open event per city: the model's probability against the market's prices, and the last verdict."""
+    now = timezone.now()
+    events = open_events(now)
+    probabilities, model = model_probabilities(events, now)
+    views = event_views(events, now, StoredBooks(), probabilities, model)
+    latest = _latest_decisions([m.ticker for v in views for m in v.markets])
+    predictions = _latest_predictions(events, now)
+    panels = [
+        EventPanel(
+            view=view,
+            rows=tuple(BracketRow(m, m.bracket.label(), latest.get(m.ticker)) for m in view.markets),
+            running_max_f=predictions[view.event_ticker].running_max_f if view.event_ticker in predictions else None,
+            sources=tuple(sorted(predictions[view.event_ticker].inputs)) if view.event_ticker in predictions else (),
+            predicted_at=predictions[view.event_ticker].as_of if view.event_ticker in predictions else None,
+        )
+        for view in sorted(views, key=lambda v: (v.city, v.target_date))
+    ]
+    return render(request, "dashboard/markets.html", {"panels": panels, "model": model, "now": now})
+
+
+def _latest_decisions(tickers: list[str]) -> dict[str, DecisionLogEntry]:
+    """Each market's entry in the configured mode's latest cycle that logged it (bounded: one cycle's rows)."""
+    cycle = (
+        TradingCycle.objects.filter(mode=settings.TRADING_MODE, decisions__ticker__in=tickers)
+        .order_by("-as_of")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if cycle is None:
+        return {}
+    return {e.ticker: e for e in DecisionLogEntry.objects.filter(cycle_id=cycle, ticker__in=tickers)}
+
+
+def _latest_predictions(events: list[Event], now: datetime) -> dict[str, Prediction]:
+    found: dict[str, Prediction] = {}
+    for prediction in (
+        Prediction.objects.filter(event__in=events, as_of__lte=now, model_version__status="promoted")
+        .select_related("event")
+        .order_by("event_id", "-as_of")
+    ):
+        found.setdefault(prediction.event.event_ticker, prediction)
+    return found

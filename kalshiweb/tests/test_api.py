@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
@@ -77,3 +78,9 @@ def test_health_wraps_the_report(staff_client):
     response = staff_client.get("/api/health/")
     assert response.status_code in {200, 503}
     assert "components" in response.json()
+
+
+def test_the_schema_validates_without_warnings(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    assert "/api/risk-limits/" not in (tmp_path / "schema.yml").read_text()  # it lives under trading/
+    assert "/api/trading/risk-limits/" in (tmp_path / "schema.yml").read_text()

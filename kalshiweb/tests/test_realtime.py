@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import get_args, get_type_hints
+from typing import Any, get_args, get_type_hints
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from kalshiweb.asgi import application
 from kalshiweb.consumers import LiveEventsConsumer
-from kalshiweb.realtime import Payload, broadcast_all
+from kalshiweb.realtime import OrderPayload, Payload, broadcast_all
 from trading.services import halt_trading
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.anyio]
@@ -80,11 +80,11 @@ async def test_staff_receive_each_order_event_once_and_in_order(django_user_mode
     communicator = communicator_for(staff)
     connected, _ = await communicator.connect()
     assert connected
-    events = [
-        {"type": kind, "mode": "DRY", "ticker": "T", "client_order_id": f"c{n}", "status": "s", "filled": "0",
-         "price": "0.40"}
-        for n, kind in enumerate(["order.placed", "order.filled", "order.canceled", "order.rejected", "order.unknown"])
-    ]  # fmt: skip
+    kinds: list[Any] = ["order.placed", "order.filled", "order.canceled", "order.rejected", "order.unknown"]
+    events: list[Payload] = [
+        OrderPayload(type=kind, mode="DRY", ticker="T", client_order_id=f"c{n}", status="s", filled="0", price="0.40")
+        for n, kind in enumerate(kinds)
+    ]
     await sync_to_async(broadcast_all)(events)
     heard = [await communicator.receive_json_from(timeout=5) for _ in events]
     assert [m["client_order_id"] for m in heard] == ["c0", "c1", "c2", "c3", "c4"]

@@ -246,10 +246,26 @@ def reject_order(order: Order, *, actor: str, now: datetime) -> Order:
 
 def cancel_order(order: Order, *, actor: str, now: datetime) -> Order:
     """Cancel what rests of one order at the configured mode's exchange."""
+    return cancel_orders([order], actor=actor, now=now)[0]
+
+
+def cancel_orders(orders: list[Order], *, actor: str, now: datetime) -> list[Order]:
+    """Cancel what rests of these orders (an operator's bulk cancel) with one broker; the orders as they end.
+
+    Cancelling reaches the exchange even when the mode may not place orders
+    (LIVE disarmed): what rests there must always be cancellable.
+    """
     from trading.execution import cancel
 
-    if order.status not in (Order.Status.RESTING, Order.Status.PENDING, Order.Status.AWAITING_APPROVAL):
-        return order
-    mode = _same_mode(order, "cancel")
-    with mode_broker(mode) as broker:
-        return cancel(order, broker, now=now, reason=f"cancelled by {actor}")
+    cancellable = (Order.Status.RESTING, Order.Status.PENDING, Order.Status.AWAITING_APPROVAL)
+    due = [o for o in orders if o.status in cancellable]
+    if not due:
+        return orders
+    mode = _same_mode(due[0], "cancel")
+    for order in due[1:]:
+        _same_mode(order, "cancel")
+    done = {}
+    with mode_broker(mode, cancelling=True) as broker:
+        for order in due:
+            done[order.pk] = cancel(order, broker, now=now, reason=f"cancelled by {actor}")
+    return [done.get(o.pk, o) for o in orders]

@@ -19,7 +19,7 @@ from prediction.models import Prediction
 from trading.accounting import account_for
 from trading.brokers import BrokerUnavailable
 from trading.decisions import EventView, MarketView
-from trading.models import DecisionLogEntry, Order, Position, TradingCycle
+from trading.models import DecisionLogEntry, Fill, Order, Position, TradingCycle
 from trading.permissions import may_switch
 from trading.services import TradingStateError, cancel_orders
 from trading.snapshot import StoredBooks, event_views, model_probabilities, open_events
@@ -130,3 +130,16 @@ def _cancel_selected(request: HttpRequest) -> HttpResponse:
         text += f" Not cancelled (filled or unknown first; see each order's reason): {', '.join(left)}."
     (messages.success if not left else messages.warning)(request, text)
     return redirect("dashboard-positions")
+
+
+FILLS_SHOWN = 200
+
+
+@staff_member_required
+@never_cache
+def fills(request: HttpRequest) -> HttpResponse:
+    """The mode's latest fills, each beside the decision that placed its order (what we believed then)."""
+    shown = list(
+        Fill.objects.filter(mode=settings.TRADING_MODE).select_related("order").order_by("-created_time")[:FILLS_SHOWN]
+    )
+    return render(request, "dashboard/fills.html", {"fills": shown, "limit": FILLS_SHOWN})

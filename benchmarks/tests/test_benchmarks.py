@@ -37,4 +37,6 @@ def test_the_benchmark_runs_and_reports_figures(name, cities):
     assert figures
     for figure in figures:
         assert isinstance(figure, Figure)
-        assert math.isfinite(figure.value) and figure.value > 0, figure
+        assert math.isfinite(figure.value), figure
+        # Memory growth of a quick run can round to nothing; every other figure is a time or a rate.
+        assert figure.value > 0 or (figure.unit == "MiB" and figure.value == 0), figure

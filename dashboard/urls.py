@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard import views
+from dashboard.views import fills, markets, positions
 
 urlpatterns = [
-    path("markets/", views.markets_today, name="dashboard-markets"),
-    path("positions/", views.positions, name="dashboard-positions"),
-    path("fills/", views.fills, name="dashboard-fills"),
+    path("markets/", markets.markets_today, name="dashboard-markets"),
+    path("positions/", positions.positions, name="dashboard-positions"),
+    path("fills/", fills.fills, name="dashboard-fills"),
 ]

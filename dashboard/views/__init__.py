@@ -1,0 +1,1 @@
+"""The trader's pages, one module per page, server-rendered from the same data the trading cycle uses."""

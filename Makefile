@@ -26,7 +26,7 @@ PURE_CORE := kalshiweb/env.py kalshiweb/modes.py kalshiweb/keyfiles.py kalshiweb
              backtesting/tape.py backtesting/fills.py backtesting/broker.py backtesting/engine.py \
              backtesting/metrics.py backtesting/walkforward.py backtesting/report.py
 
-.PHONY: help run setup install install-dev test lint format typecheck migrations-check bench lock clean superuser
+.PHONY: help run setup install install-dev assets test lint format typecheck migrations-check bench lock clean superuser
 
 help:
 	@echo "make run               set up (venv, deps, database, cities, admin) and run everything on :$(PORT)"
@@ -43,12 +43,23 @@ $(VENV)/.runtime: requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
+# The dashboard's front-end libraries, from the npm registry at the versions package-lock.json pins,
+# copied into our static files so pages work offline. Needs Node.js's npm at set-up only.
+VENDOR := kalshiweb/static/vendor
+VENDORED := $(VENDOR)/htmx.min.js $(VENDOR)/chart.umd.min.js
+$(VENDORED) &: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "kalshiweb needs npm (Node.js) at set-up to fetch the dashboard's htmx and Chart.js"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
+assets: $(VENDORED)
+
 $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	@touch $@ $(VENV)/.runtime
 
-install: $(VENV)/.runtime
-install-dev: $(VENV)/.dev
+install: $(VENV)/.runtime $(VENDORED)
+install-dev: $(VENV)/.dev $(VENDORED)
 
 setup: install
 	$(PY) manage.py setup
@@ -90,4 +101,4 @@ lock: install-dev
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache node_modules $(VENDOR)

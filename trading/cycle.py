@@ -13,6 +13,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -118,7 +119,7 @@ def _run(
     cycle.placed = sum(1 for o in outcomes if o.order is not None and o.order.status not in _NOT_PLACED)
     cycle.queued = sum(1 for o in outcomes if o.order is not None and o.order.status == Order.Status.AWAITING_APPROVAL)
     _log(cycle, snapshot, decision, outcomes, now)
-    _mark_peak(mode)
+    cycle.cash, cycle.equity = _mark_peak(mode)
     cycle.outcome = TradingCycle.Outcome.DONE
 
 
@@ -216,9 +217,11 @@ def _entry(
     return entry
 
 
-def _mark_peak(mode: str) -> None:
+def _mark_peak(mode: str) -> tuple[Decimal, Decimal]:
+    """Raise the account's peak equity if passed; the cash and equity the cycle leaves (its equity history)."""
     with transaction.atomic():
         account = account_for(mode, lock=True)
         now_equity = equity(account)
         if now_equity > account.peak_equity:
             Account.objects.filter(pk=account.pk).update(peak_equity=now_equity)
+    return account.cash, now_equity

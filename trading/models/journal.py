@@ -30,6 +30,10 @@ class TradingCycle(models.Model):
     cancelled = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
     detail = models.TextField(blank=True, help_text="Why it was skipped or failed; what went wrong.")
+    # The account as the cycle left it: the equity history the P&L page draws (null before it was recorded,
+    # and for cycles that stopped before deciding).
+    cash = dollars_field(null=True, blank=True, help_text="The mode's cash when the cycle finished.")
+    equity = dollars_field(null=True, blank=True, help_text="Cash plus open positions at cost when it finished.")
 
     class Meta:
         ordering = ["-as_of"]

@@ -91,6 +91,39 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class ConsoleFormatter(logging.Formatter):
+    """The one-line-per-record console format, kept one line per record whatever a message holds.
+
+    A reason or a market title that carries a newline must not print a second
+    line that reads as a record of its own (log forging), so CR and LF in the
+    message are escaped; a traceback keeps its lines, each marked as a
+    continuation so none can pass for a record.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = record.message.replace("\r", "\\r").replace("\n", "\\n")
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802
+        return _continuation(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+        return _continuation(super().formatStack(stack_info))
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_text and not record.exc_text.startswith(_CONTINUATION):
+            # RedactSecrets renders tracebacks into exc_text before any formatter runs.
+            record.exc_text = _continuation(record.exc_text)
+        return super().format(record)
+
+
+_CONTINUATION = "  | "
+
+
+def _continuation(text: str) -> str:
+    return "\n".join(_CONTINUATION + line for line in text.splitlines())
+
+
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -101,7 +134,10 @@ def logging_config(*, level: LogLevel, fmt: LogFormat) -> dict[str, Any]:
         "disable_existing_loggers": False,
         "filters": {"redact": {"()": "kalshiweb.logconfig.RedactSecrets"}},
         "formatters": {
-            "console": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s"},
+            "console": {
+                "()": "kalshiweb.logconfig.ConsoleFormatter",
+                "format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+            },
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d %(threadName)s",

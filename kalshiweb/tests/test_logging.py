@@ -79,3 +79,44 @@ def test_every_configured_handler_redacts():
 
     for handler in settings.LOGGING["handlers"].values():
         assert "redact" in handler["filters"]
+
+
+@pytest.fixture
+def console_logger():
+    """A logger wired exactly as the console handler, writing to a buffer."""
+    import logging.config
+
+    stream = io.StringIO()
+    config = logging_config(level=LogLevel.INFO, fmt=LogFormat.CONSOLE)
+    config["handlers"]["console"]["stream"] = stream
+    config["root"] = {"handlers": [], "level": "INFO"}
+    config["loggers"] = {"forging-test": {"handlers": ["console"], "level": "INFO", "propagate": False}}
+    logging.config.dictConfig(config)
+    yield logging.getLogger("forging-test"), stream
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+def test_a_newline_in_a_logged_value_cannot_forge_a_console_line(console_logger):
+    logger, stream = console_logger
+    reason = "stale books\n2026-12-06 00:00:00,000 INFO    trading.killswitch: Kill switch reset by admin\rX"
+    logger.warning("Kill switch tripped: %s", reason)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].endswith(
+        r"Kill switch tripped: stale books\n2026-12-06 00:00:00,000 INFO    trading.killswitch: "
+        r"Kill switch reset by admin\rX"
+    )
+
+
+def test_a_console_traceback_stays_readable_but_cannot_start_a_line_like_a_record(console_logger):
+    logger, stream = console_logger
+    try:
+        raise ValueError("bad value\n2026-12-06 00:00:00,000 INFO    forged: line")
+    except ValueError:
+        logger.exception("It failed")
+    first, *rest = stream.getvalue().splitlines()
+    assert first.endswith("forging-test: It failed")
+    assert any("Traceback (most recent call last):" in line for line in rest)
+    assert rest and all(line.startswith("  | ") for line in rest), rest

@@ -1,4 +1,4 @@
-"""WebSocket consumers. They authenticate, join groups and forward; nothing else."""
+"""WebSocket consumers. They authenticate, join one group and forward; nothing else."""
 
 from __future__ import annotations
 
@@ -6,51 +6,52 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 
-from kalshiweb.realtime import EVENTS_GROUP
+from kalshiweb.realtime import EVENTS_GROUP, register_server_loop
 
 
 class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
-    """Streams live events to staff: trading state, predictions, orders and trading cycles.
+    """Streams live events to staff: every event (``/ws/events/``) or one stream's (``as_asgi(group="feed")``).
 
     Channels calls the method named after each event's type (``order.filled``
     → ``order_filled``); an event without one would close the socket, so every
     payload type in kalshiweb.realtime has its forwarder here (a test checks).
     """
 
+    def __init__(self, *args: Any, group: str = EVENTS_GROUP, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.group = group
+        self.joined = False
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_staff:
             await self.close(code=4403)
             return
-        await self.channel_layer.group_add(EVENTS_GROUP, self.channel_name)
+        register_server_loop()  # the in-memory layer's sends from other threads must run on this loop
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.joined = True
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        await self.channel_layer.group_discard(EVENTS_GROUP, self.channel_name)
+        if self.joined:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def trading_state(self, event: dict[str, Any]) -> None:
+    async def forward(self, event: dict[str, Any]) -> None:
         await self.send_json(event)
 
-    async def prediction_update(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
-
-    async def order_placed(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
-
-    async def order_filled(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
-
-    async def order_rejected(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
-
-    async def order_canceled(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
-
-    async def order_unknown(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
-
-    async def trading_cycle(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
+    trading_state = forward
+    trading_cycle = forward
+    prediction_update = forward
+    order_placed = forward
+    order_filled = forward
+    order_rejected = forward
+    order_canceled = forward
+    order_unknown = forward
+    backtest_progress = forward
+    risk_block = forward
+    killswitch_tripped = forward
+    feed_status = forward
+    settlement = forward
 
 
 class UnknownPathConsumer(AsyncWebsocketConsumer):

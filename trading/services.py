@@ -80,6 +80,7 @@ def set_trading_state(*, state: str, reason: str, actor: str, now: datetime) -> 
             {
                 "type": "trading.state",
                 "state": state,
+                "label": TradingState.State(state).label,
                 "reason": reason,
                 "changed_by": actor,
                 "changed_at": now.isoformat(),

@@ -39,6 +39,7 @@ def test_switching_records_who_why_and_when(django_capture_on_commit_callbacks, 
         {
             "type": "trading.state",
             "state": "active",
+            "label": "Active",
             "reason": "limits reviewed",
             "changed_by": "alice",
             "changed_at": NOW.isoformat(),

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from weather.models import Observation, RunningExtreme
+from weather.tests.factories import CityFactory, ForecastSnapshotFactory, ObservationFactory
+
+pytestmark = pytest.mark.django_db
+DAY = date(2025, 2, 1)
+RUN = datetime(2025, 1, 31, 0, tzinfo=UTC)
+SERIAL = itertools.count()
+
+
+def _runs(city, source: str = "open-meteo", hours: tuple[int, ...] = (0, 6, 12), day: date = DAY) -> None:
+    """One forecast of ``day`` per run hour, each available three hours after it was issued."""
+    for hour in hours:
+        issued = RUN + timedelta(hours=hour)
+        ForecastSnapshotFactory.create(
+            city=city,
+            source=source,
+            target_date=day,
+            issued_at=issued,
+            available_at=issued + timedelta(hours=3),
+            high_f=40.0 + hour,
+        )
+
+
+def _highs(response) -> list[float]:
+    assert response.status_code == 200, response.content
+    return [row["high_f"] for row in response.json()["results"]]
+
+
+def test_as_of_shows_only_forecasts_available_by_then(staff_client):
+    _runs(CityFactory.create())
+    assert _highs(staff_client.get("/api/forecasts/", {"as_of": "2025-01-31T09:00:00Z"})) == [46.0, 40.0]
+    assert _highs(staff_client.get("/api/forecasts/", {"as_of": "2025-01-31T02:59:59Z"})) == []
+
+
+def test_latest_keeps_the_newest_run_known_then_per_city_source_and_day(staff_client):
+    city, other = CityFactory.create(name="A"), CityFactory.create(name="B")
+    _runs(city)
+    _runs(city, source="nws", hours=(1,))
+    _runs(other, hours=(0,))
+    _runs(city, hours=(0, 6), day=DAY + timedelta(days=1))
+    then = {"as_of": "2025-01-31T10:00:00Z", "latest": "true"}
+    shown = staff_client.get("/api/forecasts/", then).json()["results"]
+    assert [(r["city_name"], r["target_date"], r["source"], r["high_f"]) for r in shown] == [
+        ("A", "2025-02-01", "nws", 41.0),
+        ("A", "2025-02-01", "open-meteo", 46.0),  # the 12:00 run was published at 15:00: not known yet
+        ("A", "2025-02-02", "open-meteo", 46.0),
+        ("B", "2025-02-01", "open-meteo", 40.0),
+    ]
+    assert staff_client.get("/api/forecasts/", {**then, "city": other.pk}).json()["count"] == 1
+
+
+def test_latest_without_as_of_is_the_newest_known_now(staff_client):
+    _runs(CityFactory.create())
+    assert _highs(staff_client.get("/api/forecasts/", {"latest": "true"})) == [52.0]
+
+
+def test_forecasts_filter_by_source_and_target_date_range(staff_client):
+    city = CityFactory.create()
+    _runs(city)
+    _runs(city, source="nws", day=DAY + timedelta(days=2))
+    assert _highs(staff_client.get("/api/forecasts/", {"source": "nws", "latest": "true"})) == [52.0]
+    assert len(_highs(staff_client.get("/api/forecasts/", {"target_date_after": "2025-02-02"}))) == 3
+    assert len(_highs(staff_client.get("/api/forecasts/", {"target_date": "2025-02-01"}))) == 3
+
+
+def test_a_bad_as_of_is_400_naming_the_field(staff_client):
+    response = staff_client.get("/api/forecasts/", {"as_of": "yesterday"})
+    assert response.status_code == 400
+    assert "as_of" in response.json()["error"]["fields"]
+
+
+def test_observations_filter_by_city_and_date_range(staff_client):
+    city = CityFactory.create()
+    for n in range(5):
+        ObservationFactory.create(city=city, date=DAY + timedelta(days=n), high_f=40.0 + n)
+    ObservationFactory.create(date=DAY)
+    shown = staff_client.get(
+        "/api/observations/", {"city": city.pk, "date_after": "2025-02-02", "date_before": "2025-02-03"}
+    ).json()
+    assert [(o["date"], o["high_f"], o["source"]) for o in shown["results"]] == [
+        ("2025-02-03", 42.0, "cli"),
+        ("2025-02-02", 41.0, "cli"),
+    ]
+
+
+def test_running_extremes_as_of_hide_what_was_learned_later(staff_client):
+    city = CityFactory.create()
+    for hour, high in [(14, 38.0), (17, 41.0), (20, 43.0)]:
+        at = datetime(2025, 2, 1, hour, tzinfo=UTC)
+        RunningExtreme.objects.create(city=city, date=DAY, observed_at=at, recorded_at=at, max_f=high)
+    shown = staff_client.get("/api/running-extremes/", {"city": city.pk, "as_of": "2025-02-01T18:00:00Z"}).json()
+    assert [r["max_f"] for r in shown["results"]] == [41.0, 38.0]
+
+
+def _weather(n: int) -> None:
+    for _ in range(n):
+        city = CityFactory.create()
+        _runs(city, hours=(0, 6))
+        ObservationFactory.create(city=city, source=Observation.Source.CLI)
+        at = RUN + timedelta(minutes=next(SERIAL))
+        RunningExtreme.objects.create(city=city, date=DAY, observed_at=at, recorded_at=at, max_f=40.0)
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/forecasts/", {}),
+        ("/api/forecasts/", {"latest": "true", "as_of": "2025-01-31T12:00:00Z"}),
+        ("/api/observations/", {}),
+        ("/api/running-extremes/", {}),
+        ("/api/cities/", {}),
+    ],
+)
+def test_each_list_costs_the_same_four_queries_for_3_or_30_cities(staff_client, django_assert_num_queries, path, query):
+    for n in (3, 27):
+        _weather(n)
+        # The session and user, then the page's count and rows: the same for any number of rows.
+        with django_assert_num_queries(4):
+            assert staff_client.get(path, {**query, "page_size": 500}).status_code == 200

@@ -158,20 +158,39 @@ def env_redis_url(name: str, *, environ: Mapping[str, str] | None = None) -> str
     return url
 
 
-def env_http_url(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
-    """Return an http(s) URL with a host, without a trailing slash."""
-    return _url(name, default, ("http", "https"), environ)
+def env_http_url(
+    name: str, default: str, *, environ: Mapping[str, str] | None = None, tls_off_loopback: bool = False
+) -> str:
+    """Return an http(s) URL with a host, without a trailing slash.
+
+    With ``tls_off_loopback`` plain http is refused unless the host is this
+    machine (the local exchange): a signed Kalshi request sent in the clear
+    could be read and replayed by anyone on the path.
+    """
+    return _url(name, default, ("http", "https"), environ, tls_off_loopback=tls_off_loopback)
 
 
-def env_ws_url(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+def env_ws_url(
+    name: str, default: str, *, environ: Mapping[str, str] | None = None, tls_off_loopback: bool = False
+) -> str:
     """Return a ws(s) URL with a host and a path (a WebSocket endpoint), without a trailing slash."""
-    url = _url(name, default, ("ws", "wss"), environ)
+    url = _url(name, default, ("ws", "wss"), environ, tls_off_loopback=tls_off_loopback)
     if url.count("/") < 3:
         raise _bad(name, url, "a ws:// or wss:// URL with a path, e.g. wss://host/trade-api/ws/v2")
     return url
 
 
-def _url(name: str, default: str, schemes: tuple[str, str], environ: Mapping[str, str] | None) -> str:
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _url(
+    name: str,
+    default: str,
+    schemes: tuple[str, str],
+    environ: Mapping[str, str] | None,
+    *,
+    tls_off_loopback: bool = False,
+) -> str:
     from urllib.parse import urlsplit
 
     url = _raw(name, environ) or default
@@ -181,4 +200,23 @@ def _url(name: str, default: str, schemes: tuple[str, str], environ: Mapping[str
         parts = None
     if parts is None or parts.scheme not in schemes or not parts.hostname:
         raise _bad(name, url, f"a {schemes[0]}:// or {schemes[1]}:// URL with a host")
+    if tls_off_loopback and parts.scheme == schemes[0] and parts.hostname not in _LOOPBACK_HOSTS:
+        raise _bad(
+            name, url, f"a {schemes[1]}:// URL ({schemes[0]}:// only for this machine, such as the local exchange)"
+        )
     return url.rstrip("/")
+
+
+def env_uuid(name: str, *, environ: Mapping[str, str] | None = None) -> str | None:
+    """Return a UUID in its canonical lower-case form, or None when unset (Kalshi's API key ids are UUIDs)."""
+    import uuid
+
+    value = _raw(name, environ)
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise _bad(
+            name, value, "a UUID such as 0b6c9a52-6e0f-4d1e-9d55-2f1a1c5f4e3b (the key id Kalshi shows)"
+        ) from None

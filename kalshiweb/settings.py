@@ -26,6 +26,7 @@ from kalshiweb.env import (
     env_list,
     env_redis_url,
     env_str,
+    env_uuid,
     env_ws_url,
 )
 from kalshiweb.keyfiles import read_or_create_key
@@ -195,11 +196,15 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"Inconsistent trading settings: {exc}.") from None
 
-KALSHI_API_BASE = env_http_url("KALSHI_API_BASE", "https://external-api.kalshi.com/trade-api/v2")
-KALSHI_DEMO_BASE = env_http_url("KALSHI_DEMO_BASE", "https://external-api.demo.kalshi.co/trade-api/v2")
+KALSHI_API_BASE = env_http_url("KALSHI_API_BASE", "https://external-api.kalshi.com/trade-api/v2", tls_off_loopback=True)
+KALSHI_DEMO_BASE = env_http_url(
+    "KALSHI_DEMO_BASE", "https://external-api.demo.kalshi.co/trade-api/v2", tls_off_loopback=True
+)
 KALSHI_BASE_URL = KALSHI_DEMO_BASE if KALSHI_ENV is KalshiEnvironment.DEMO else KALSHI_API_BASE
-KALSHI_WS_BASE = env_ws_url("KALSHI_WS_BASE", "wss://external-api-ws.kalshi.com/trade-api/ws/v2")
-KALSHI_DEMO_WS_BASE = env_ws_url("KALSHI_DEMO_WS_BASE", "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2")
+KALSHI_WS_BASE = env_ws_url("KALSHI_WS_BASE", "wss://external-api-ws.kalshi.com/trade-api/ws/v2", tls_off_loopback=True)
+KALSHI_DEMO_WS_BASE = env_ws_url(
+    "KALSHI_DEMO_WS_BASE", "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2", tls_off_loopback=True
+)
 KALSHI_WS_URL = KALSHI_DEMO_WS_BASE if KALSHI_ENV is KalshiEnvironment.DEMO else KALSHI_WS_BASE
 # How often the market feed stores what it heard (trades, changed order books) and reports its state.
 FEED_RECORD_SECONDS = env_int("FEED_RECORD_SECONDS", 10, minimum=1)
@@ -222,7 +227,7 @@ ORDER_GROUP_CONTRACTS_LIMIT = env_int("ORDER_GROUP_CONTRACTS_LIMIT", 100, minimu
 
 # Credentials: from the environment (key id + path to the PEM file), or stored
 # encrypted in the admin (markets.ApiCredential). The environment wins when set.
-KALSHI_API_KEY_ID = env_str("KALSHI_API_KEY_ID")
+KALSHI_API_KEY_ID = env_uuid("KALSHI_API_KEY_ID")
 KALSHI_PRIVATE_KEY_PATH = env_str("KALSHI_PRIVATE_KEY_PATH")
 if bool(KALSHI_API_KEY_ID) != bool(KALSHI_PRIVATE_KEY_PATH):
     raise ImproperlyConfigured(

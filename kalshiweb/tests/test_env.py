@@ -12,6 +12,7 @@ from kalshiweb.env import (
     env_list,
     env_redis_url,
     env_str,
+    env_uuid,
     env_ws_url,
     mask_url_password,
 )
@@ -101,6 +102,29 @@ def test_it_validates_http_urls():
     assert env_http_url("KALSHI_API_BASE", "https://a.b/trade-api/v2/", environ={}) == "https://a.b/trade-api/v2"
     with pytest.raises(ImproperlyConfigured, match="KALSHI_API_BASE"):
         env_http_url("KALSHI_API_BASE", "", environ={"KALSHI_API_BASE": "ftp://x"})
+
+
+def test_exchange_urls_must_use_tls_unless_they_point_at_this_machine():
+    for name, reader, plain, secure in (
+        ("KALSHI_API_BASE", env_http_url, "http", "https"),
+        ("KALSHI_WS_BASE", env_ws_url, "ws", "wss"),
+    ):
+        default = f"{secure}://external-api.kalshi.com/trade-api/v2"
+        for host in ("127.0.0.1:8765", "localhost", "[::1]:9000"):
+            local = f"{plain}://{host}/trade-api/v2"
+            assert reader(name, default, environ={name: local}, tls_off_loopback=True) == local
+        with pytest.raises(ImproperlyConfigured, match=rf"{name}=.*expected a {secure}:// URL"):
+            reader(
+                name, default, environ={name: f"{plain}://external-api.kalshi.com/trade-api/v2"}, tls_off_loopback=True
+            )
+
+
+def test_kalshi_key_ids_must_be_uuids():
+    key_id = "0B6C9A52-6E0F-4D1E-9D55-2F1A1C5F4E3B"
+    assert env_uuid("KALSHI_API_KEY_ID", environ={"KALSHI_API_KEY_ID": key_id}) == key_id.lower()
+    assert env_uuid("KALSHI_API_KEY_ID", environ={}) is None
+    with pytest.raises(ImproperlyConfigured, match="KALSHI_API_KEY_ID='my-key' is invalid: expected a UUID"):
+        env_uuid("KALSHI_API_KEY_ID", environ={"KALSHI_API_KEY_ID": "my-key"})
 
 
 def test_websocket_urls_need_a_ws_scheme_a_host_and_a_path():

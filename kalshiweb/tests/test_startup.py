@@ -40,7 +40,12 @@ def run_manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPr
         ({"REST_PAGE_SIZE": "0"}, "REST_PAGE_SIZE='0' is invalid"),
         ({"ENABLE_MICRO_FEATS": "2"}, "ENABLE_MICRO_FEATS='2' is invalid"),
         ({"FIELD_ENCRYPTION_KEY": "not-a-key"}, "FIELD_ENCRYPTION_KEY is invalid"),
-        ({"KALSHI_API_KEY_ID": "abc"}, "Set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH together"),
+        (
+            {"KALSHI_API_KEY_ID": "0b6c9a52-6e0f-4d1e-9d55-2f1a1c5f4e3b"},
+            "Set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH together",
+        ),
+        ({"KALSHI_API_KEY_ID": "abc"}, "KALSHI_API_KEY_ID='abc' is invalid: expected a UUID"),
+        ({"KALSHI_API_BASE": "http://api.example.com/trade-api/v2"}, "expected a https:// URL"),
     ],
 )
 def test_it_refuses_to_start_with_bad_settings(tmp_path, env, expected):
@@ -55,7 +60,12 @@ def test_it_refuses_to_start_with_bad_settings(tmp_path, env, expected):
 def test_it_reports_a_bad_key_file_at_start_up(tmp_path, unreadable_private_pem):
     key_file = tmp_path / "kalshi.pem"
     key_file.write_bytes(unreadable_private_pem)
-    result = run_manage(tmp_path, "check", KALSHI_API_KEY_ID="0000-key", KALSHI_PRIVATE_KEY_PATH=str(key_file))
+    result = run_manage(
+        tmp_path,
+        "check",
+        KALSHI_API_KEY_ID="0b6c9a52-6e0f-4d1e-9d55-2f1a1c5f4e3b",
+        KALSHI_PRIVATE_KEY_PATH=str(key_file),
+    )
     assert result.returncode != 0
     assert "kalshiweb.E001" in result.stderr
     assert f"KALSHI_PRIVATE_KEY_PATH={key_file}: the PEM data is not a readable private key" in result.stderr

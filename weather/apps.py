@@ -8,3 +8,10 @@ class WeatherConfig(AppConfig):
 
     name = "weather"
     verbose_name = "Weather"
+
+    def ready(self) -> None:
+        from django.core.checks import register
+
+        from weather.checks import check_weather_sources
+
+        register(check_weather_sources)

@@ -70,3 +70,16 @@ def test_the_admin_refuses_a_key_that_is_not_one(staff_client):
     )
     assert "does not look like an API key" in response.content.decode()
     assert not WeatherApiKey.objects.exists()
+
+
+def test_start_up_refuses_an_unknown_weather_source(settings):
+    from django.core.checks import run_checks
+
+    settings.WEATHER_SOURCES = ["nws", "made-up", "open-meteo"]
+    errors = [e for e in run_checks() if e.id == "weather.E001"]
+    assert len(errors) == 1
+    assert "unknown source: 'made-up'" in errors[0].msg
+    assert "nws, open-meteo, open-meteo-ensemble, visual-crossing" in errors[0].hint
+
+    settings.WEATHER_SOURCES = ["nws", "open-meteo"]
+    assert not [e for e in run_checks() if e.id == "weather.E001"]

@@ -42,3 +42,17 @@ def _read_key(path: Path) -> str:
     if not key:
         raise RuntimeError(f"Key file {path} is empty; delete it to have a new key generated.")
     return key
+
+
+def keep_private(path: Path) -> None:
+    """Make ``path`` readable by its owner only, creating it empty if missing.
+
+    For the SQLite database, which holds sessions and encrypted keys: SQLite
+    creates its file with the process umask (often world-readable), and gives
+    its journal and WAL files the database file's mode, so setting the one file
+    covers them all.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)

@@ -29,7 +29,7 @@ from kalshiweb.env import (
     env_uuid,
     env_ws_url,
 )
-from kalshiweb.keyfiles import read_or_create_key
+from kalshiweb.keyfiles import keep_private, read_or_create_key
 from kalshiweb.logconfig import LogFormat, LogLevel, logging_config, register_secret
 from kalshiweb.modes import KalshiEnvironment, TradingMode, resolve_kalshi_environment
 
@@ -40,7 +40,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Where local state lives: the SQLite database and generated keys.
 DATA_DIR = Path(env_str("KALSHIWEB_DATA_DIR") or BASE_DIR / "var").resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)  # keys, the SQLite database and its sessions
 
 # --- Core Django ----------------------------------------------------------------------------
 
@@ -144,6 +144,7 @@ warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume sy
 
 _database = env_database("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'kalshiweb.sqlite3'}")
 if _database["ENGINE"] == "django.db.backends.sqlite3":
+    keep_private(Path(str(_database["NAME"])))
     # WAL lets the web server read while the worker writes. IMMEDIATE takes the write
     # lock when a transaction starts, so two writers queue on busy_timeout instead of
     # one failing with "database is locked" when it tries to upgrade a read lock.

@@ -93,3 +93,18 @@ def test_an_unknown_trading_strategy_stops_start_up(tmp_path):
     result = run_manage(tmp_path, "check", TRADING_STRATEGY="model-takr")
     assert result.returncode != 0 and "kalshiweb.E002" in result.stderr
     assert "TRADING_STRATEGY='model-takr' is not a strategy" in result.stderr and "model-taker" in result.stderr
+
+
+def test_the_sqlite_database_is_readable_by_its_owner_only(tmp_path):
+    fresh = tmp_path / "fresh"
+    assert run_manage(fresh, "check").returncode == 0
+    assert (fresh / "kalshiweb.sqlite3").stat().st_mode & 0o777 == 0o600
+    assert fresh.stat().st_mode & 0o077 == 0
+
+    # A database an earlier release left world-readable is tightened at the next start.
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "kalshiweb.sqlite3").touch(mode=0o644)
+    (old / "kalshiweb.sqlite3").chmod(0o644)
+    assert run_manage(old, "check").returncode == 0
+    assert (old / "kalshiweb.sqlite3").stat().st_mode & 0o777 == 0o600

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 
 from kalshiweb.bulk import update_rows
+from kalshiweb.realtime import broadcast_on_commit, settlement_event
 from markets.models import Market
 from markets.schemas.enums import BookSide
 from trading.models import Account, Fill, Order, Position, Settlement
@@ -198,7 +199,7 @@ def record_settlement(
         account.cash += revenue - fee
         account.updated_at = now
         account.save(update_fields=["cash", "updated_at"])
-        return Settlement.objects.create(
+        settlement = Settlement.objects.create(
             mode=mode,
             market_id=position.market_id,
             ticker=ticker,
@@ -211,6 +212,8 @@ def record_settlement(
             settled_time=settled_time,
             recorded_at=now,
         )
+        broadcast_on_commit(settlement_event(mode=mode, ticker=ticker, result=result, pnl=settlement.pnl))
+        return settlement
 
 
 def realized_on(mode: str, day: datetime) -> Decimal:

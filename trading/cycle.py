@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from kalshiweb.bulk import insert_rows
-from kalshiweb.realtime import broadcast_on_commit
+from kalshiweb.realtime import RiskBlockPayload, broadcast_all_on_commit, broadcast_on_commit, risk_block_event
 from trading import execution
 from trading.accounting import account_for, equity
 from trading.brokers.base import Broker
@@ -164,6 +164,16 @@ def _log(cycle: TradingCycle, snapshot: Snapshot, decision: Decision, outcomes: 
         DecisionLogEntry.objects.filter(cycle=cycle).delete()  # a rerun of the cycle logs it afresh
         rows = [[cycle.pk, *(getattr(e, name) for name in LOGGED[1:-1]), json.dumps(e.rules)] for e in entries]
         insert_rows(DecisionLogEntry, LOGGED, rows)  # a row per market per cycle: the fast path
+        broadcast_all_on_commit(_risk_blocks(cycle.mode, entries))
+
+
+def _risk_blocks(mode: str, entries: list[DecisionLogEntry]) -> list[RiskBlockPayload]:
+    """A live event for each market the risk rules refused this cycle."""
+    return [
+        risk_block_event(mode=mode, ticker=e.ticker, rules=e.rules, reason=e.reason)
+        for e in entries
+        if e.verdict == Verdicts.REFUSED
+    ]
 
 
 LOGGED = [

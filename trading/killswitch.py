@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Max
 
+from kalshiweb.realtime import broadcast_on_commit, killswitch_event
 from markets.models import OrderBookSnapshot
 from prediction.models import Prediction
 from trading.accounting import account_for, equity, realized_on
@@ -89,5 +90,6 @@ def trip(mode: str, found: Trip, broker: Broker, *, now: datetime) -> None:
     """
     if TradingState.load().state != TradingState.State.HALTED:
         halt_trading(reason=f"Tripped automatically: {found.reason}.", actor=f"system:{found.trigger}", now=now)
+        broadcast_on_commit(killswitch_event(mode=mode, reasons=[found.reason]))
     cancelled = cancel_working(mode, broker, now=now, reason=f"kill switch ({found.trigger})")
     logger.warning("Kill switch tripped (%s): %s; %d orders cancelled", found.trigger, found.reason, cancelled)

@@ -41,6 +41,7 @@ from django.utils.module_loading import import_string
 
 from kalshiweb.health import FEED_COMPONENT
 from kalshiweb.models import Heartbeat
+from kalshiweb.realtime import FeedStatusPayload, broadcast, broadcast_on_commit, feed_status_event
 from markets.feed.connection import FeedConnection, Signer
 from markets.feed.protocol import PER_MARKET, Channel, Data
 from markets.feed.tape import TapeRecorder
@@ -50,6 +51,7 @@ from markets.models import Market, OrderBookDelta, OrderBookSnapshot, Series
 logger = logging.getLogger(__name__)
 
 MARKET_REFRESH = timedelta(minutes=1)
+STATUS_EVERY = 10.0  # seconds between the dashboard's feed.status events while connectivity holds
 _Capture = tuple[str, int, list[list[str]], list[list[str]]]
 BOOK_TYPES = frozenset({"orderbook_snapshot", "orderbook_delta"})
 
@@ -110,12 +112,16 @@ class FeedRecorder:
         self.deltas_stored = 0
         # Our fills and order updates: stored by the recorder the FEED_ACCOUNT_RECORDER setting names (trading's).
         self.account: AccountSink | None = import_string(settings.FEED_ACCOUNT_RECORDER)() if account else None
+        self._told: tuple[bool, int] | None = None  # (connected, reconnects) in the last feed.status event
+        self._told_at = float("-inf")
+        self._telling: set[asyncio.Task[None]] = set()
 
     # The connection's handler ------------------------------------------------------------------
 
     def on_subscribed(self, channel: Channel, sid: int) -> None:
         if channel is Channel.ORDERBOOK:
             self.books.clear()  # a new subscription numbers its frames afresh; its snapshots rebuild the books
+        self._tell_from_loop()  # (connected)
 
     def on_disconnected(self) -> None:
         # The changes since the last record were in sequence: keep them before the books go stale.
@@ -123,6 +129,27 @@ class FeedRecorder:
         self._changed = set()
         for book in self.books:
             book.mark_stale("the connection dropped")
+        self._tell_from_loop()
+
+    def status_event(self) -> FeedStatusPayload | None:
+        """The dashboard's feed.status when due: at once when connectivity changed, else every STATUS_EVERY."""
+        state = self.connection.state if self.connection is not None else None
+        told = (bool(state and state.connected), state.reconnects if state else 0)
+        clock = self._clock()
+        if told == self._told and clock - self._told_at < STATUS_EVERY:
+            return None
+        self._told, self._told_at = told, clock
+        age = state.last_frame_age(clock) if state else None
+        heard = None if age is None else self._now() - timedelta(seconds=age)
+        return feed_status_event(connected=told[0], last_message_at=heard, reconnects=told[1])
+
+    def _tell_from_loop(self) -> None:
+        """Broadcast a due status from the event loop: sending blocks, so a worker thread does it."""
+        if (event := self.status_event()) is None:
+            return
+        task = asyncio.get_running_loop().create_task(sync_to_async(broadcast)(event))
+        self._telling.add(task)
+        task.add_done_callback(self._telling.discard)
 
     def on_data(self, frame: Data, raw: str | bytes) -> None:
         if frame.type in BOOK_TYPES:
@@ -229,6 +256,8 @@ class FeedRecorder:
         self.deltas_stored += len(deltas)
         self.snapshots_stored += len(snapshots)
         Heartbeat.objects.beat(FEED_COMPONENT, now=now, detail=self.detail())
+        if (event := self.status_event()) is not None:
+            broadcast_on_commit(event)
 
     def _captures(self, tickers: set[str]) -> list[_Capture]:
         """The in-sequence books of ``tickers`` as they are now: (ticker, seq, YES bids, NO bids)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -108,3 +109,16 @@ def test_the_sqlite_database_is_readable_by_its_owner_only(tmp_path):
     (old / "kalshiweb.sqlite3").chmod(0o644)
     assert run_manage(old, "check").returncode == 0
     assert (old / "kalshiweb.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_database_that_refuses_connections_is_one_clear_message(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on once the probe closes
+        probe.bind(("127.0.0.1", 0))
+        unused_tcp_port = probe.getsockname()[1]
+    url = f"postgres://postgres:hunter2@127.0.0.1:{unused_tcp_port}/kalshiweb"
+    result = run_manage(tmp_path, "migrate", DATABASE_URL=url)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.startswith(f"Database error (postgres@127.0.0.1:{unused_tcp_port}/kalshiweb): ")
+    assert "refused" in result.stderr
+    assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
+    assert len(result.stderr.splitlines()) <= 4

@@ -33,6 +33,22 @@ class IsStaff(BasePermission):
         return bool(user and user.is_active and user.is_staff)
 
 
+class Conflict(exceptions.APIException):
+    """409: the request is valid but clashes with the system's state (e.g. an order of another trading mode)."""
+
+    status_code = 409
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+class Unavailable(exceptions.APIException):
+    """503: something the request needs (the exchange, a broker) cannot be reached or may not be used now."""
+
+    status_code = 503
+    default_detail = "A service this request needs is unavailable."
+    default_code = "unavailable"
+
+
 class Pagination(PageNumberPagination):
     """100 rows a page by default; ``?page_size=`` up to 500."""
 

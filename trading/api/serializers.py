@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from rest_framework import serializers
+
 from kalshiweb.rest import DollarsModelSerializer
 from trading.models import DecisionLogEntry, Difference, Fill, Order, Position, Reconciliation, RiskLimits, TradingCycle
 
@@ -153,3 +157,31 @@ class RiskLimitsSerializer(DollarsModelSerializer):
         model = RiskLimits
         exclude = ["id"]
         read_only_fields = ["updated_at", "updated_by"]
+
+
+class CancelOrdersSerializer(serializers.Serializer[dict[str, Any]]):
+    """Which working orders to cancel: exactly one of ids, ticker, event_ticker or all."""
+
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
+    ticker = serializers.CharField(required=False, max_length=64)
+    event_ticker = serializers.CharField(required=False, max_length=64)
+    all = serializers.BooleanField(required=False, help_text="Every working order of the configured mode.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        chosen = [name for name in ("ids", "ticker", "event_ticker") if attrs.get(name)]
+        chosen += ["all"] if attrs.get("all") else []
+        if len(chosen) != 1:
+            raise serializers.ValidationError("Give exactly one of ids, ticker, event_ticker or all=true.")
+        return attrs
+
+
+class NotCancelledSerializer(serializers.Serializer[dict[str, Any]]):
+    id = serializers.IntegerField()
+    ticker = serializers.CharField(allow_null=True)
+    status = serializers.CharField(allow_null=True, help_text="Null when no such order of this mode exists.")
+    reason = serializers.CharField()
+
+
+class CancelledOrdersSerializer(serializers.Serializer[dict[str, Any]]):
+    cancelled = OrderSerializer(many=True)
+    not_cancelled = NotCancelledSerializer(many=True)

@@ -1,0 +1,128 @@
+"""P&L history from the ledger: by UTC day, ISO week and month, by city and strategy; the equity curve."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from trading import pnl
+from trading.accounting import account_for
+from trading.brokers import PaperBroker
+from trading.cycle import run_cycle
+from trading.models import RiskLimits, TradingCycle
+from trading.services import resume_trading
+from trading.tests.ledgers import MODE, build_ledger, grow
+from trading.tests.world import NOW, build_world, quiet_books
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+
+
+@pytest.fixture
+def ledger():
+    return build_ledger()
+
+
+def rows(periods):
+    return [(p.label, p.trading, p.settled, p.fees, p.fills, p.settlements) for p in periods]
+
+
+def test_realised_pnl_by_utc_day(ledger):
+    assert rows(pnl.daily(MODE)) == [
+        ("2025-02-27", D("-0.20"), D(0), D("0.20"), 1, 0),
+        ("2025-02-28", D("-0.10"), D(0), D("0.10"), 1, 0),
+        ("2025-03-01", D("0.27"), D("1.48"), D("0.05"), 1, 2),
+        ("2025-03-03", D("-0.06"), D(0), D("0.06"), 1, 0),  # 01:00 UTC: still 03-02 in New York, 03-03 in UTC
+        ("2025-03-04", D(0), D("-0.90"), D(0), 0, 1),
+    ]
+
+
+def test_weeks_and_months_roll_up_the_days(ledger):
+    days = pnl.daily(MODE)
+    assert [(w.label, w.start, w.total) for w in pnl.weekly(days)] == [
+        ("2025-W09", date(2025, 2, 24), D("1.45")),
+        ("2025-W10", date(2025, 3, 3), D("-0.96")),
+    ]
+    assert [(m.label, m.total) for m in pnl.monthly(days)] == [("2025-02", D("-0.30")), ("2025-03", D("0.79"))]
+    overall = pnl.total(days)
+    assert (overall.total, overall.fees, overall.fills, overall.settlements) == (D("0.49"), D("0.41"), 4, 3)
+
+
+def test_the_total_is_what_the_cash_moved(ledger):
+    assert account_for(MODE).cash - D(1000) == pnl.total(pnl.daily(MODE)).total == D("0.49")
+
+
+def test_by_city_with_markets_won_and_lost(ledger):
+    cities = [(c.name, c.trading, c.settled, c.total, c.fees, c.wins, c.losses) for c in pnl.by_city(MODE)]
+    assert cities == [
+        ("Testville", D("-0.03"), D("1.48"), D("1.45"), D("0.35"), 1, 1),
+        ("Otherville", D("-0.06"), D("-0.90"), D("-0.96"), D("0.06"), 0, 1),
+    ]
+
+
+def test_by_strategy_settlements_count_for_the_strategy_that_held_the_market(ledger):
+    strategies = [(s.name, s.trading, s.settled, s.total, s.wins, s.losses) for s in pnl.by_strategy(MODE)]
+    assert strategies == [
+        ("model-taker", D("0.01"), D("2.58"), D("2.59"), 1, 1),
+        ("model-maker", D("-0.10"), D("-2.00"), D("-2.10"), 0, 1),
+    ]
+
+
+def test_the_equity_curve_walks_back_from_todays_equity_and_finds_the_worst_drawdown(ledger):
+    report = pnl.report(MODE)
+    assert (report.cash, report.equity) == (D("1000.49"), D("1000.49"))
+    assert [(p.day, p.equity) for p in report.curve] == [
+        (date(2025, 2, 26), D("1000.00")),
+        (date(2025, 2, 27), D("999.80")),
+        (date(2025, 2, 28), D("999.70")),
+        (date(2025, 3, 1), D("1001.45")),
+        (date(2025, 3, 3), D("1001.39")),
+        (date(2025, 3, 4), D("1000.49")),
+    ]
+    worst = report.drawdown
+    assert (worst.amount, worst.peak, worst.trough) == (D("0.96"), date(2025, 3, 1), date(2025, 3, 4))
+    assert worst.fraction == D("0.96") / D("1001.45")
+    assert (report.wins, report.losses) == (1, 2)
+
+
+def test_no_ledger_is_no_history():
+    report = pnl.report(MODE)
+    assert (report.days, report.curve, report.cities, report.balances) == ([], [], [], [])
+    assert report.drawdown.amount == 0 and report.overall.total == 0 and report.equity == D(1000)
+
+
+def test_a_drawdown_from_a_non_positive_peak_has_no_fraction():
+    points = [pnl.EquityPoint(date(2025, 1, d), D(v)) for d, v in ((1, "0"), (2, "-5"), (3, "2"))]
+    assert pnl.max_drawdown(points) == pnl.Drawdown(D(5), None, date(2025, 1, 1), date(2025, 1, 2))
+
+
+def test_each_cycle_records_the_cash_and_equity_it_leaves_and_the_last_of_a_day_is_its_balance():
+    world = build_world()
+    quiet_books(world)
+    RiskLimits.load()
+    resume_trading(reason="test", actor="test", now=NOW - timedelta(hours=1))
+    run_cycle(PaperBroker(), now=NOW)
+    run_cycle(PaperBroker(), now=NOW + timedelta(minutes=1))
+    cycles = list(TradingCycle.objects.order_by("as_of"))
+    account = account_for(MODE)
+    assert cycles[-1].cash == account.cash < D(1000)  # the cycle bought
+    assert cycles[-1].equity == pnl.equity_now(MODE)[1]
+    assert pnl.recorded_balances(MODE) == [pnl.BalancePoint(NOW.date(), cycles[-1].cash, cycles[-1].equity)]
+
+
+def test_a_report_costs_the_same_queries_for_a_week_or_a_month_of_trading(ledger, django_assert_num_queries):
+    grow(3)
+    with django_assert_num_queries(QUERIES):
+        small = pnl.report(MODE)
+    grow(30, first=3)
+    with django_assert_num_queries(QUERIES):
+        large = pnl.report(MODE)
+    assert len(large.days) == len(small.days) + 30  # a round trip a day
+    assert len(large.cities) == 2 + 33
+
+
+# Fills and settlements by day (2), the account and its open cost (2), by city and by strategy (3 each), balances.
+QUERIES = 11

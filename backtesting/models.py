@@ -34,6 +34,11 @@ class BacktestRun(models.Model):
         default=list, blank=True, help_text='[["2025-01-02T15:00:00+00:00", "1000.00"], ...]'
     )
     error = models.TextField(blank=True)
+    # Progress of a run started from the dashboard or the API, written by its task a few times a second at most.
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0, help_text="0 while the current step's size is unknown.")
+    progress_message = models.CharField(max_length=255, blank=True, help_text="The step the run is on.")
+    requested_by = models.CharField(max_length=150, blank=True, help_text="Who started it (empty: a command).")
     report_path = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -49,6 +54,19 @@ class BacktestRun(models.Model):
 
     def __str__(self) -> str:
         return f"Backtest {self.pk} {self.start_date}..{self.end_date} [{self.status}]"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def progress_percent(self) -> int:
+        """The current step's share done, 0-100 (100 once the run has finished)."""
+        if self.finished:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, round(100 * self.progress_done / self.progress_total))
 
     def clean(self) -> None:
         if self.start_date and self.end_date and self.start_date > self.end_date:

@@ -65,18 +65,29 @@ class BacktestOutcome:
     results: dict[str, BacktestResult]  # by strategy, under the conservative fills
 
 
-def run_and_store(request: BacktestRequest, *, now: datetime, progress: Progress = SILENT) -> BacktestOutcome:
-    """Run the request and store it as a BacktestRun with its trades; a failure is stored too, then raised."""
-    run = BacktestRun.objects.create(
-        status=BacktestRun.Status.RUNNING,
-        start_date=request.start,
-        end_date=request.end,
-        series=[s.ticker for s in request.series],
-        strategy=",".join(request.strategies),
-        fill_model=ConservativeFills.name,
-        params=parameters(request),
-        started_at=now,
-    )
+def run_and_store(
+    request: BacktestRequest, *, now: datetime, progress: Progress = SILENT, run: BacktestRun | None = None
+) -> BacktestOutcome:
+    """Run the request and store it as a BacktestRun with its trades; a failure is stored too, then raised.
+
+    ``run`` is the pending run a task was given (backtesting.launch); without one, a new run is created.
+    """
+    fields = {
+        "status": BacktestRun.Status.RUNNING,
+        "start_date": request.start,
+        "end_date": request.end,
+        "series": [s.ticker for s in request.series],
+        "strategy": ",".join(request.strategies),
+        "fill_model": ConservativeFills.name,
+        "params": parameters(request),
+        "started_at": now,
+    }
+    if run is None:
+        run = BacktestRun.objects.create(**fields)
+    else:
+        for name, value in fields.items():
+            setattr(run, name, value)
+        run.save(update_fields=list(fields))
     try:
         done = backtest(request, progress=progress)
     except Exception as exc:
@@ -187,6 +198,7 @@ def parameters(request: BacktestRequest) -> dict[str, Any]:
         "sizing": {k: str(v) for k, v in asdict(request.sizing).items()},
         "strategy_params": {k: str(v) for k, v in request.params.items()},
         "walk_forward": request.walk_forward,
+        "compare_naive": request.compare_naive,
     }
 
 

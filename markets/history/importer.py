@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 from kalshiweb.history import KindReport
 from kalshiweb.progress import SILENT, Progress
 from markets.history.catalog import (
+    BATCH_SIZE,
     RowProblem,
     UpsertResult,
-    chunked,
     event_fields,
     market_fields,
     upsert_events,
@@ -186,17 +186,38 @@ def _csv_fields(
 def _import_catalog(
     path: Path, counts: KindReport, rows: Iterator[T], upsert: Callable[..., UpsertResult], now: datetime
 ) -> None:
-    """Upsert ``rows`` a batch at a time; a problem found only by the upsert names the file."""
+    """Upsert ``rows`` a batch at a time; a problem found only by the upsert names the file.
+
+    A malformed line stops the file, but only after the good rows read before it
+    in the same batch are stored: the command promises that everything before
+    the line was imported.
+    """
     total = UpsertResult()
     read = 0
-    for chunk in chunked(rows):
-        read += len(chunk)
-        try:
-            total.add(upsert(chunk, now=now))
-        except RowProblem as exc:
-            # Found on the whole batch, so no line to name: e.g. an event ticker without a date.
-            raise MalformedLine(path, None, str(exc)) from None
-    _count(counts, read, total)
+    chunk: list[T] = []
+    try:
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= BATCH_SIZE:
+                _upsert_batch(path, chunk, upsert, now, total)
+                read, chunk = read + len(chunk), []
+    except MalformedLine:
+        _upsert_batch(path, chunk, upsert, now, total)
+        raise
+    _upsert_batch(path, chunk, upsert, now, total)
+    _count(counts, read + len(chunk), total)
+
+
+def _upsert_batch(
+    path: Path, chunk: list[T], upsert: Callable[..., UpsertResult], now: datetime, total: UpsertResult
+) -> None:
+    if not chunk:
+        return
+    try:
+        total.add(upsert(chunk, now=now))
+    except RowProblem as exc:
+        # Found on the whole batch, so no line to name: e.g. an event ticker without a date.
+        raise MalformedLine(path, None, str(exc)) from None
 
 
 def _upsert_by_series(rows: list[tuple[str, dict[str, Any]]], *, now: datetime, merge: FillBlanks) -> UpsertResult:

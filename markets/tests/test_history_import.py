@@ -354,8 +354,9 @@ def test_an_lcswnn_event_ticker_without_a_date_names_the_file(history):
     assert str(excinfo.value).startswith(f"{path}: ")
     # The batch's events are all checked before any is created: the good row's event is not left behind.
     assert not Event.objects.filter(event_ticker="HIGHNY-21AUG06").exists()
-    with pytest.raises(CommandError, match=re.escape(f"{path}: event ticker 'NOTADATE'")):
+    with pytest.raises(CommandError, match=re.escape(f"{path}: event ticker 'NOTADATE'")) as failed:
         call_command("importhistory", str(history))
+    assert "the batch of up to 2,000 rows holding the problem was not" in str(failed.value)
 
 
 def test_missing_events_are_created_together_with_their_keys():
@@ -658,3 +659,20 @@ def test_furthest_read_passes_on_only_what_no_earlier_reading_reached():
     furthest.advance(4)
     furthest.advance(3)
     assert progress.advances == [3, 2, 2]
+
+
+def test_a_bad_catalog_line_keeps_the_good_lines_before_it_in_its_batch(history):
+    # The good rows before a bad line share its batch of 2,000: they must be stored, as the command says.
+    path = history / "kalshi" / "events" / "KXHIGHNY.jsonl"
+    rows = [event(f"KXHIGHNY-25MAR{day:02d}") for day in range(1, 6)]
+    rows.append({"event_ticker": "KXHIGHNY-25MAR06"})  # no series: cannot be imported
+    rows.append(event("KXHIGHNY-25MAR07"))
+    write_jsonl(path, rows)
+    with pytest.raises(MalformedLine) as excinfo:
+        import_kalshi_history(history, now=NOW)
+    assert excinfo.value.line == 6
+    stored = set(Event.objects.values_list("event_ticker", flat=True))
+    assert {f"KXHIGHNY-25MAR{day:02d}" for day in range(1, 6)} <= stored
+    assert "KXHIGHNY-25MAR07" not in stored
+    with pytest.raises(CommandError, match="Everything before this line was imported"):
+        call_command("importhistory", str(history))

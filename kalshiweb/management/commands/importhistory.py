@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from kalshiweb.history import HistoryReport, import_history
 from kalshiweb.progress import command_bar
+from markets.history.catalog import BATCH_SIZE
 from markets.history.readers import MalformedLine
 
 
@@ -38,9 +39,14 @@ class Command(BaseCommand):
             with command_bar(options) as progress:
                 report = import_history(root, now=timezone.now(), progress=progress)
         except MalformedLine as exc:
-            raise CommandError(
-                f"{exc}\nEverything before this line was imported; fix the file and run again."
-            ) from None
+            kept = (
+                "Everything before this line was imported"
+                if exc.line is not None
+                # Found only when a whole batch was checked: the batch holding it was not stored.
+                else "Earlier files and earlier batches of this file were imported; the batch of up to "
+                f"{BATCH_SIZE:,} rows holding the problem was not"
+            )
+            raise CommandError(f"{exc}\n{kept}; fix the file and run again.") from None
         self._summarise(root, report)
 
     def _summarise(self, root: Path, report: HistoryReport) -> None:

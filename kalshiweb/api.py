@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views import defaults
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -64,3 +66,21 @@ class HealthApi(APIView):
     def get(self, request: Request) -> Response:
         report = run_health_checks(now=timezone.now())
         return Response(report.as_dict(), status=report.http_status)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: an unknown path under /api/ answers in the API's error shape; elsewhere Django's page."""
+    if _is_api(request):
+        return JsonResponse({"error": {"code": "not_found", "message": "No endpoint at this path."}}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a bug under /api/ answers in the API's error shape (details only in the log)."""
+    if _is_api(request):
+        return JsonResponse({"error": {"code": "server_error", "message": "Server error."}}, status=500)
+    return defaults.server_error(request)

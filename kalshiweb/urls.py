@@ -8,6 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kalshiweb import api, views
 
+handler404 = api.not_found  # JSON in the API's error shape under /api/, Django's pages elsewhere
+handler500 = api.server_error
 admin.site.site_header = "kalshiweb administration"
 admin.site.site_title = "kalshiweb"
 admin.site.index_title = "Operate"

@@ -84,3 +84,44 @@ def test_the_schema_validates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
     assert "/api/risk-limits/" not in (tmp_path / "schema.yml").read_text()  # it lives under trading/
     assert "/api/trading/risk-limits/" in (tmp_path / "schema.yml").read_text()
+
+
+def test_an_unknown_api_path_is_404_in_the_error_shape_and_pages_stay_html(staff_client):
+    response = staff_client.get("/api/no-such-endpoint/")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "No endpoint at this path."}}
+    page = staff_client.get("/dashboard/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_a_missing_slash_under_api_still_redirects(staff_client):
+    response = staff_client.get("/api/orders")
+    assert response.status_code == 301 and response["Location"] == "/api/orders/"
+
+
+def test_a_bug_under_api_is_500_in_the_error_shape(staff_client, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("kalshiweb.api.run_health_checks", broken)
+    staff_client.raise_request_exception = False
+    response = staff_client.get("/api/health/")
+    assert response.status_code == 500
+    assert response.json() == {"error": {"code": "server_error", "message": "Server error."}}
+
+
+def test_throttling_is_429_with_retry_after_in_the_error_shape(staff_user):
+    cache.clear()
+    guesses = [APIClient().post(reverse("api-token"), {"username": "operator", "password": "x"}) for _ in range(11)]
+    throttled = guesses[-1]
+    assert throttled.status_code == 429
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    assert throttled.json()["error"]["code"] == "throttled"
+    cache.clear()
+
+
+def test_a_malformed_body_is_400_and_an_unknown_media_type_415(staff_client):
+    bad = staff_client.post("/api/orders/cancel/", "{not json", content_type="application/json")
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "parse_error"
+    odd = staff_client.post("/api/orders/cancel/", "x", content_type="text/csv")
+    assert odd.status_code == 415 and odd.json()["error"]["code"] == "unsupported_media_type"

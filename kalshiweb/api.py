@@ -40,6 +40,7 @@ ENDPOINTS = [
     ("markets", "api-market-list"),
     ("predictions", "api-prediction-list"),
     ("model-versions", "api-modelversion-list"),
+    ("backtests", "api-backtest-list"),
     ("trading-state", "api-trading-state"),
     ("risk-limits", "api-risk-limits"),
     ("decisions", "api-decision-list"),

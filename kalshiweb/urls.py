@@ -24,6 +24,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("weather.urls")),
     path("", include("markets.urls")),
     path("", include("prediction.urls")),
+    path("", include("backtesting.urls")),
 ]
 
 urlpatterns = [

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from kalshiweb.asgi import application
 from kalshiweb.consumers import LiveEventsConsumer
-from kalshiweb.realtime import OrderPayload, Payload, broadcast_all
+from kalshiweb.realtime import STREAMS, OrderPayload, Payload, broadcast_all, stream_of
+from kalshiweb.routing import websocket_urlpatterns
 from trading.services import halt_trading
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.anyio]
@@ -39,6 +40,7 @@ async def test_staff_receive_trading_state_changes(django_user_model):
     message = await communicator.receive_json_from(timeout=5)
     assert message["type"] == "trading.state"
     assert message["state"] == "halted"
+    assert message["label"] == "Halted"
     assert message["reason"] == "exchange maintenance"
     assert message["changed_by"] == "ops"
     await communicator.disconnect()
@@ -68,11 +70,24 @@ def event_types() -> list[str]:
     return types
 
 
+CONTRACT_TYPES = {
+    "trading.state", "prediction.update", "order.placed", "order.filled", "order.rejected", "order.canceled",
+    "order.unknown", "trading.cycle", "backtest.progress", "risk.block", "killswitch.tripped", "feed.status",
+    "settlement",
+}  # fmt: skip
+
+
 async def test_every_event_type_has_its_forwarder():
     """A type the consumer cannot handle would raise in Channels and drop the operator's socket."""
-    assert {"trading.state", "order.filled", "trading.cycle"} <= set(event_types())
+    assert set(event_types()) == CONTRACT_TYPES
     missing = [t for t in event_types() if not callable(getattr(LiveEventsConsumer, t.replace(".", "_"), None))]
     assert missing == []
+
+
+async def test_every_event_type_has_a_stream_with_its_route():
+    routes = {str(p.pattern) for p in websocket_urlpatterns}
+    assert {f"ws/{stream_of(t)}/" for t in event_types()} | {"ws/events/"} <= routes
+    assert set(STREAMS.values()) == {"trading", "predictions", "backtests", "feed"}
 
 
 async def test_staff_receive_each_order_event_once_and_in_order(django_user_model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -11,6 +12,13 @@ from markets.credentials import CredentialError, load_private_key, public_key_fi
 from markets.models import ApiCredential
 
 MAX_KEY_FILE_BYTES = 16 * 1024
+
+
+class SecretTextarea(forms.Textarea):
+    """A textarea that never renders a value: a form sent back for any error must not echo a pasted key."""
+
+    def format_value(self, value: Any) -> None:
+        return None
 
 
 class ApiCredentialForm(forms.ModelForm[ApiCredential]):
@@ -37,7 +45,8 @@ class ApiCredentialForm(forms.ModelForm[ApiCredential]):
         label="…or paste the private key",
         required=False,
         strip=True,
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 64, "autocomplete": "off", "spellcheck": "false"}),
+        widget=SecretTextarea(attrs={"rows": 4, "cols": 64, "autocomplete": "off", "spellcheck": "false"}),
+        help_text="Not shown again if the form has an error: paste it again.",
     )
 
     class Meta:
@@ -50,6 +59,17 @@ class ApiCredentialForm(forms.ModelForm[ApiCredential]):
             keep = "Leave blank to keep the stored value."
             self.fields["new_key_id"].help_text = f"Stored: {self.instance.masked_key_id}. {keep}"
             self.fields["private_key_file"].help_text = f"Stored key {self.instance.public_key_fingerprint}. {keep}"
+
+    def clean_new_key_id(self) -> str:
+        key_id = str(self.cleaned_data.get("new_key_id") or "").strip()
+        if not key_id:
+            return ""
+        try:
+            return str(uuid.UUID(key_id))
+        except ValueError:
+            raise forms.ValidationError(
+                "The key id Kalshi shows is a UUID, such as a952bcbe-ec3b-4b5b-b8f9-11b1c6e2c7a1."
+            ) from None
 
     @sensitive_variables("pem")
     def clean(self) -> dict[str, Any]:

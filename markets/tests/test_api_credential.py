@@ -133,3 +133,26 @@ def test_only_one_key_is_active_per_exchange(rsa_private_pem):
     ApiCredential.objects.create(name="b", environment="PROD", key_id="k2", private_key=rsa_private_pem.decode())
     with pytest.raises(IntegrityError):
         ApiCredential.objects.create(name="c", environment="DEMO", key_id="k3", private_key=rsa_private_pem.decode())
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [{"new_key_id": ""}, {"name": ""}, {"new_key_id": "not-a-uuid"}],
+    ids=["missing key id", "missing name", "key id not a uuid"],
+)
+def test_a_form_failing_for_another_reason_never_renders_the_pasted_key(staff_client, rsa_private_pem, problem):
+    response = add_via_admin(staff_client, private_key_pem=rsa_private_pem.decode(), **problem)
+    html = response.content.decode()
+    assert response.status_code == 200 and "errornote" in html
+    assert "PRIVATE KEY" not in html
+    for line in body_lines(rsa_private_pem):
+        assert line not in html
+    assert not ApiCredential.objects.exists()
+
+
+def test_a_key_id_must_be_a_uuid(staff_client, rsa_private_pem):
+    response = add_via_admin(staff_client, private_key_pem=rsa_private_pem.decode(), new_key_id="my key")
+    assert "The key id Kalshi shows is a UUID" in response.content.decode()
+    response = add_via_admin(staff_client, private_key_pem=rsa_private_pem.decode(), new_key_id=KEY_ID.upper())
+    assert response.status_code == 302
+    assert ApiCredential.objects.get().key_id == KEY_ID

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from kalshiweb.admin import ReadOnlyAdmin
+from kalshiweb.admin import BaseAdmin, ReadOnlyAdmin
 from markets.forms import ApiCredentialForm
 from markets.models import ApiCredential, Event, Market, OrderBookSnapshot, Series, Trade
 
@@ -13,7 +13,7 @@ LATEST_TRADES = 50
 
 
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin[Series]):
+class SeriesAdmin(BaseAdmin):
     list_display = ["ticker", "title", "city", "measure", "fee_type", "fee_multiplier", "synced_at"]
     list_filter = ["measure", "fee_type", "category"]
     search_fields = ["ticker", "title"]
@@ -74,7 +74,7 @@ class OrderBookSnapshotAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ApiCredential)
-class ApiCredentialAdmin(admin.ModelAdmin[ApiCredential]):
+class ApiCredentialAdmin(BaseAdmin):
     """API keys are write-only: the key id is masked and the private key is never rendered."""
 
     form = ApiCredentialForm

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from kalshiweb.admin import ReadOnlyAdmin
+from kalshiweb.admin import BaseAdmin, ReadOnlyAdmin
 from kalshiweb.masking import mask_tail
 from weather.forms import WeatherApiKeyForm
 from weather.models import (
@@ -19,7 +19,7 @@ from weather.models import (
 
 
 @admin.register(City)
-class CityAdmin(admin.ModelAdmin[City]):
+class CityAdmin(BaseAdmin):
     list_display = [
         "name",
         "high_series_ticker",
@@ -132,7 +132,7 @@ class SourceAccuracyAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WeatherApiKey)
-class WeatherApiKeyAdmin(admin.ModelAdmin[WeatherApiKey]):
+class WeatherApiKeyAdmin(BaseAdmin):
     """Keys are write-only: the list and the form show only the last characters."""
 
     form = WeatherApiKeyForm

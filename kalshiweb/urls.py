@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from dashboard.views.status import status_page
 from kalshiweb import api, views
 
 handler404 = api.not_found  # JSON in the API's error shape under /api/, Django's pages elsewhere
@@ -28,7 +29,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", status_page, name="home"),
     path("health/", views.health, name="health"),
     path("dashboard/", include("dashboard.urls")),
     path("admin/", admin.site.urls),

@@ -7,9 +7,11 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from kalshiweb.templatetags.money import contracts, dollars, percent
-from trading.models import RiskLimits
+from trading.models import RiskLimits, TradingState
+from trading.services import halt_trading, resume_trading, set_trading_state
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +53,33 @@ def test_dollars(value, shown):
 def test_contracts_and_percent():
     assert (contracts(Decimal("10.00")), contracts(Decimal("2.50")), contracts(Decimal(1500))) == ("10", "2.5", "1,500")
     assert percent(Decimal("0.250")) == "25%"
+
+
+BANNER_PAGES = ["home", "dashboard-positions", "dashboard-audit", "admin:index", "admin:trading_order_changelist"]
+
+
+@pytest.mark.parametrize("page", BANNER_PAGES)
+def test_every_page_shows_the_trading_state_for_live_js_to_update(staff_client, page):
+    set_trading_state(state="reduce_only", reason="FOMC at 2pm", actor="alice", now=timezone.now())
+    html = staff_client.get(reverse(page), follow=True).content.decode()
+    banner = html.split('id="mode-banner"')[1].split("</div>")[0]
+    assert 'class="trading-state-label reduce_only" data-live-trading-state' in banner
+    assert ">Reduce only</a>" in banner and 'title="FOMC at 2pm"' in banner
+
+
+def test_a_halt_shows_in_the_banner_of_the_next_page(staff_client):
+    resume_trading(reason="open", actor="alice", now=timezone.now())
+    assert "trading-state-label active" in staff_client.get(reverse("dashboard-positions")).content.decode()
+    halt_trading(reason="stop", actor="alice", now=timezone.now())
+    assert "trading-state-label halted" in staff_client.get(reverse("dashboard-positions")).content.decode()
+
+
+def test_a_fresh_installation_says_halted_without_writing_a_row(staff_client):
+    html = staff_client.get(reverse("admin:index")).content.decode()
+    assert "trading-state-label halted" in html and ">Halted</a>" in html
+    assert not TradingState.objects.exists()  # rendering a page never creates the row
+
+
+def test_the_login_page_does_not_show_the_trading_state(client):
+    html = client.get(reverse("admin:login")).content.decode()
+    assert "data-live-trading-state" not in html

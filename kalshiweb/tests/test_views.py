@@ -25,7 +25,7 @@ def test_the_status_page_shows_state_components_and_cities(staff_client):
     for component in ("database", "channel_layer", "broker", "worker"):
         assert component in page
     assert "Central Park (KNYC)" in page
-    assert "/ws/events/" in page
+    assert "data-live-trading-state" in page  # live.js (in base.html) updates it over /ws/events/
 
 
 def test_metrics_are_exported(client):

@@ -55,11 +55,17 @@ $(VENDORED) &: package.json package-lock.json
 assets: $(VENDORED)
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	@touch $@ $(VENV)/.runtime
 
+# The browser tests drive Debian's chromium through Playwright, which never downloads a browser of its own.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@[ "$$(id -u)" = 0 ] || { echo "The browser tests need Debian's chromium: run 'sudo apt-get install -y chromium'"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 install: $(VENV)/.runtime $(VENDORED)
-install-dev: $(VENV)/.dev $(VENDORED)
+install-dev: $(VENV)/.dev $(VENDORED) $(CHROMIUM)
 
 setup: install
 	$(PY) manage.py setup

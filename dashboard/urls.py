@@ -2,12 +2,27 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import audit, fills, markets, onboarding, positions, status, status_actions
+from dashboard.views import (
+    audit,
+    decisions,
+    fills,
+    markets,
+    onboarding,
+    pnl,
+    positions,
+    postmortem,
+    status,
+    status_actions,
+)
 
 urlpatterns = [
     path("markets/", markets.markets_today, name="dashboard-markets"),
     path("positions/", positions.positions, name="dashboard-positions"),
     path("fills/", fills.fills, name="dashboard-fills"),
+    path("pnl/", pnl.pnl, name="dashboard-pnl"),
+    path("decisions/", decisions.decisions, name="dashboard-decisions"),
+    path("postmortem/", postmortem.postmortems, name="dashboard-postmortem"),
+    path("postmortem/<int:pk>/", postmortem.postmortem_detail, name="dashboard-postmortem-detail"),
     path("status/health/", status.status_health, name="dashboard-status-health"),
     path("status/control/", status_actions.trading_control, name="dashboard-trading-control"),
     path("audit/", audit.audit, name="dashboard-audit"),

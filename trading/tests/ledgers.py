@@ -6,10 +6,10 @@ Testville (two brackets of one event) and Otherville, two strategies:
 when (UTC)         what                                             realised
 =================  ===============================================  ==================
 02-27 15:00        model-taker buys 10 YES mid @ 42¢, fee 20¢        -0.20
-02-28 23:30        model-maker buys 5 NO high (YES 60¢), fee 10¢     -0.10
+02-28 23:30        model-maker buys 5 YES high @ 40¢, fee 10¢        -0.10
 03-01 02:00        model-taker sells 4 YES mid @ 50¢, fee 5¢         4 x (1 - .50) - 4 x .42 - .05 = +0.27
 03-01 12:00        mid settles YES: 6 held at $2.52 pay $6           +3.48
-03-01 12:00        high settles YES: 5 NO at $2.00 pay $0            -2.00
+03-01 12:00        high settles NO: 5 YES at $2.00 pay $0            -2.00
 03-03 01:00        model-taker buys 3 YES Otherville @ 30¢, fee 6¢  -0.06 (still 03-02 in New York)
 03-04 13:00        Otherville settles NO: 3 YES at 90¢ pay $0        -0.90
 =================  ===============================================  ==================
@@ -92,10 +92,10 @@ def build_ledger() -> tuple[World, World]:
         trade_id="t1",
         probability=0.61,
     )
-    buy(home.high, BookSide.ASK, "0.60", 5, "0.10", at(2, 28, 23, 30), strategy="model-maker", trade_id="t2")
+    buy(home.high, BookSide.BID, "0.40", 5, "0.10", at(2, 28, 23, 30), strategy="model-maker", trade_id="t2")
     buy(home.mid, BookSide.ASK, "0.50", 4, "0.05", at(3, 1, 2), strategy="model-taker", trade_id="t3")
     settle(home.mid, "yes", at(3, 1, 12))
-    settle(home.high, "yes", at(3, 1, 12))
+    settle(home.high, "no", at(3, 1, 12))
     buy(away.mid, BookSide.BID, "0.30", 3, "0.06", at(3, 3, 1), strategy="model-taker", trade_id="t4")
     settle(away.mid, "no", at(3, 4, 13))
     return home, away

@@ -1,0 +1,58 @@
+"""The decision log: what each trading cycle decided about each market and why, filterable and paged."""
+
+from __future__ import annotations
+
+import django_filters
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from markets.models import Event
+from trading.limits import Rule
+from trading.models import DecisionLogEntry
+from weather.models import City
+
+PER_PAGE = 50
+
+
+class DecisionLogFilter(django_filters.FilterSet):
+    """The page's filters, all in the query string (so a filtered view is a link)."""
+
+    city = django_filters.ModelChoiceFilter(queryset=City.objects.order_by("name"), method="by_city")
+    since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label="From (UTC day)")
+    until = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label="To (UTC day)")
+    ticker = django_filters.CharFilter(lookup_expr="icontains", label="Market")
+    verdict = django_filters.ChoiceFilter(choices=DecisionLogEntry.Verdict.choices)
+    side = django_filters.ChoiceFilter(choices=[("yes", "YES"), ("no", "NO")])
+    rule = django_filters.ChoiceFilter(choices=[(r.value, r.value) for r in Rule], method="by_rule")
+    cycle = django_filters.NumberFilter(field_name="cycle_id", label="Cycle")
+
+    class Meta:
+        model = DecisionLogEntry
+        fields: list[str] = []
+
+    def by_city(self, rows: QuerySet[DecisionLogEntry], name: str, city: City) -> QuerySet[DecisionLogEntry]:
+        # The log keeps the event's ticker, not a key: the city's events are one subquery.
+        return rows.filter(event_ticker__in=Event.objects.filter(series__city=city).values("event_ticker"))
+
+    def by_rule(self, rows: QuerySet[DecisionLogEntry], name: str, rule: str) -> QuerySet[DecisionLogEntry]:
+        # rules is a JSON list of rule names; the quoted name matches one element, not a prefix of another.
+        return rows.filter(rules__icontains=f'"{rule}"')
+
+
+@staff_member_required
+@never_cache
+def decisions(request: HttpRequest) -> HttpResponse:
+    """The configured mode's decision log, newest first; an htmx request (a filter changed) gets the table alone."""
+    entries = DecisionLogEntry.objects.filter(mode=settings.TRADING_MODE).order_by("-at", "ticker", "-id")
+    found = DecisionLogFilter(request.GET, queryset=entries)
+    page = Paginator(found.qs, PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filter": found, "page": page, "query": query.urlencode()}
+    template = "dashboard/decisions_results.html" if request.headers.get("HX-Request") else "dashboard/decisions.html"
+    return render(request, template, context)

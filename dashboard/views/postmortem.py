@@ -1,0 +1,251 @@
+"""Post-mortems of settled markets: what we believed, what the market said, what happened, why it won or lost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+
+from markets.brackets import Bracket, BracketError
+from markets.models import Market
+from trading.models import DecisionLogEntry, Fill, Position, Settlement
+from weather.models import Observation
+
+PER_PAGE = 50
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+# Which observation of the day's high to show, best first: the climate report Kalshi settles on.
+SOURCES = [
+    Observation.Source.CLI,
+    Observation.Source.IEM_CLI,
+    Observation.Source.KALSHI,
+    Observation.Source.CLI_PRELIMINARY,
+    Observation.Source.GHCND,
+    Observation.Source.ACIS,
+]
+
+
+def _market_pnl() -> Subquery:
+    """The market's whole realised P&L (its fills' and its settlement's, after fees): the position's."""
+    held = Position.objects.filter(mode=OuterRef("mode"), ticker=OuterRef("ticker"))
+    return Subquery(held.values("realized_pnl")[:1])
+
+
+@staff_member_required
+@never_cache
+def postmortems(request: HttpRequest) -> HttpResponse:
+    """The configured mode's settled markets, newest first, each with what it made or lost."""
+    settled = (
+        Settlement.objects.filter(mode=settings.TRADING_MODE)
+        .select_related("market__event__series__city")
+        .annotate(market_pnl=_market_pnl())
+        .order_by("-settled_time", "-id")
+    )
+    page = Paginator(settled, PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "dashboard/postmortem.html", {"page": page})
+
+
+@dataclass(frozen=True)
+class FillBelief:
+    """One fill in the market, beside what we and the market believed when its order was decided."""
+
+    fill: Fill
+    probability: Decimal | None  # the model's P(YES)
+    market_probability: Decimal | None
+    yes_bid: Decimal | None
+    yes_ask: Decimal | None
+    edge: Decimal | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What was held at settlement and what happened, in the numbers the explanation is made of."""
+
+    side: str  # "yes" or "no": the side held when it settled
+    count: Decimal
+    paid: Decimal  # average price per contract held, before fees
+    payout: Decimal  # what each held contract paid
+    believed: Decimal | None  # our P(YES), averaged over the fills that bought the side held
+    market_said: Decimal | None  # the market's P(YES) then, averaged the same way
+    high_f: Decimal | None
+    bracket: Bracket | None
+    result: str
+    total: Decimal  # the market's whole P&L, after fees
+
+
+@staff_member_required
+@never_cache
+def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One settled market: each fill with its belief, the settlement, the observed high and the explanation."""
+    settlement = get_object_or_404(
+        Settlement.objects.select_related("market__event__series__city").annotate(market_pnl=_market_pnl()),
+        pk=pk,
+        mode=settings.TRADING_MODE,
+    )
+    market = settlement.market
+    fills = _beliefs(settlement)
+    high, source = _observed_high(market)
+    bracket = _bracket(market)
+    outcome = _outcome(settlement, fills, high, bracket)
+    context = {
+        "settlement": settlement,
+        "market": market,
+        "bracket": bracket.label() if bracket is not None else None,
+        "fills": fills,
+        "high_f": high,
+        "high_source": source,
+        "outcome": outcome,
+        "explanation": explain(outcome) if outcome is not None else None,
+    }
+    return render(request, "dashboard/postmortem_detail.html", context)
+
+
+def _beliefs(settlement: Settlement) -> list[FillBelief]:
+    """The market's fills in time order, each with its order's logged decision (two queries)."""
+    fills = list(
+        Fill.objects.filter(mode=settlement.mode, ticker=settlement.ticker)
+        .select_related("order")
+        .order_by("created_time", "id")
+    )
+    ids = {f.order.client_order_id for f in fills if f.order is not None}
+    logged = {
+        e.client_order_id: e for e in DecisionLogEntry.objects.filter(mode=settlement.mode, client_order_id__in=ids)
+    }
+    return [_belief(f, logged.get(f.order.client_order_id) if f.order is not None else None) for f in fills]
+
+
+def _belief(fill: Fill, entry: DecisionLogEntry | None) -> FillBelief:
+    if entry is not None:
+        return FillBelief(
+            fill, _dec(entry.probability), _dec(entry.market_probability), entry.yes_bid, entry.yes_ask, entry.edge
+        )
+    decided: dict[str, Any] = fill.order.decision if fill.order is not None else {}  # the order's own record
+    return FillBelief(
+        fill,
+        _dec(decided.get("probability")),
+        _dec(decided.get("market_probability")),
+        _dec(decided.get("yes_bid")),
+        _dec(decided.get("yes_ask")),
+        _dec(decided.get("expected_value")),
+    )
+
+
+def _dec(value: object) -> Decimal | None:
+    """A stored probability or price (a float or a string in the log) as the Decimal it was written as."""
+    return None if value is None or value == "" else Decimal(str(value))
+
+
+def _observed_high(market: Market | None) -> tuple[Decimal | None, str]:
+    """The day's observed high (°F) and where it is from: the best observation stored, else the event's."""
+    if market is None:
+        return None, ""
+    event = market.event
+    city = event.series.city
+    if city is not None and event.target_date is not None:
+        found = {
+            o.source: o
+            for o in Observation.objects.filter(
+                city=city, date=event.target_date, source__in=SOURCES, high_f__isnull=False
+            )
+        }
+        for source in SOURCES:
+            if source in found:
+                return _dec(found[source].high_f), found[source].get_source_display()
+    if event.observed_high_f is not None:
+        return event.observed_high_f, event.observed_high_source or "observed"
+    return None, ""
+
+
+def _bracket(market: Market | None) -> Bracket | None:
+    try:
+        return market.bracket() if market is not None else None
+    except BracketError:
+        return None
+
+
+def _outcome(
+    settlement: Settlement, fills: list[FillBelief], high: Decimal | None, bracket: Bracket | None
+) -> Outcome | None:
+    """The numbers behind the explanation; None when nothing was held at settlement."""
+    side = "yes" if settlement.yes_count > 0 else "no"
+    count = settlement.yes_count if side == "yes" else settlement.no_count
+    if count <= 0:
+        return None
+    bought = [b for b in fills if b.fill.buys.value == side]
+    return Outcome(
+        side=side,
+        count=count,
+        paid=settlement.cost / count,
+        payout=settlement.revenue / count,
+        believed=_weighted(bought, "probability"),
+        market_said=_weighted(bought, "market_probability"),
+        high_f=high,
+        bracket=bracket,
+        result=settlement.result,
+        total=getattr(settlement, "market_pnl", None) or settlement.pnl,
+    )
+
+
+def _weighted(beliefs: list[FillBelief], name: str) -> Decimal | None:
+    """The contract-weighted mean of a belief over the fills that have it."""
+    known = [(getattr(b, name), b.fill.count) for b in beliefs if getattr(b, name) is not None]
+    contracts = sum((count for _, count in known), ZERO)
+    if not contracts:
+        return None
+    mean: Decimal = sum((value * count for value, count in known), ZERO) / contracts
+    return mean
+
+
+def _cents(price: Decimal) -> str:
+    amount = (price * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP).normalize()
+    return f"{amount:f}¢"
+
+
+def _percent(share: Decimal) -> str:
+    return f"{(share * 100).quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"
+
+
+def _signed_dollars(amount: Decimal) -> str:
+    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return f"{'+' if rounded >= 0 else '-'}${abs(rounded):,.2f}"
+
+
+def explain(o: Outcome) -> str:
+    """Why it won or lost, in plain words from the numbers alone.
+
+    E.g. "We paid 42¢ for YES believing 61%; the market said 45%; the high was
+    78°F, inside the bracket (78° to 79°), so YES paid $1.00: +$0.58 a
+    contract before fees."
+    """
+    side = o.side.upper()
+
+    def own(p_yes: Decimal) -> Decimal:  # our side's chance, from P(YES)
+        return p_yes if o.side == "yes" else 1 - p_yes
+
+    words = [f"We paid {_cents(o.paid)} for {side}"]
+    if o.believed is not None:
+        words[0] += f" believing {_percent(own(o.believed))}"
+    if o.market_said is not None:
+        words.append(f"the market said {_percent(own(o.market_said))}")
+    happened = f"the market settled {o.result.upper() or 'without a result'}"
+    if o.high_f is not None:
+        where = ""
+        if o.bracket is not None:
+            inside = o.bracket.contains(int(o.high_f.to_integral_value(rounding=ROUND_HALF_UP)))
+            where = f", {'inside' if inside else 'outside'} the bracket ({o.bracket.label()})"
+        happened = f"the high was {o.high_f.normalize():f}°F{where}"
+    per_contract = o.payout - o.paid
+    words.append(f"{happened}, so {side} paid ${o.payout:,.2f}: {_signed_dollars(per_contract)} a contract before fees")
+    verdict = "a win" if o.total > 0 else "a loss" if o.total < 0 else "even"
+    return (
+        "; ".join(words)
+        + f". All told, after fees and any trading before it settled: {_signed_dollars(o.total)} ({verdict})."
+    )

@@ -10,6 +10,7 @@ from django.db.models import JSONField, OuterRef, QuerySet, Subquery
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
+from kalshiweb.filters import IdFilter
 from kalshiweb.rest import Dollars
 from markets.models import Market, OrderBookSnapshot
 
@@ -18,7 +19,7 @@ ONE = Decimal(1)
 
 class MarketFilter(django_filters.FilterSet):
     event = django_filters.CharFilter(field_name="event__event_ticker", help_text="Event ticker.")
-    city = django_filters.NumberFilter(field_name="event__series__city", help_text="City id.")
+    city = IdFilter(field_name="event__series__city", help_text="City id.")
     target_date = django_filters.DateFilter(field_name="event__target_date")
 
     class Meta:

@@ -6,16 +6,17 @@ import django_filters
 from django.db.models import Prefetch, QuerySet
 from rest_framework import serializers, viewsets
 
+from kalshiweb.filters import IdFilter, UtcDateTimeFilter
 from prediction.models import BracketProbability, ModelVersion, Prediction
 
 
 class PredictionFilter(django_filters.FilterSet):
-    as_of_before = django_filters.IsoDateTimeFilter(
+    as_of_before = UtcDateTimeFilter(
         field_name="as_of", lookup_expr="lte", help_text="Point in time: only predictions made by then."
     )
-    as_of_after = django_filters.IsoDateTimeFilter(field_name="as_of", lookup_expr="gte")
+    as_of_after = UtcDateTimeFilter(field_name="as_of", lookup_expr="gte")
     event = django_filters.CharFilter(field_name="event__event_ticker", help_text="Event ticker.")
-    city = django_filters.NumberFilter(field_name="event__series__city", help_text="City id.")
+    city = IdFilter(field_name="event__series__city", help_text="City id.")
 
     class Meta:
         model = Prediction

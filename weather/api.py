@@ -10,6 +10,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import generics, serializers
 
+from kalshiweb.filters import UtcDateTimeFilter
 from weather.models import City, ForecastSnapshot, Observation, RunningExtreme
 
 
@@ -45,7 +46,7 @@ class ForecastFilter(django_filters.FilterSet):
 
     target_date_after = django_filters.DateFilter(field_name="target_date", lookup_expr="gte")
     target_date_before = django_filters.DateFilter(field_name="target_date", lookup_expr="lte")
-    as_of = django_filters.IsoDateTimeFilter(
+    as_of = UtcDateTimeFilter(
         method="point_in_time",
         help_text="Point in time: only forecasts available by then (available_at <= as_of). Default: now.",
     )
@@ -149,7 +150,7 @@ class ObservationListApi(generics.ListAPIView[Observation]):
 class RunningExtremeFilter(django_filters.FilterSet):
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
-    as_of = django_filters.IsoDateTimeFilter(
+    as_of = UtcDateTimeFilter(
         field_name="recorded_at", lookup_expr="lte", help_text="Point in time: only what we had learned by then."
     )
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import django_filters
 
+from kalshiweb.filters import UtcDateTimeFilter
 from trading.models import DecisionLogEntry, Fill, Order, Position, Reconciliation, TradingCycle
 
 
 class DecisionFilter(django_filters.FilterSet):
-    at_after = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    at_before = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lte")
+    at_after = UtcDateTimeFilter(field_name="at", lookup_expr="gte")
+    at_before = UtcDateTimeFilter(field_name="at", lookup_expr="lte")
 
     class Meta:
         model = DecisionLogEntry

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from kalshiweb.filters import MAX_ID
 from kalshiweb.rest import DollarsModelSerializer
 from trading.models import DecisionLogEntry, Difference, Fill, Order, Position, Reconciliation, RiskLimits, TradingCycle
 
@@ -162,7 +163,9 @@ class RiskLimitsSerializer(DollarsModelSerializer):
 class CancelOrdersSerializer(serializers.Serializer[dict[str, Any]]):
     """Which working orders to cancel: exactly one of ids, ticker, event_ticker or all."""
 
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=500
+    )
     ticker = serializers.CharField(required=False, max_length=64)
     event_ticker = serializers.CharField(required=False, max_length=64)
     all = serializers.BooleanField(required=False, help_text="Every working order of the configured mode.")

@@ -4,9 +4,11 @@ from django.urls import path
 
 from dashboard.views import (
     audit,
+    backtests,
     decisions,
     fills,
     markets,
+    models,
     onboarding,
     pnl,
     positions,
@@ -27,4 +29,9 @@ urlpatterns = [
     path("status/control/", status_actions.trading_control, name="dashboard-trading-control"),
     path("audit/", audit.audit, name="dashboard-audit"),
     path("onboarding/", onboarding.onboarding, name="dashboard-onboarding"),
+    path("models/", models.models, name="dashboard-models"),
+    path("backtests/", backtests.backtests, name="dashboard-backtests"),
+    path("backtests/compare/", backtests.backtest_compare, name="dashboard-backtest-compare"),
+    path("backtests/<int:pk>/", backtests.backtest_detail, name="dashboard-backtest-detail"),
+    path("backtests/<int:pk>/progress/", backtests.backtest_progress, name="dashboard-backtest-progress"),
 ]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
 from kalshiweb.filters import IdFilter, UtcDateTimeFilter
 from prediction.models import BracketProbability, ModelVersion, Prediction
+from prediction.scoretable import ScoreRow, score_rows
 
 
 class PredictionFilter(django_filters.FilterSet):
@@ -69,8 +73,28 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet[Prediction]):
         )
 
 
+class ScoreRowSerializer(serializers.Serializer[ScoreRow]):
+    """One section of the validation scores, four decimals; differences are model - market (negative: better)."""
+
+    section = serializers.CharField(help_text='"overall", or a series and decision slot.')
+    events = serializers.IntegerField(allow_null=True)
+    brier_model = serializers.CharField()
+    brier_market = serializers.CharField()
+    brier_model_minus_market = serializers.CharField()
+    brier_model_minus_market_95ci = serializers.CharField()
+    log_loss_model = serializers.CharField()
+    log_loss_market = serializers.CharField()
+    log_loss_model_minus_market = serializers.CharField()
+    log_loss_model_minus_market_95ci = serializers.CharField()
+
+
 class ModelVersionSerializer(serializers.ModelSerializer[ModelVersion]):
     validation_scores = serializers.JSONField(help_text="As stored, e.g. {brier, log_loss, crps}.")
+    scores = serializers.SerializerMethodField(help_text="The validation scores as a table, overall first.")
+
+    @extend_schema_field(ScoreRowSerializer(many=True))
+    def get_scores(self, version: ModelVersion) -> list[dict[str, Any]]:
+        return [row.readable() for row in score_rows(version.validation_scores or {})]
 
     class Meta:
         model = ModelVersion
@@ -87,6 +111,7 @@ class ModelVersionSerializer(serializers.ModelSerializer[ModelVersion]):
             "training_end",
             "features",
             "params",
+            "scores",
             "validation_scores",
             "artifact_sha256",
             "notes",

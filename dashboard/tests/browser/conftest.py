@@ -43,10 +43,11 @@ def live_server_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def chromium(django_db_setup: None) -> Iterator[Any]:
     """One headless chromium per test process (closed before the test database goes)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     if not CHROMIUM.is_file():
         pytest.fail(f"The browser tests need Debian's chromium at {CHROMIUM}: run `make install-dev`", pytrace=False)
+    expect.set_options(timeout=WAIT_MS)
     playwright = sync_playwright().start()
     # Chromium's sandbox refuses to start as root (CI runs as root).
     args = ["--no-sandbox"] if os.geteuid() == 0 else []

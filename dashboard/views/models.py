@@ -1,0 +1,149 @@
+"""Models: each version's validation scores as tables, the live record against the market, and a plain warning.
+
+The live record scores what was stored, not a new evaluation: for every
+settled event of the window, the model's last stored prediction before the
+event's day began (00:00 UTC, the evening before in American cities) against
+the market's last prints at that moment, normalised into probabilities as
+the predictor normalises them, with prediction.scoring's Brier losses. The
+running advantage is the market's Brier minus the model's over every event
+so far: above zero the model beats the price.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import DateTimeField, F, OuterRef, Subquery, Window
+from django.db.models.functions import Cast, RowNumber
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from markets.models import Market, Trade
+from prediction.models import BracketProbability, ModelVersion, Prediction
+from prediction.scoretable import ScoreRow, overall, score_rows
+from prediction.scoring import brier_losses, normalise_prices
+
+VERSIONS_SHOWN = 20
+DEFAULT_DAYS, MAX_DAYS = 90, 730
+
+
+@dataclass(frozen=True)
+class RecordPoint:
+    """The live record up to the end of ``day``: running Brier of model and market over every event so far."""
+
+    day: date
+    events: int
+    brier_model: float
+    brier_market: float
+
+    @property
+    def advantage(self) -> float:
+        return self.brier_market - self.brier_model
+
+
+@dataclass(frozen=True)
+class VersionScores:
+    version: ModelVersion
+    rows: list[ScoreRow]
+
+
+def worse_than_market(version: ModelVersion | None) -> str | None:
+    """The plain warning when the promoted version's validation Brier is worse than the market's; else None."""
+    row = overall(version.validation_scores or {}) if version is not None else None
+    if row is None or row.brier_model is None or row.brier_market is None or row.brier_model <= row.brier_market:
+        return None
+    return (
+        f"The promoted model is worse than the market: Brier {row.brier_model:.4f} vs {row.brier_market:.4f} "
+        f"over {row.n_events or 0:,} events. Trading on it loses to the price."
+    )
+
+
+def live_record(*, since: date, until: date) -> list[RecordPoint]:
+    """The running Brier of the stored predictions and of the market on the events settled in [since, until]."""
+    chosen = list(
+        Prediction.objects.filter(
+            event__target_date__gte=since,
+            event__target_date__lte=until,
+            as_of__lt=Cast("event__target_date", DateTimeField()),
+        )
+        .annotate(rank=Window(RowNumber(), partition_by=F("event_id"), order_by=[F("as_of").desc(), F("id").desc()]))
+        .filter(rank=1)
+        .values_list("pk", "event__target_date")
+    )
+    days = dict(chosen)
+    last_print = Trade.objects.filter(market=OuterRef("market"), created_time__lte=OuterRef("prediction__as_of"))
+    brackets = (
+        BracketProbability.objects.filter(prediction_id__in=list(days))
+        .annotate(price=Subquery(last_print.order_by("-created_time", "-trade_id").values("yes_price")[:1]))
+        .order_by("prediction_id", "market__floor_strike", "market__ticker")
+        .values_list("prediction_id", "probability", "market__result", "price")
+    )
+    events: dict[int, list[tuple[Decimal, str, Decimal | None]]] = defaultdict(list)
+    for prediction, probability, result, price in brackets:
+        events[prediction].append((probability, result, price))
+    return _running(
+        [(days[pk], rows) for pk, rows in events.items()],
+    )
+
+
+def _running(events: list[tuple[date, list[tuple[Decimal, str, Decimal | None]]]]) -> list[RecordPoint]:
+    """Per day, then cumulative: Brier sums and market counts of model and market."""
+    sums: dict[date, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])  # model, market, markets, events
+    for day, rows in events:
+        results = [result for _, result, _ in rows]
+        prices = [price for _, _, price in rows]
+        if any(r not in (Market.Result.YES, Market.Result.NO) for r in results) or all(p is None for p in prices):
+            continue  # not settled yet (or void), or the market never traded by then: nothing to compare
+        truth = [[int(r == Market.Result.YES) for r in results]]
+        model = brier_losses([[float(p) for p, _, _ in rows]], truth)[0]
+        market = brier_losses([normalise_prices(prices)], truth)[0]
+        total = sums[day]
+        total[0] += sum(model)
+        total[1] += sum(market)
+        total[2] += len(rows)
+        total[3] += 1
+    points, running = [], [0.0, 0.0, 0.0, 0.0]
+    for day in sorted(sums):
+        running = [a + b for a, b in zip(running, sums[day], strict=True)]
+        points.append(RecordPoint(day, int(running[3]), running[0] / running[2], running[1] / running[2]))
+    return points
+
+
+def _window(request: HttpRequest) -> int:
+    asked = request.GET.get("days", "")
+    return min(max(int(asked), 7), MAX_DAYS) if asked.isdigit() else DEFAULT_DAYS
+
+
+@staff_member_required
+@never_cache
+def models(request: HttpRequest) -> HttpResponse:
+    """Model versions with readable validation tables, and the promoted model against the market over time."""
+    today = timezone.now().date()
+    days = _window(request)
+    versions = list(ModelVersion.objects.defer("artifact").order_by("-trained_at", "-id")[:VERSIONS_SHOWN])
+    promoted = next((v for v in versions if v.status == ModelVersion.Status.PROMOTED), None)
+    if promoted is None:
+        promoted = ModelVersion.objects.promoted().defer("artifact").order_by("-promoted_at").first()
+    record = live_record(since=today - timedelta(days=days), until=today)
+    chart = {
+        "labels": [p.day.isoformat() for p in record],
+        "advantage": [round(p.advantage, 4) for p in record],
+        "model": [round(p.brier_model, 4) for p in record],
+        "market": [round(p.brier_market, 4) for p in record],
+    }
+    context = {
+        "warning": worse_than_market(promoted),
+        "promoted": promoted,
+        "versions": [VersionScores(v, score_rows(v.validation_scores or {})) for v in versions],
+        "record": record,
+        "latest": record[-1] if record else None,
+        "chart": chart,
+        "days": days,
+    }
+    return render(request, "dashboard/models.html", context)

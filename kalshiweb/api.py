@@ -47,6 +47,7 @@ ENDPOINTS = [
     ("orders", "api-order-list"),
     ("fills", "api-fill-list"),
     ("positions", "api-position-list"),
+    ("pnl", "api-pnl"),
     ("cycles", "api-cycle-list"),
     ("reconciliations", "api-reconciliation-list"),
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from trading.api import views
+from trading.api import pnl, views
 
 router = SimpleRouter()
 router.register("decisions", views.DecisionViewSet, basename="api-decision")
@@ -16,5 +16,6 @@ router.register("reconciliations", views.ReconciliationViewSet, basename="api-re
 urlpatterns = [
     path("trading/state/", views.TradingStateApi.as_view(), name="api-trading-state"),
     path("trading/risk-limits/", views.RiskLimitsApi.as_view(), name="api-risk-limits"),
+    path("pnl/", pnl.PnlApi.as_view(), name="api-pnl"),
     *router.urls,
 ]

@@ -143,7 +143,7 @@ def trades_reliability(run: BacktestRun) -> list[dict[str, float]]:
     rows = BacktestTrade.objects.filter(run=run, probability__isnull=False, payout__isnull=False).values_list(
         "probability", "payout"
     )
-    pairs = [(p, int(payout == ONE)) for p, payout in rows if 0.0 <= p <= 1.0]
+    pairs = [(p, int(payout == ONE)) for p, payout in rows if p is not None and 0.0 <= p <= 1.0]
     if not pairs:
         return []
     return reliability_points(asdict(b) for b in reliability_table([[p for p, _ in pairs]], [[o for _, o in pairs]]))

@@ -76,7 +76,7 @@ def live_record(*, since: date, until: date) -> list[RecordPoint]:
         .filter(rank=1)
         .values_list("pk", "event__target_date")
     )
-    days = dict(chosen)
+    days = {pk: day for pk, day in chosen if day is not None}
     last_print = Trade.objects.filter(market=OuterRef("market"), created_time__lte=OuterRef("prediction__as_of"))
     brackets = (
         BracketProbability.objects.filter(prediction_id__in=list(days))
@@ -87,9 +87,7 @@ def live_record(*, since: date, until: date) -> list[RecordPoint]:
     events: dict[int, list[tuple[Decimal, str, Decimal | None]]] = defaultdict(list)
     for prediction, probability, result, price in brackets:
         events[prediction].append((probability, result, price))
-    return _running(
-        [(days[pk], rows) for pk, rows in events.items()],
-    )
+    return _running([(days[pk], rows) for pk, rows in events.items()])
 
 
 def _running(events: list[tuple[date, list[tuple[Decimal, str, Decimal | None]]]]) -> list[RecordPoint]:

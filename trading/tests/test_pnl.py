@@ -13,7 +13,7 @@ from trading.brokers import PaperBroker
 from trading.cycle import run_cycle
 from trading.models import RiskLimits, TradingCycle
 from trading.services import resume_trading
-from trading.tests.ledgers import MODE, build_ledger, grow
+from trading.tests.ledgers import MODE, at, build_ledger, grow
 from trading.tests.world import NOW, build_world, quiet_books
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +126,19 @@ def test_a_report_costs_the_same_queries_for_a_week_or_a_month_of_trading(ledger
 
 # Fills and settlements by day (2), the account and its open cost (2), by city and by strategy (3 each), balances.
 QUERIES = 11
+
+
+def test_the_balance_of_a_day_is_its_last_recorded_cycle():
+    def cycle(when, cash, held, strategy="model-taker", mode=MODE):
+        TradingCycle.objects.create(mode=mode, strategy=strategy, as_of=when, cash=D(cash), equity=D(held))
+
+    cycle(at(3, 1, 9), "990", "1000")
+    cycle(at(3, 1, 23, 59), "980", "1001")  # the day's last
+    cycle(at(3, 2, 0, 1), "985", "1002")
+    cycle(at(3, 2, 12), "970", "1003")
+    cycle(at(3, 2, 13), "1", "1", mode="DEMO")  # another mode's
+    TradingCycle.objects.create(mode=MODE, strategy="model-taker", as_of=at(3, 2, 14))  # skipped: recorded nothing
+    assert pnl.recorded_balances(MODE) == [
+        pnl.BalancePoint(date(2025, 3, 1), D(980), D(1001)),
+        pnl.BalancePoint(date(2025, 3, 2), D(970), D(1003)),
+    ]

@@ -79,6 +79,7 @@ def test_the_cycle_filter(staff_client, ledger):
 def test_htmx_gets_the_table_alone_and_the_form_keeps_the_query_in_the_address(staff_client, ledger):
     page = staff_client.get(reverse("dashboard-decisions")).content.decode()
     assert 'hx-target="#decision-results"' in page and 'hx-push-url="true"' in page
+    assert "City <select" in page and "Risk rule <select" in page and "[invalid name]" not in page
     part = staff_client.get(reverse("dashboard-decisions"), {"verdict": "refused"}, headers={"HX-Request": "true"})
     html = part.content.decode()
     assert "<html" not in html and "1 decision," not in html and "1 decision." in html

@@ -22,13 +22,13 @@ PER_PAGE = 50
 class DecisionLogFilter(django_filters.FilterSet):
     """The page's filters, all in the query string (so a filtered view is a link)."""
 
-    city = django_filters.ModelChoiceFilter(queryset=City.objects.order_by("name"), method="by_city")
+    city = django_filters.ModelChoiceFilter(queryset=City.objects.order_by("name"), method="by_city", label="City")
     since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label="From (UTC day)")
     until = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label="To (UTC day)")
     ticker = django_filters.CharFilter(lookup_expr="icontains", label="Market")
     verdict = django_filters.ChoiceFilter(choices=DecisionLogEntry.Verdict.choices)
     side = django_filters.ChoiceFilter(choices=[("yes", "YES"), ("no", "NO")])
-    rule = django_filters.ChoiceFilter(choices=[(r.value, r.value) for r in Rule], method="by_rule")
+    rule = django_filters.ChoiceFilter(choices=[(r.value, r.value) for r in Rule], method="by_rule", label="Risk rule")
     cycle = django_filters.NumberFilter(field_name="cycle_id", label="Cycle")
 
     class Meta:

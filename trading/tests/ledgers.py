@@ -54,7 +54,7 @@ def buy(
         market=market, mode=MODE, book_side=side.value, price=D(yes_price), count=D(count), strategy=strategy,
         status=Order.Status.EXECUTED, created_at=when, client_order_id=f"kw-{trade_id}",
         decision={"probability": probability, "market_probability": 0.45, "yes_bid": "0.40", "yes_ask": yes_price},
-        reason=f"{strategy}: p {probability}",
+        reason=f"p {probability} against the market's 0.45",
     )  # fmt: skip
     cycle, _ = TradingCycle.objects.get_or_create(mode=MODE, strategy=strategy, as_of=when)
     DecisionLogEntry.objects.create(

@@ -48,3 +48,12 @@ def test_the_decision_log_filters_in_place_and_keeps_the_filter_in_the_address(p
     expect(rows).to_have_count(1 + 1)
     expect(page).to_have_url("/dashboard/decisions/?city=&since=&until=&ticker=&verdict=&side=no&rule=&cycle=")
     assert page.evaluate("window.notReloaded === true")
+    shot(page, "dashboard-decisions-filtered")
+
+
+def test_a_post_mortem_opens_from_the_list(page, operator, ledger):
+    home, _ = ledger
+    log_in(page, "operator", next_path="/dashboard/postmortem/")
+    page.get_by_role("link", name=home.mid.ticker).click()
+    expect(page.locator("#explanation")).to_contain_text("We paid 42¢ for YES believing 61%; the market said 45%")
+    shot(page, "dashboard-postmortem-detail")

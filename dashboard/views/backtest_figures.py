@@ -56,9 +56,10 @@ def metric_cells(section: dict[str, Any]) -> tuple[str, ...]:
 
 
 def metrics_rows(report: dict[str, Any]) -> list[MetricsRow]:
-    """A row per strategy, and one for all of them together when there are several."""
-    strategies = report.get("per_strategy", {})
-    rows = [MetricsRow(name, metric_cells(section)) for name, section in strategies.items()]
+    """A row per strategy run (one that never filled reads as no orders), and one for all of them together."""
+    traded = report.get("per_strategy", {})
+    strategies = report.get("params", {}).get("strategies") or list(traded)
+    rows = [MetricsRow(name, metric_cells(traded.get(name, {}))) for name in strategies]
     if len(strategies) != 1:
         rows.append(MetricsRow("All strategies", metric_cells(report), total=True))
     return rows

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import django_filters
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -44,15 +45,41 @@ class DecisionLogFilter(django_filters.FilterSet):
         return rows.filter(rules__icontains=f'"{rule}"')
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of the log, newest first. Not counted: a year of cycles logs millions of rows, and a
+    COUNT over them (or over a rare filter) would cost more than the page itself."""
+
+    entries: list[DecisionLogEntry]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
 @staff_member_required
 @never_cache
 def decisions(request: HttpRequest) -> HttpResponse:
     """The configured mode's decision log, newest first; an htmx request (a filter changed) gets the table alone."""
     entries = DecisionLogEntry.objects.filter(mode=settings.TRADING_MODE).order_by("-at", "ticker", "-id")
     found = DecisionLogFilter(request.GET, queryset=entries)
-    page = Paginator(found.qs, PER_PAGE).get_page(request.GET.get("page"))
+    number = _page_number(request.GET.get("page"))
+    start = (number - 1) * PER_PAGE
+    rows = list(found.qs[start : start + PER_PAGE + 1])  # one more than shown says whether there is a next page
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"filter": found, "page": page, "query": query.urlencode()}
+    context = {
+        "filter": found,
+        "page": Page(rows[:PER_PAGE], number, len(rows) > PER_PAGE),
+        "query": query.urlencode(),
+        "per_page": PER_PAGE,
+    }
     template = "dashboard/decisions_results.html" if request.headers.get("HX-Request") else "dashboard/decisions.html"
     return render(request, template, context)
+
+
+def _page_number(given: str | None) -> int:
+    """The page asked for; the first for anything that is not a positive number."""
+    return int(given) if given is not None and given.isdigit() and int(given) > 0 else 1

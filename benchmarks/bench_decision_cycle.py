@@ -38,7 +38,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from benchmarks import Figure
-from benchmarks.ladders import Rung, ladder_markets
+from benchmarks.ladders import ladder_markets, normal_probabilities
 from benchmarks.ladders import rungs as ladder_rungs
 from markets.models import Event, Market, OrderBookSnapshot, Series
 from prediction.models import BracketProbability, ModelVersion, Prediction
@@ -220,8 +220,8 @@ def _seed(rng: random.Random) -> World:
         markets = ladder_markets(event, rungs, open_time=NOW - timedelta(hours=20), close_time=CLOSE)
         # The market's view: a normal around the centre; the model's: shifted by 0 to 3 degrees (0 in a few cities).
         shift = 0.0 if n % 5 == 0 else rng.choice([-1, 1]) * rng.uniform(1.0, 3.0)
-        market_p = _bracket_probabilities(rungs, centre + 0.5, 2.5)
-        model_p = _bracket_probabilities(rungs, centre + 0.5 + shift, 2.0)
+        market_p = normal_probabilities(rungs, centre + 0.5, 2.5)
+        model_p = normal_probabilities(rungs, centre + 0.5 + shift, 2.0)
         prediction = Prediction.objects.create(model_version=model, event=event, as_of=NOW - timedelta(minutes=5))
         for market, q, p in zip(markets, market_p, model_p, strict=True):
             books.append(_book(market, q, rng))
@@ -231,25 +231,6 @@ def _seed(rng: random.Random) -> World:
     OrderBookSnapshot.objects.bulk_create(books)
     BracketProbability.objects.bulk_create(probabilities)
     return World(cities, series, model)
-
-
-def _bracket_probabilities(rungs: list[Rung], mean: float, sd: float) -> list[Decimal]:
-    """P(high in each bracket) under a normal, for integer highs: [a, b] is (a - 0.5, b + 0.5), below c is < c - 0.5."""
-
-    def below(x: float) -> float:
-        return 0.5 * (1 + math.erf((x - mean) / (sd * math.sqrt(2))))
-
-    raw = []
-    for kind, floor, cap in rungs:
-        if kind == "less":  # below the cap
-            share = below(cap - 0.5) if cap is not None else 0.0
-        elif kind == "greater":  # above the floor
-            share = 1 - below(floor + 0.5) if floor is not None else 0.0
-        else:
-            share = below(cap + 0.5) - below(floor - 0.5) if cap is not None and floor is not None else 0.0
-        raw.append(max(share, 0.001))
-    total = sum(raw)
-    return [Decimal(f"{p / total:.6f}") for p in raw]
 
 
 def _book(market: Market, p: Decimal, rng: random.Random) -> OrderBookSnapshot:

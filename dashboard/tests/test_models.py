@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,6 +15,13 @@ from markets.tests.factories import EventFactory, MarketFactory, TradeFactory
 from prediction.models import BracketProbability, ModelVersion, Prediction
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The live record is cached per window for a few minutes: each test starts without it."""
+    cache.clear()
+
 
 TODAY = timezone.now().date()
 

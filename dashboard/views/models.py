@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.cache import cache
 from django.db.models import DateTimeField, F, OuterRef, Subquery, Window
 from django.db.models.functions import Cast, RowNumber
 from django.http import HttpRequest, HttpResponse
@@ -31,6 +32,9 @@ from prediction.scoring import brier_losses, normalise_prices
 
 VERSIONS_SHOWN = 20
 DEFAULT_DAYS, MAX_DAYS = 90, 730
+# A year of settled events is thousands of predictions to score; they change only as events settle
+# (every 10 minutes at most), so each window is scored once every few minutes, not on every load.
+RECORD_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -91,20 +95,27 @@ def live_record(*, since: date, until: date) -> list[RecordPoint]:
 
 
 def _running(events: list[tuple[date, list[tuple[Decimal, str, Decimal | None]]]]) -> list[RecordPoint]:
-    """Per day, then cumulative: Brier sums and market counts of model and market."""
-    sums: dict[date, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])  # model, market, markets, events
+    """Per day, then cumulative: Brier sums and market counts of model and market (scored in one call each)."""
+    scored = []
     for day, rows in events:
         results = [result for _, result, _ in rows]
         prices = [price for _, _, price in rows]
         if any(r not in (Market.Result.YES, Market.Result.NO) for r in results) or all(p is None for p in prices):
             continue  # not settled yet (or void), or the market never traded by then: nothing to compare
-        truth = [[int(r == Market.Result.YES) for r in results]]
-        model = brier_losses([[float(p) for p, _, _ in rows]], truth)[0]
-        market = brier_losses([normalise_prices(prices)], truth)[0]
+        scored.append(
+            (day, [float(p) for p, _, _ in rows], normalise_prices(prices), [int(r == "yes") for r in results])
+        )
+    if not scored:
+        return []
+    truth = [t for _, _, _, t in scored]
+    model = brier_losses([m for _, m, _, _ in scored], truth)
+    market = brier_losses([k for _, _, k, _ in scored], truth)
+    sums: dict[date, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])  # model, market, markets, events
+    for (day, _, _, outcome), ours, theirs in zip(scored, model, market, strict=True):
         total = sums[day]
-        total[0] += sum(model)
-        total[1] += sum(market)
-        total[2] += len(rows)
+        total[0] += sum(ours)
+        total[1] += sum(theirs)
+        total[2] += len(outcome)
         total[3] += 1
     points, running = [], [0.0, 0.0, 0.0, 0.0]
     for day in sorted(sums):
@@ -128,7 +139,14 @@ def models(request: HttpRequest) -> HttpResponse:
     promoted = next((v for v in versions if v.status == ModelVersion.Status.PROMOTED), None)
     if promoted is None:
         promoted = ModelVersion.objects.promoted().defer("artifact").order_by("-promoted_at").first()
-    record = live_record(since=today - timedelta(days=days), until=today)
+    record: list[RecordPoint] = (
+        cache.get_or_set(
+            f"dashboard-models-record:{today}:{days}",
+            lambda: live_record(since=today - timedelta(days=days), until=today),
+            RECORD_SECONDS,
+        )
+        or []
+    )
     chart = {
         "labels": [p.day.isoformat() for p in record],
         "advantage": [round(p.advantage, 4) for p in record],

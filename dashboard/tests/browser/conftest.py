@@ -100,27 +100,24 @@ def site(transactional_db: None, live_server_url: str, settings: Any, monkeypatc
         yield live_server_url
 
 
-@pytest.fixture(scope="session")
-def embedded_worker(live_server_url: str, django_db_blocker: Any) -> Iterator[None]:
-    """The Celery worker ``make run`` embeds, in a thread of this process, as long as the session."""
+@pytest.fixture
+def worker(site: str) -> Iterator[None]:
+    """The Celery worker ``make run`` embeds, in a thread, taking tasks from the broker (the suite runs them inline).
+
+    Only for the test that asks: Celery's worker state is global to the process, and on Redis the queue is shared
+    with other test processes, so a worker left running could take (or stop with) another test's worker.
+    """
     from kalshiweb.celery import app
     from kalshiweb.embedded import EmbeddedWorker
 
-    worker = EmbeddedWorker(app)
-    with django_db_blocker.unblock():  # worker_ready's receivers read the trading state
-        worker.start()
-    yield
-    worker.stop(10)
-
-
-@pytest.fixture
-def worker(embedded_worker: None, site: str) -> Iterator[None]:
-    """Tasks go to the embedded worker through the broker instead of running inline (the suite's default)."""
-    from kalshiweb.celery import app
-
+    embedded = EmbeddedWorker(app)
     app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = True
+    try:
+        embedded.start()
+        yield
+    finally:
+        embedded.stop(10)
+        app.conf.task_always_eager = True
 
 
 @pytest.fixture

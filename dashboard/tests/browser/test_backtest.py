@@ -14,7 +14,7 @@ from prediction.tests.world import build_world
 
 pytestmark = BROWSER
 
-START, END = date(2025, 1, 24), date(2025, 1, 27)
+START, END = date(2025, 1, 20), date(2025, 1, 27)
 # Every backtest.progress event the page hears, kept across the reload that shows the results.
 RECORD_PROGRESS = """
 document.addEventListener("DOMContentLoaded", () => {
@@ -29,8 +29,9 @@ document.addEventListener("DOMContentLoaded", () => {
 
 @pytest.fixture
 def history(site):
-    """A short New York history, with prints on both sides to fill from (as the page's own tests use)."""
-    world = build_world(first_day=date(2024, 10, 20), first_event=date(2025, 1, 10), last_day=END)
+    """New York's history with prints on both sides (as the page's own tests use): long enough that the run
+    takes a few seconds, so the page is open and listening before it finishes."""
+    world = build_world(first_day=date(2024, 11, 10), first_event=date(2025, 1, 10), last_day=END)
     both_sides(world.series)
     return world
 

@@ -20,4 +20,8 @@ class Migration(migrations.Migration):
             name='equity',
             field=models.DecimalField(blank=True, decimal_places=6, help_text='Cash plus open positions at cost when it finished.', max_digits=16, null=True),
         ),
+        migrations.AddIndex(
+            model_name='decisionlogentry',
+            index=models.Index(fields=['mode', 'verdict', 'at'], name='decision_mode_verdict_at'),
+        ),
     ]

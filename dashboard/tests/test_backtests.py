@@ -149,7 +149,7 @@ def test_runs_are_compared_side_by_side(staff_client):
     ]
     assert drawn["equity"]["labels"] == ["2025-01-25", "2025-01-26"]
     assert drawn["drawdown"]["datasets"][0]["data"] == ["0.00", "-8.50"]
-    assert drawn["cities"]["datasets"][1]["data"] == [-40.25] and len(drawn["calibration"]) == 4
+    assert drawn["cities"]["datasets"][1]["data"] == [-40.25] and len(drawn["calibration"]) == 6
 
 
 @pytest.mark.parametrize("choice", ["one", "five", "failed"])
@@ -170,6 +170,6 @@ def test_the_pages_take_fixed_queries(staff_client, django_assert_num_queries, s
         assert staff_client.get(reverse("dashboard-backtests")).status_code == 200
     with django_assert_num_queries(6):  # ... the run, the series' cities, the trades' calibration
         assert staff_client.get(reverse("dashboard-backtest-detail", args=[runs[0].pk])).status_code == 200
-    with django_assert_num_queries(5):  # ... the runs, the series' cities
+    with django_assert_num_queries(6):  # ... the runs, the series' cities, their trades' calibration
         answer = staff_client.get(reverse("dashboard-backtest-compare"), {"run": [r.pk for r in runs]})
     assert answer.status_code == 200

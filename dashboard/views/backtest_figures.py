@@ -11,6 +11,7 @@ prediction.scoring's reliability_table.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -139,15 +140,23 @@ def reliability_points(bins: Iterable[dict[str, Any]]) -> list[dict[str, float]]
     ]
 
 
-def trades_reliability(run: BacktestRun) -> list[dict[str, float]]:
-    """The probability each fill was sized on against whether the side bought paid (one query)."""
-    rows = BacktestTrade.objects.filter(run=run, probability__isnull=False, payout__isnull=False).values_list(
-        "probability", "payout"
+def trades_reliability(runs: Sequence[BacktestRun]) -> dict[int, list[dict[str, float]]]:
+    """Per run: the probability each fill was sized on against whether the side bought paid (one query)."""
+    rows = BacktestTrade.objects.filter(run__in=runs, probability__isnull=False, payout__isnull=False).values_list(
+        "run_id", "probability", "payout"
     )
-    pairs = [(p, int(payout == ONE)) for p, payout in rows if p is not None and 0.0 <= p <= 1.0]
-    if not pairs:
-        return []
-    return reliability_points(asdict(b) for b in reliability_table([[p for p, _ in pairs]], [[o for _, o in pairs]]))
+    pairs: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for run, p, payout in rows:
+        if p is not None and 0.0 <= p <= 1.0:
+            pairs[run].append((p, int(payout == ONE)))
+    return {
+        run.pk: reliability_points(
+            asdict(b) for b in reliability_table([[p for p, _ in found]], [[o for _, o in found]])
+        )
+        if (found := pairs.get(run.pk))
+        else []
+        for run in runs
+    }
 
 
 def city_pnl(sections: dict[str, dict[str, Any]], names: dict[str, str]) -> dict[str, Any]:
@@ -174,7 +183,7 @@ def run_charts(run: BacktestRun, names: dict[str, str]) -> dict[str, Any]:
         "calibration": [
             {"label": "Model (every decision)", "data": reliability_points(calibration.get("model", []))},
             {"label": "Market (every decision)", "data": reliability_points(calibration.get("market", []))},
-            {"label": "Our fills (probability sized on)", "data": trades_reliability(run)},
+            {"label": "Our fills (probability sized on)", "data": trades_reliability([run])[run.pk]},
         ],
         "cities": city_pnl(report.get("per_strategy", {}), names),
     }
@@ -183,13 +192,15 @@ def run_charts(run: BacktestRun, names: dict[str, str]) -> dict[str, Any]:
 def compare_charts(runs: Sequence[BacktestRun], names: dict[str, str]) -> dict[str, Any]:
     """The compare page's charts: one dataset per run (its strategies together)."""
     labels = {run.pk: f"Run {run.pk}: {run.strategy or 'model-taker'}" for run in runs}
+    fills = trades_reliability(runs)
     calibration = []
     for run in runs:
         stored = run.metrics.get("calibration", {})
-        calibration.append({"label": f"{labels[run.pk]} · model", "data": reliability_points(stored.get("model", []))})
-        calibration.append(
-            {"label": f"{labels[run.pk]} · market", "data": reliability_points(stored.get("market", []))}
-        )
+        calibration += [
+            {"label": f"{labels[run.pk]} · model", "data": reliability_points(stored.get("model", []))},
+            {"label": f"{labels[run.pk]} · market", "data": reliability_points(stored.get("market", []))},
+            {"label": f"{labels[run.pk]} · our fills", "data": fills[run.pk]},
+        ]
     return {
         **equity_charts({labels[run.pk]: run.equity_curve for run in runs}),
         "calibration": calibration,

@@ -155,8 +155,8 @@ def backtest_compare(request: HttpRequest) -> HttpResponse:
         "runs": runs,
         "table": compare_table(runs),
         "charts": compare_charts(runs, names),
-        "calibration_note": "Each run's model (solid) and market (dashed), every bracket at every decision with a "
-        "known result.",
+        "calibration_note": "Each run's model (solid) and market (dashed) at every bracket of every decision with a "
+        "known result, and its fills (dotted): the probability each was sized on against the share that paid.",
     }
     return render(request, "dashboard/backtest_compare.html", context)
 

@@ -116,9 +116,9 @@ def _beliefs(settlement: Settlement) -> list[FillBelief]:
         .order_by("created_time", "id")
     )
     ids = {f.order.client_order_id for f in fills if f.order is not None}
-    logged = {
-        e.client_order_id: e for e in DecisionLogEntry.objects.filter(mode=settlement.mode, client_order_id__in=ids)
-    }
+    # By the market's ticker too: it is indexed, the client order id is not (a year of the log is millions of rows).
+    found = DecisionLogEntry.objects.filter(mode=settlement.mode, ticker=settlement.ticker, client_order_id__in=ids)
+    logged = {e.client_order_id: e for e in found}
     return [_belief(f, logged.get(f.order.client_order_id) if f.order is not None else None) for f in fills]
 
 

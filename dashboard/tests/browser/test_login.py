@@ -16,6 +16,8 @@ def test_an_operator_logs_in_and_lands_on_the_page_asked_for(page, operator):
     expect(page).to_have_url("/dashboard/markets/")
     expect(page.locator("#mode-banner")).to_contain_text("DRY")
     expect(page.get_by_role("heading", name="Open markets")).to_be_visible()
+    # Our own static files, served by the ASGI application: the vendored libraries and the live socket's script.
+    assert page.evaluate("typeof htmx === 'object' && typeof Chart === 'function' && typeof kalshiwebLive === 'object'")
 
 
 def test_a_wrong_password_is_refused_with_the_reason(page, operator):

@@ -59,13 +59,13 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
 	@touch $@ $(VENV)/.runtime
 
 # The browser tests drive Debian's chromium through Playwright, which never downloads a browser of its own.
-CHROMIUM := /usr/bin/chromium
-$(CHROMIUM):
+CHROMIUM_BIN := /usr/bin/chromium
+$(CHROMIUM_BIN):
 	@[ "$$(id -u)" = 0 ] || { echo "The browser tests need Debian's chromium: run 'sudo apt-get install -y chromium'"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 install: $(VENV)/.runtime $(VENDORED)
-install-dev: $(VENV)/.dev $(VENDORED) $(CHROMIUM)
+install-dev: $(VENV)/.dev $(VENDORED) $(CHROMIUM_BIN)
 
 setup: install
 	$(PY) manage.py setup

@@ -26,11 +26,12 @@ def trading(site):
     off_the_loop(lambda: resume_trading(reason="open for the test", actor="test", now=timezone.now()))
 
 
-def header_pages(page) -> list[str]:
-    """The pages the header links to (so a page added to the header is covered here too)."""
-    hrefs = page.locator("header a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+def linked_pages(page) -> list[str]:
+    """The pages the header and the status page link to (so a page added to either is covered here too)."""
+    visit(page, "/")
+    hrefs = page.locator("header a, main a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     pages = [href for href in dict.fromkeys(hrefs) if href.startswith("/") and href not in MACHINE_LINKS]
-    assert "/dashboard/markets/" in pages and "/admin/" in pages, pages
+    assert {"/dashboard/markets/", "/dashboard/onboarding/", "/admin/"} <= set(pages), pages
     return pages
 
 
@@ -52,7 +53,7 @@ def test_a_halt_from_the_status_page_shows_live_and_on_every_page(page, operator
     expect(banner).to_have_class(re.compile(r"\bhalted\b"))  # painted red
     assert watching.evaluate("window.notReloaded === true")
 
-    for path in header_pages(status):
+    for path in linked_pages(status):
         visit(status, path)
         expect(status.locator(BANNER), path).to_have_text(State.HALTED.label)
     shot(watching, "dashboard-markets-halted")

@@ -95,3 +95,65 @@ class DollarsModelSerializer(serializers.ModelSerializer[Any]):
         if field_class is serializers.DecimalField and getattr(model_field, "decimal_places", None) == 6:
             return Dollars, kwargs
         return field_class, kwargs
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error the API answers.",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "description": 'e.g. "invalid", "not_found", "throttled", "conflict".'},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "description": "Only for 400 invalid: each field's (or non_field_errors') messages.",
+                    "additionalProperties": {},
+                },
+            },
+            "required": ["code", "message"],
+        }
+    },
+    "required": ["error"],
+}
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+ERROR_MEANINGS = {
+    "400": "Invalid input: the fields say which and why.",
+    "401": "Not authenticated: log in or send a token.",
+    "403": "Authenticated, but not allowed (staff read; operators change).",
+    "404": "No such object, page or endpoint.",
+    "429": "Throttled: retry after the Retry-After header's seconds.",
+}
+
+
+def _errors_of(operation: dict[str, Any]) -> list[str]:
+    """The error statuses every operation of this shape can answer, beyond what its view documents."""
+    public = {} in operation.get("security", [{}])  # AllowAny views: the token endpoint
+    statuses = [] if public else ["401", "403"]
+    parameters = operation.get("parameters", [])
+    if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
+        statuses.append("400")
+    if any(p["in"] == "path" or p["name"] == "page" for p in parameters):
+        statuses.append("404")
+    if public:
+        statuses.append("429")
+    return statuses
+
+
+def document_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: the one error shape, on every error an operation can answer.
+
+    Adds the statuses every operation of its shape can answer (:func:`_errors_of`) and gives the error
+    shape to each error status a view documented with a description only (e.g. 409, 503).
+    """
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status in _errors_of(operation):
+                responses.setdefault(status, {"description": ERROR_MEANINGS[status]})
+            for status, response in responses.items():
+                if int(status) >= 400 and "content" not in response:
+                    response["content"] = {"application/json": {"schema": ERROR_REF}}
+    return result

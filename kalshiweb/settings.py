@@ -308,6 +308,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The one error shape, and the 400/401/403/404/429 each operation can answer (kalshiweb.rest).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "kalshiweb.rest.document_errors"],
     # Several models have a "status"; each choice set gets its own name in the schema.
     "ENUM_NAME_OVERRIDES": {"BacktestRunStatusEnum": "backtesting.models.BacktestRun.Status"},
 }

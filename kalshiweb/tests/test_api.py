@@ -125,3 +125,17 @@ def test_a_malformed_body_is_400_and_an_unknown_media_type_415(staff_client):
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "parse_error"
     odd = staff_client.post("/api/orders/cancel/", "x", content_type="text/csv")
     assert odd.status_code == 415 and odd.json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_the_schema_documents_the_one_error_shape_on_every_error():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    assert schema["components"]["schemas"]["Error"]["required"] == ["error"]
+    orders = schema["paths"]["/api/orders/"]["get"]["responses"]
+    assert {"400", "401", "403", "404"} <= set(orders) and orders["400"]["content"] == error
+    detail = schema["paths"]["/api/orders/{id}/"]["get"]["responses"]
+    assert "404" in detail and "400" not in detail  # a detail takes no query: only a missing object fails
+    cancel = schema["paths"]["/api/orders/cancel/"]["post"]["responses"]
+    assert cancel["409"]["content"] == error and cancel["503"]["content"] == error
+    token = schema["paths"]["/api/auth/token/"]["post"]["responses"]
+    assert "429" in token and "401" not in token

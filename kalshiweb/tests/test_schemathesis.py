@@ -18,7 +18,12 @@ from django.urls import resolve
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis import Case
-from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from trading.models import DecisionLogEntry, Fill, Position, Reconciliation, TradingCycle
 from trading.tests.factories import OrderFactory
@@ -79,7 +84,7 @@ def _to_an_existing_row(case: Case) -> None:
 FUZZ = settings(
     max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
 )
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
 
 
 def _call(case: Case, token: str) -> None:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -153,7 +153,11 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet[Order]):
 
     @extend_schema(
         request=CancelOrdersSerializer,
-        responses={200: CancelledOrdersSerializer},
+        responses={
+            200: CancelledOrdersSerializer,
+            409: OpenApiResponse(description="An order of another trading mode: nothing was cancelled."),
+            503: OpenApiResponse(description="The mode's broker cannot be used now: nothing was cancelled."),
+        },
         description="Cancel working orders by id, ticker, event or all of the configured mode; "
         "answers which were cancelled and why the others were not. 409 for an order of another mode.",
     )

@@ -231,7 +231,12 @@ def _last_strategy() -> Subquery:
 def _grouped(rows: QuerySet[Any], group: str, pnl: Any, fees: str) -> dict[str, tuple[Decimal, Decimal, int]]:
     """{group: (P&L, fees, rows)} summed in the database."""
     summed = rows.values(group).annotate(pnl=Sum(pnl, output_field=_money()), paid=Sum(fees), n=Count("id"))
-    return {row[group] or "": (_exact(row["pnl"]), _exact(row["paid"]), row["n"]) for row in summed}
+    found: dict[str, tuple[Decimal, Decimal, int]] = {}
+    for row in summed:  # None (no order, no market) and "" (an order without a strategy) are one group
+        name = row[group] or ""
+        before = found.get(name, (ZERO, ZERO, 0))
+        found[name] = (before[0] + _exact(row["pnl"]), before[1] + _exact(row["paid"]), before[2] + row["n"])
+    return found
 
 
 def _won_lost(positions: QuerySet[Position], group: Any) -> dict[str, tuple[int, int]]:
@@ -240,7 +245,11 @@ def _won_lost(positions: QuerySet[Position], group: Any) -> dict[str, tuple[int,
     counted = closed.annotate(
         won=Count("id", filter=Q(realized_pnl__gt=0)), lost=Count("id", filter=Q(realized_pnl__lt=0))
     )
-    return {row["group"] or "": (row["won"], row["lost"]) for row in counted}
+    found: dict[str, tuple[int, int]] = {}
+    for row in counted:
+        won, lost = found.get(row["group"] or "", (0, 0))
+        found[row["group"] or ""] = (won + row["won"], lost + row["lost"])
+    return found
 
 
 def _groups(

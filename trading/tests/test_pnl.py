@@ -7,13 +7,14 @@ from decimal import Decimal
 
 import pytest
 
+from markets.schemas.enums import BookSide
 from trading import pnl
-from trading.accounting import account_for
+from trading.accounting import FillReport, account_for, record_fills
 from trading.brokers import PaperBroker
 from trading.cycle import run_cycle
 from trading.models import RiskLimits, TradingCycle
 from trading.services import resume_trading
-from trading.tests.ledgers import MODE, at, build_ledger, grow
+from trading.tests.ledgers import MODE, at, build_ledger, buy, grow
 from trading.tests.world import NOW, build_world, quiet_books
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +143,12 @@ def test_the_balance_of_a_day_is_its_last_recorded_cycle():
         pnl.BalancePoint(date(2025, 3, 1), D(980), D(1001)),
         pnl.BalancePoint(date(2025, 3, 2), D(970), D(1003)),
     ]
+
+
+def test_a_fill_of_no_order_and_one_of_an_order_without_a_strategy_are_one_unnamed_group():
+    world = build_world()
+    buy(world.low, BookSide.BID, "0.10", 1, "0.01", at(3, 1, 10), strategy="", trade_id="s1")
+    elsewhere = FillReport("x1", world.mid.ticker, BookSide.BID, D("0.20"), D(2), D("0.02"), True, at(3, 1, 11))
+    record_fills([elsewhere], mode=MODE, now=at(3, 1, 11))
+    [unnamed] = pnl.by_strategy(MODE)
+    assert (unnamed.name, unnamed.trading, unnamed.fees, unnamed.fills) == ("", D("-0.03"), D("0.03"), 2)

@@ -25,6 +25,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from backtesting.tests.test_api import finished_run
 from trading.models import DecisionLogEntry, Fill, Position, Reconciliation, TradingCycle
 from trading.tests.factories import OrderFactory
 from trading.tests.world import NOW, book, build_world
@@ -44,7 +45,8 @@ def operator_token(db, django_user_model) -> str:
 
 
 def _world() -> None:
-    """A market with books, a prediction, orders, fills, a position, decisions, forecasts and observations."""
+    """A market with books, a prediction, orders, fills, a position, decisions, forecasts, observations and a
+    finished backtest with its trades."""
     world = build_world()
     city, day = world.event.series.city, world.event.target_date
     assert city is not None and day is not None
@@ -67,6 +69,7 @@ def _world() -> None:
         at = NOW - timedelta(hours=n)
         RunningExtreme.objects.create(city=city, date=day, observed_at=at, recorded_at=at)
     Reconciliation.objects.create(mode="DRY", started_at=NOW)
+    finished_run(n_trades=3)
 
 
 def _to_an_existing_row(case: Case) -> None:

@@ -18,14 +18,14 @@ from decimal import Decimal
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
-from django.db.models import DateTimeField, F, OuterRef, Subquery, Window
-from django.db.models.functions import Cast, RowNumber
+from django.db.models import DateTimeField, OuterRef, Subquery
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from markets.models import Market, Trade
+from markets.models import Event, Market, Trade
 from prediction.models import BracketProbability, ModelVersion, Prediction
 from prediction.scoretable import ScoreRow, overall, score_rows
 from prediction.scoring import brier_losses, normalise_prices
@@ -70,15 +70,15 @@ def worse_than_market(version: ModelVersion | None) -> str | None:
 
 def live_record(*, since: date, until: date) -> list[RecordPoint]:
     """The running Brier of the stored predictions and of the market on the events settled in [since, until]."""
-    chosen = list(
-        Prediction.objects.filter(
-            event__target_date__gte=since,
-            event__target_date__lte=until,
-            as_of__lt=Cast("event__target_date", DateTimeField()),
-        )
-        .annotate(rank=Window(RowNumber(), partition_by=F("event_id"), order_by=[F("as_of").desc(), F("id").desc()]))
-        .filter(rank=1)
-        .values_list("pk", "event__target_date")
+    # Per event, through the predictions' event index: a handful of rows each, not every prediction of the window.
+    before_the_day = Prediction.objects.filter(
+        event=OuterRef("pk"), as_of__lt=Cast(OuterRef("target_date"), DateTimeField())
+    ).order_by("-as_of", "-id")
+    chosen = (
+        Event.objects.filter(target_date__gte=since, target_date__lte=until)
+        .annotate(prediction=Subquery(before_the_day.values("pk")[:1]))
+        .filter(prediction__isnull=False)
+        .values_list("prediction", "target_date")
     )
     days = {pk: day for pk, day in chosen if day is not None}
     last_print = Trade.objects.filter(market=OuterRef("market"), created_time__lte=OuterRef("prediction__as_of"))

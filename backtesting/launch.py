@@ -10,6 +10,7 @@ so a run started before an operator edits the limits still uses the old ones.
 
 from __future__ import annotations
 
+import logging
 import re
 from argparse import ArgumentTypeError
 from dataclasses import replace
@@ -29,6 +30,8 @@ from trading.limits import Limits, Sizing
 from trading.models import RiskLimits
 from trading.permissions import may_switch
 from trading.strategies import STRATEGIES
+
+logger = logging.getLogger(__name__)
 
 MAX_DAYS = 731  # two years of history: longer runs belong to runbacktest in a shell
 START_PERMISSION = "backtesting.add_backtestrun"
@@ -137,8 +140,21 @@ def start_backtest(request: BacktestRequest, *, requested_by: str) -> BacktestRu
         requested_by=requested_by,
         progress_message="Waiting for a worker",
     )
-    transaction.on_commit(lambda: run_backtest_task.delay(run.pk))
+    transaction.on_commit(lambda: _enqueue(run, run_backtest_task))
     return run
+
+
+def _enqueue(run: BacktestRun, task: Any) -> None:
+    """Hand the run to a worker; if the broker cannot take it, the run fails saying so instead of waiting forever."""
+    try:
+        task.delay(run.pk)
+    except Exception as exc:  # the broker's errors vary with the transport (Redis, memory)
+        logger.exception("Could not enqueue backtest run %s", run.pk)
+        BacktestRun.objects.filter(pk=run.pk, status=BacktestRun.Status.PENDING).update(
+            status=BacktestRun.Status.FAILED,
+            error=f"Could not hand the run to a worker: {exc}",
+            progress_message="Failed: no worker could be reached",
+        )
 
 
 def request_for(run: BacktestRun) -> BacktestRequest:

@@ -154,3 +154,17 @@ def test_lists_take_fixed_queries(operator, django_assert_num_queries, size):
     with django_assert_num_queries(3):  # the run, the count, the page
         operator.get(reverse("api-backtest-trades", args=[runs[0].pk]))
     assert operator.get(reverse("api-backtest-list"), {"status": "failed"}).json()["count"] == 0
+
+
+def test_a_run_the_broker_cannot_take_fails_saying_so(
+    operator, series, django_capture_on_commit_callbacks, monkeypatch
+):
+    def down(run_id: int) -> None:
+        raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr("backtesting.tasks.run_backtest_task.delay", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = operator.post(reverse("api-backtest-list"), start_body(), format="json")
+    assert answer.status_code == 202
+    run = BacktestRun.objects.get()
+    assert run.status == BacktestRun.Status.FAILED and "Connection refused" in run.error

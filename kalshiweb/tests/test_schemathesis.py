@@ -26,6 +26,7 @@ from schemathesis.checks import (
 )
 
 from backtesting.tests.test_api import finished_run
+from prediction.models import ModelVersion
 from trading.models import DecisionLogEntry, Fill, Position, Reconciliation, TradingCycle
 from trading.tests.factories import OrderFactory
 from trading.tests.world import NOW, book, build_world
@@ -70,6 +71,11 @@ def _world() -> None:
         RunningExtreme.objects.create(city=city, date=day, observed_at=at, recorded_at=at)
     Reconciliation.objects.create(mode="DRY", started_at=NOW)
     finished_run(n_trades=3)
+    section = {
+        "n_events": 56, "brier_model": 0.1812, "brier_market": 0.1905, "log_loss_model": 0.52,
+        "log_loss_market": 0.55, "brier_model_minus_market": -0.0093, "brier_model_minus_market_ci": [-0.02, 0.001],
+    }  # fmt: skip
+    ModelVersion.objects.update(validation_scores={"overall": section, "KXHIGHTEST 10:00 on the day": section})
 
 
 def _to_an_existing_row(case: Case) -> None:

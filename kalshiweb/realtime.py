@@ -187,21 +187,56 @@ def broadcast_all(payloads: Sequence[Payload]) -> None:
     layer = get_channel_layer()
     if layer is None or not payloads:
         return
-    messages = [(group, dict(p)) for p in payloads for group in (EVENTS_GROUP, stream_of(p["type"]))]
-
-    async def send() -> None:
-        for group, message in messages:
-            await layer.group_send(group, message)
-
+    send = _sender(layer, payloads)
     try:
         _run(send, layer)
     except Exception:
         logger.exception("Could not broadcast %s", ", ".join(p["type"] for p in payloads))
 
 
-def _run(send: Callable[[], Coroutine[Any, Any, None]], layer: BaseChannelLayer) -> None:
+async def abroadcast(payload: Payload) -> None:
+    """:func:`broadcast` for code in an event loop (the market feed's): awaits the send, never blocks the loop."""
+    await abroadcast_all([payload])
+
+
+async def abroadcast_all(payloads: Sequence[Payload]) -> None:
+    layer = get_channel_layer()
+    if layer is None or not payloads:
+        return
+    send = _sender(layer, payloads)
     server = _server
-    if not isinstance(layer, InMemoryChannelLayer) or server is None or not server.loop.is_running():
+    try:
+        if _hand_to_server(layer, server) and server is not None and server.loop is not asyncio.get_running_loop():
+            handed = asyncio.run_coroutine_threadsafe(send(), server.loop)
+            await asyncio.wait_for(asyncio.wrap_future(handed), SEND_TIMEOUT)
+        else:
+            await send()
+    except Exception:
+        logger.exception("Could not broadcast %s", ", ".join(p["type"] for p in payloads))
+
+
+Send = Callable[[], Coroutine[Any, Any, None]]
+
+
+def _sender(layer: BaseChannelLayer, payloads: Sequence[Payload]) -> Send:
+    """What sends ``payloads``, in order, each to the events group and to its stream's group."""
+    messages = [(group, dict(p)) for p in payloads for group in (EVENTS_GROUP, stream_of(p["type"]))]
+
+    async def send() -> None:
+        for group, message in messages:
+            await layer.group_send(group, message)
+
+    return send
+
+
+def _hand_to_server(layer: BaseChannelLayer, server: _ServerLoop | None) -> bool:
+    """Whether sends must run on the server's loop: the in-memory layer's, while that loop runs."""
+    return isinstance(layer, InMemoryChannelLayer) and server is not None and server.loop.is_running()
+
+
+def _run(send: Send, layer: BaseChannelLayer) -> None:
+    server = _server
+    if server is None or not _hand_to_server(layer, server):
         async_to_sync(send)()  # Redis (safe from any loop), or no server loop to wake
         return
     if threading.get_ident() == server.thread:

@@ -30,6 +30,11 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, object]]]:
     """Every payload broadcast, batched or not, instead of sending it."""
     payloads: list[dict[str, object]] = []
     monkeypatch.setattr("kalshiweb.realtime.broadcast_all", lambda batch: payloads.extend(dict(p) for p in batch))
+
+    async def from_a_loop(batch: list[dict[str, object]]) -> None:
+        payloads.extend(dict(p) for p in batch)
+
+    monkeypatch.setattr("kalshiweb.realtime.abroadcast_all", from_a_loop)
     yield payloads
 
 

@@ -19,7 +19,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import connections
 
 from kalshiweb.consumers import LiveEventsConsumer
-from kalshiweb.realtime import CyclePayload, broadcast
+from kalshiweb.realtime import CyclePayload, abroadcast, broadcast
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.anyio]
 
@@ -56,10 +56,14 @@ async def test_an_event_sent_from_a_worker_thread_wakes_the_waiting_socket(staff
     assert await staff_socket.receive_nothing(timeout=0.2)
 
 
-async def test_an_event_sent_from_another_threads_event_loop_arrives(staff_socket):
-    # The market feed's thread runs its own loop and sends from a worker thread of that loop.
+@pytest.mark.parametrize("how", ["awaited", "from a worker thread of that loop"])
+async def test_an_event_sent_from_another_threads_event_loop_arrives(staff_socket, how):
+    # The market feed's thread runs its own loop.
     async def feed() -> None:
-        await sync_to_async(broadcast)(EVENT)
+        if how == "awaited":
+            await abroadcast(EVENT)
+        else:
+            await sync_to_async(broadcast)(EVENT)
 
     sender = threading.Thread(target=asyncio.run, args=(feed(),), name="market-feed")
     sender.start()

@@ -41,7 +41,7 @@ from django.utils.module_loading import import_string
 
 from kalshiweb.health import FEED_COMPONENT
 from kalshiweb.models import Heartbeat
-from kalshiweb.realtime import FeedStatusPayload, broadcast, broadcast_on_commit, feed_status_event
+from kalshiweb.realtime import FeedStatusPayload, abroadcast, broadcast_on_commit, feed_status_event
 from markets.feed.connection import FeedConnection, Signer
 from markets.feed.protocol import PER_MARKET, Channel, Data
 from markets.feed.tape import TapeRecorder
@@ -144,10 +144,10 @@ class FeedRecorder:
         return feed_status_event(connected=told[0], last_message_at=heard, reconnects=told[1])
 
     def _tell_from_loop(self) -> None:
-        """Broadcast a due status from the event loop: sending blocks, so a worker thread does it."""
+        """Broadcast a due status from the event loop, in a task of its own (the handlers are not coroutines)."""
         if (event := self.status_event()) is None:
             return
-        task = asyncio.get_running_loop().create_task(sync_to_async(broadcast)(event))
+        task = asyncio.get_running_loop().create_task(abroadcast(event))
         self._telling.add(task)
         task.add_done_callback(self._telling.discard)
 

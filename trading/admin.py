@@ -23,6 +23,7 @@ from trading.models import (
     Order,
     Position,
     Reconciliation,
+    RiskLimitChange,
     RiskLimits,
     Settlement,
     TradingCycle,
@@ -37,6 +38,7 @@ from trading.services import (
     confirm_live_trading,
     reject_order,
     set_trading_state,
+    update_risk_limits,
 )
 
 LIVE_CONFIRMATION = "LIVE"
@@ -219,8 +221,19 @@ class RiskLimitsAdmin(SingletonAdmin):
     ]
 
     def save_model(self, request: HttpRequest, obj: RiskLimits, form: Any, change: bool) -> None:
-        obj.updated_by = request.user.get_username()
-        super().save_model(request, obj, form, change)
+        """Through the service the dashboard and the API use, so every change lands in the audit trail."""
+        editable = RiskLimitChange.editable_fields()
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
+        if changes:
+            update_risk_limits(changes, actor=request.user.get_username(), now=timezone.now(), via="admin")
+
+
+@admin.register(RiskLimitChange)
+class RiskLimitChangeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "field", "old_value", "new_value", "actor", "via", "reason"]
+    list_filter = ["via", "field"]
+    search_fields = ["actor", "reason", "field"]
+    date_hierarchy = "at"
 
 
 def _may_trade(request: HttpRequest) -> bool:

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from kalshiweb.modes import TradingMode
 from kalshiweb.realtime import broadcast_on_commit
 from prediction.models import ModelVersion, Readiness
-from trading.models import Order, Position, RiskLimits, Settlement, TradingState, TradingStateChange
+from trading.models import (
+    Order,
+    Position,
+    RiskLimitChange,
+    RiskLimits,
+    Settlement,
+    TradingState,
+    TradingStateChange,
+)
 
 if TYPE_CHECKING:
     from trading.brokers import Broker
@@ -270,3 +279,37 @@ def cancel_orders(orders: list[Order], *, actor: str, now: datetime) -> list[Ord
         for order in due:
             done[order.pk] = cancel(order, broker, now=now, reason=f"cancelled by {actor}")
     return [done.get(o.pk, o) for o in orders]
+
+
+def update_risk_limits(
+    changes: Mapping[str, Any], *, actor: str, now: datetime, via: str, reason: str = ""
+) -> RiskLimits:
+    """Change some risk limits, recording each changed one (old → new) in the audit trail.
+
+    The one way the dashboard, the admin and the API change them. The limits
+    are validated as a whole (django's ValidationError, by field) before
+    anything is saved; a limit given its current value is neither saved nor
+    recorded. The row is locked so two operators' changes cannot interleave.
+    """
+    editable = RiskLimitChange.editable_fields()
+    unknown = sorted(set(changes) - editable)
+    if unknown:
+        raise ValidationError({name: "Not a risk limit that can be changed." for name in unknown})
+    with transaction.atomic():
+        RiskLimits.load()  # make sure the row exists before locking it
+        limits = RiskLimits.objects.select_for_update().get(pk=RiskLimits.SINGLETON_PK)
+        before = {name: getattr(limits, name) for name in changes}
+        for name, value in changes.items():
+            setattr(limits, name, value)
+        limits.full_clean()
+        changed = [name for name in changes if getattr(limits, name) != before[name]]
+        if not changed:
+            return limits
+        limits.updated_by = actor
+        limits.save()
+        RiskLimitChange.objects.bulk_create(
+            RiskLimitChange.of(name, before[name], getattr(limits, name), actor=actor, at=now, via=via, reason=reason)
+            for name in changed
+        )
+    logger.warning("Risk limits changed by %s via %s: %s", actor, via, ", ".join(changed))
+    return limits

@@ -165,6 +165,7 @@ def test_no_cycle_runs_from_here_outside_dry(staff_client):
     ("action", "reason"),
     [
         ("add_key", "Adding a Kalshi key needs the 'Can add API credential' permission."),
+        ("test_key", "Testing a Kalshi key needs the 'Can add API credential' permission."),
         ("cities", "Choosing cities needs the 'Can change city' permission."),
         ("dry_cycle", "Running a trading cycle needs the 'Can change trading state' permission."),
     ],

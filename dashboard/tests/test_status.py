@@ -121,7 +121,7 @@ def test_an_operator_halts_and_the_working_orders_are_cancelled(staff_client):
     assert messages_of(response) == ["Halted. 2 of 2 working orders cancelled."]
     state = TradingState.load()
     assert (state.state, state.reason, state.changed_by) == ("halted", "storm data looks wrong", "operator")
-    change = TradingStateChange.objects.order_by("-id").first()
+    change = TradingStateChange.objects.order_by("-id")[0]
     assert (change.from_state, change.to_state, change.actor) == ("active", "halted", "operator")
     assert set(Order.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)) == {"canceled"}
 

@@ -40,7 +40,14 @@ from trading.models import (
     TradingState,
 )
 from trading.permissions import MaySwitchTradingState
-from trading.services import TradingGate, TradingStateError, cancel_orders, set_trading_state, trading_gate
+from trading.services import (
+    TradingGate,
+    TradingStateError,
+    cancel_orders,
+    set_trading_state,
+    trading_gate,
+    update_risk_limits,
+)
 
 
 @extend_schema_serializer(component_name="ModelReadiness")
@@ -118,17 +125,14 @@ class RiskLimitsApi(APIView):
 
     @extend_schema(request=RiskLimitsSerializer(partial=True), responses=RiskLimitsSerializer)
     def patch(self, request: Request) -> Response:
-        limits = RiskLimits.load()
-        given = RiskLimitsSerializer(limits, data=request.data, partial=True)
+        given = RiskLimitsSerializer(RiskLimits.load(), data=request.data, partial=True)
         given.is_valid(raise_exception=True)
-        for name, value in given.validated_data.items():
-            setattr(limits, name, value)
-        limits.updated_by = request.user.get_username()
         try:
-            limits.full_clean()
+            limits = update_risk_limits(
+                given.validated_data, actor=request.user.get_username(), now=timezone.now(), via="api"
+            )
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from exc
-        limits.save()
         return Response(RiskLimitsSerializer(limits).data)
 
 

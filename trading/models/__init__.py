@@ -1,6 +1,6 @@
 """The trading app's tables: the ledger, the operator's controls, and the journal of what was done."""
 
-from trading.models.controls import RiskLimits, TradingState, TradingStateChange
+from trading.models.controls import RiskLimitChange, RiskLimits, TradingState, TradingStateChange
 from trading.models.journal import DecisionLogEntry, Difference, Reconciliation, TradingCycle
 from trading.models.orders import MODE_CHOICES, Account, Fill, Order, Position, Settlement
 
@@ -13,6 +13,7 @@ __all__ = [
     "Order",
     "Position",
     "Reconciliation",
+    "RiskLimitChange",
     "RiskLimits",
     "Settlement",
     "TradingCycle",

@@ -1,11 +1,12 @@
-"""The controls an operator sets: risk limits, the trading state (kill switch) and its audit trail."""
+"""The controls an operator sets: risk limits, the trading state (kill switch), and the audit trails of both."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Self
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 
 from kalshiweb.models import SingletonModel
@@ -168,3 +169,56 @@ class TradingStateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M}Z {self.from_state} → {self.to_state} by {self.actor}"
+
+
+class RiskLimitChange(models.Model):
+    """Audit trail of the risk limits: one row per changed limit, old → new, whoever changed it and how."""
+
+    class Via(models.TextChoices):
+        DASHBOARD = "dashboard", "Dashboard"
+        ADMIN = "admin", "Admin"
+        API = "api", "API"
+
+    field = models.CharField(max_length=64, help_text="The RiskLimits field that changed.")
+    old_value = models.CharField(max_length=64)
+    new_value = models.CharField(max_length=64)
+    actor = models.CharField(max_length=150)
+    at = models.DateTimeField()
+    via = models.CharField(max_length=9, choices=Via.choices)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M}Z {self.field}: {self.old_value} → {self.new_value} by {self.actor}"
+
+    @staticmethod
+    def editable_fields() -> set[str]:
+        """The limits an operator may change (not the key, not who last changed them)."""
+        return {f.name for f in RiskLimits._meta.concrete_fields if not f.primary_key and f.name not in _NOT_LIMITS}
+
+    @classmethod
+    def of(cls, name: str, old: object, new: object, *, actor: str, at: datetime, via: str, reason: str) -> Self:
+        return cls(field=name, old_value=_text(old), new_value=_text(new), actor=actor, at=at, via=via, reason=reason)
+
+    @property
+    def label(self) -> str:
+        """The limit as the admin and the limits page name it, e.g. "max order cost ($)"."""
+        try:
+            found = RiskLimits._meta.get_field(self.field)
+        except FieldDoesNotExist:
+            return self.field
+        return str(getattr(found, "verbose_name", self.field))
+
+
+_NOT_LIMITS = {"updated_at", "updated_by"}
+
+
+def _text(value: object) -> str:
+    """A limit as a person reads it in the trail: 10, 0.05, yes."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    return str(value)

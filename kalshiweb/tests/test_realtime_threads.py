@@ -19,7 +19,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import connections
 
 from kalshiweb.consumers import LiveEventsConsumer
-from kalshiweb.realtime import CyclePayload, abroadcast, broadcast
+from kalshiweb.realtime import CyclePayload, abroadcast, broadcast, register_server_loop
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.anyio]
 
@@ -76,3 +76,26 @@ async def test_an_event_sent_from_another_threads_event_loop_arrives(staff_socke
 async def test_an_event_sent_by_sync_code_on_the_servers_own_loop_is_scheduled_not_blocked(staff_socket):
     broadcast(EVENT)  # waiting here for the loop it runs on would deadlock; it is sent when we next await
     assert await staff_socket.receive_json_from(timeout=3) == EVENT
+
+
+def test_a_server_loop_that_does_not_answer_in_time_is_logged_not_raised(monkeypatch, caplog):
+    monkeypatch.setattr("kalshiweb.realtime._server", None)  # restored after the test
+    monkeypatch.setattr("kalshiweb.realtime.SEND_TIMEOUT", 0.2)
+    loop, busy = asyncio.new_event_loop(), threading.Event()
+    server = threading.Thread(target=loop.run_forever, name="asgi-server", daemon=True)
+    server.start()
+    try:
+        asyncio.run_coroutine_threadsafe(_register(), loop).result(5)
+        loop.call_soon_threadsafe(busy.wait, 5)  # a handler that holds the loop
+        with caplog.at_level("ERROR", logger="kalshiweb.realtime"):
+            broadcast(EVENT)  # returns: the action that caused the event goes on
+        assert "Could not broadcast trading.cycle" in caplog.text
+    finally:
+        busy.set()
+        loop.call_soon_threadsafe(loop.stop)
+        server.join(5)
+        loop.close()
+
+
+async def _register() -> None:
+    register_server_loop()

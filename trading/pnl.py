@@ -11,12 +11,14 @@ queries whatever its size.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, DecimalField, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 
@@ -350,8 +352,43 @@ class PnlReport:
         return sum(c.losses for c in self.cities)
 
 
+REPORT_TTL = 300  # seconds: what the ledger's version does not see (a city renamed) shows within five minutes
+
+
 def report(mode: str) -> PnlReport:
-    """The mode's whole P&L history: a fixed number of queries however many fills."""
+    """The mode's whole P&L history, summed once per version of its ledger.
+
+    Summing a year of fills and settlements takes the database a good part of
+    a second, and the page re-renders on every fill while programs poll the
+    API; so the report is cached under :func:`ledger_version` and summed
+    again only when something it sums has changed.
+    """
+    key = "trading.pnl.report:" + hashlib.sha256(ledger_version(mode).encode()).hexdigest()  # a key any cache takes
+    found = cache.get(key)
+    if isinstance(found, PnlReport):
+        return found
+    fresh = compute_report(mode)
+    cache.set(key, fresh, REPORT_TTL)
+    return fresh
+
+
+def ledger_version(mode: str) -> str:
+    """A key that changes whenever the mode's P&L can have changed (four small queries).
+
+    Every fill, fee correction and settlement is booked with the account row
+    (its cash and ``updated_at`` move) and adds or changes a fill or
+    settlement counted here; a cycle that records a balance is a new row.
+    """
+    account = account_for(mode)
+    fills = Fill.objects.filter(mode=mode).aggregate(n=Count("id"), last=Max("id"), pnl=Sum("realized_pnl"))
+    settled = Settlement.objects.filter(mode=mode).aggregate(n=Count("id"), last=Max("id"))
+    cycles = TradingCycle.objects.filter(mode=mode, equity__isnull=False).aggregate(n=Count("id"), last=Max("id"))
+    parts = [mode, account.pk, account.cash, account.updated_at, *fills.values(), *settled.values(), *cycles.values()]
+    return ":".join(str(part) for part in parts)
+
+
+def compute_report(mode: str) -> PnlReport:
+    """The mode's whole P&L history from the database: a fixed number of queries however many fills."""
     days = daily(mode)
     cash, now_equity = equity_now(mode)
     curve = equity_curve(days, now_equity)

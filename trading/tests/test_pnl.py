@@ -6,20 +6,26 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 
 from markets.schemas.enums import BookSide
 from trading import pnl
-from trading.accounting import FillReport, account_for, record_fills
+from trading.accounting import FillReport, account_for, correct_fee, record_fills
 from trading.brokers import PaperBroker
 from trading.cycle import run_cycle
-from trading.models import RiskLimits, TradingCycle
+from trading.models import Fill, RiskLimits, TradingCycle
 from trading.services import resume_trading
-from trading.tests.ledgers import MODE, at, build_ledger, buy, grow
+from trading.tests.ledgers import MODE, at, build_ledger, buy, grow, settle
 from trading.tests.world import NOW, build_world, quiet_books
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()  # the report is cached per ledger version; another test's ledger may look the same
 
 
 @pytest.fixture
@@ -117,16 +123,39 @@ def test_each_cycle_records_the_cash_and_equity_it_leaves_and_the_last_of_a_day_
 def test_a_report_costs_the_same_queries_for_a_week_or_a_month_of_trading(ledger, django_assert_num_queries):
     grow(3)
     with django_assert_num_queries(QUERIES):
-        small = pnl.report(MODE)
+        small = pnl.compute_report(MODE)
     grow(30, first=3)
     with django_assert_num_queries(QUERIES):
-        large = pnl.report(MODE)
+        large = pnl.compute_report(MODE)
     assert len(large.days) == len(small.days) + 30  # a round trip a day
     assert len(large.cities) == 2 + 33
 
 
 # Fills and settlements by day (2), the account and its open cost (2), by city and by strategy (3 each), balances.
 QUERIES = 11
+VERSION_QUERIES = 4  # the account, and the fills, settlements and recording cycles counted
+
+
+def test_the_report_is_summed_again_only_when_the_ledger_changed(ledger, django_assert_num_queries):
+    _, away = ledger
+    first = pnl.report(MODE)
+    with django_assert_num_queries(VERSION_QUERIES):
+        assert pnl.report(MODE) == first
+    buy(away.low, BookSide.BID, "0.10", 2, "0.01", at(3, 5, 15), strategy="model-taker", trade_id="later")
+    with django_assert_num_queries(VERSION_QUERIES + QUERIES):
+        after_fill = pnl.report(MODE)
+    assert after_fill.overall.total == first.overall.total - D("0.01")
+    settle(away.low, "yes", at(3, 6, 13))
+    assert pnl.report(MODE).overall.total == first.overall.total - D("0.01") + D("1.80")
+    TradingCycle.objects.create(mode=MODE, strategy="model-taker", as_of=at(3, 7, 1), cash=D(1), equity=D(2))
+    assert pnl.report(MODE).balances == [pnl.BalancePoint(date(2025, 3, 7), D(1), D(2))]
+
+
+def test_a_fee_correction_is_a_new_version(ledger):
+    first = pnl.report(MODE)
+    fill = Fill.objects.get(trade_id="t4")
+    correct_fee(fill, D("0.10"), now=at(3, 3, 1))  # now the same as the fill's: only the money tells them apart
+    assert pnl.report(MODE).overall.total == first.overall.total - D("0.04")
 
 
 def test_the_balance_of_a_day_is_its_last_recorded_cycle():

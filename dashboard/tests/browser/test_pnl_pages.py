@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from playwright.sync_api import expect
 
 from dashboard.tests.browser.support import BROWSER, log_in, off_the_loop, shot
@@ -14,6 +15,7 @@ pytestmark = BROWSER
 
 @pytest.fixture
 def ledger(site):
+    cache.clear()  # the P&L report is cached per ledger version; another test's ledger may look the same
     home, away = build_ledger()
     buy(away.low, BookSide.BID, "0.10", 2, "0", at(3, 5, 15), strategy="model-taker", trade_id="b1")  # still open
     return home, away

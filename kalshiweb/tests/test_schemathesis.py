@@ -7,13 +7,16 @@ examples per operation, so CI runs it in well under a minute.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.urls import resolve
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -38,11 +41,22 @@ EXAMPLES = 25
 
 
 @pytest.fixture
-def operator_token(db, django_user_model) -> str:
+def operator_token(db, django_user_model, keep_the_test_connection) -> str:
     cache.clear()  # the token endpoint's throttle counts per process
     user = django_user_model.objects.create_superuser("fuzzer", password="pw-for-tests-only")
     _world()
     return Token.objects.create(user=user).key
+
+
+@pytest.fixture
+def keep_the_test_connection() -> Iterator[None]:
+    """Requests go through the bare WSGI handler, whose request signals close a connection inside a transaction:
+    on PostgreSQL that is the test's own. Django's test client turns the same signal off for the same reason."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 def _world() -> None:

@@ -197,3 +197,13 @@ def test_its_queries_do_not_grow_with_keys_and_cities(staff_client, rsa_private_
     for n in range(5):
         CityFactory.create(name=f"More {n}")
     assert queries() == before
+
+
+@override_settings(KALSHI_API_KEY_ID="0c5e3a1b-env-key-9f2d")
+def test_a_key_from_the_environment_counts_as_connected(staff_client):
+    step = staff_client.get(reverse(PAGE)).context["steps"][0]
+    assert step.done and "key …9f2d from the environment" in step.detail
+
+
+def test_it_says_a_halted_cycle_only_logs_refusals(staff_client):
+    assert 'id="halted-note"' in staff_client.get(reverse(PAGE)).content.decode()  # a new installation is halted

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.conf import settings
 
+from kalshiweb.masking import mask_tail
 from kalshiweb.modes import KalshiEnvironment, TradingMode
 from kalshiweb.templatetags.money import dollars
 from markets.client import KalshiClient
@@ -33,15 +34,18 @@ def setup_steps(*, mode: str) -> list[Step]:
 
 
 def _keys_step() -> Step:
+    title = "Connect your Kalshi API keys (DEMO first)"
     keys = list(ApiCredential.objects.filter(is_active=True).order_by("environment"))
-    if not keys:
-        return Step(1, "Connect your Kalshi API keys (DEMO first)", False, "No active API key is stored yet.")
-    described = ", ".join(
+    described = [
         f"{key.get_environment_display()} key {key.masked_key_id}"
         + (f" (last worked {key.last_used_at:%Y-%m-%d %H:%M} UTC)" if key.last_used_at else " (not tested yet)")
         for key in keys
-    )
-    return Step(1, "Connect your Kalshi API keys (DEMO first)", True, f"Stored: {described}.")
+    ]
+    if settings.KALSHI_API_KEY_ID:  # the environment's key wins over stored ones for its exchange
+        described.append(f"{settings.KALSHI_ENV} key {mask_tail(settings.KALSHI_API_KEY_ID)} from the environment")
+    if not described:
+        return Step(1, title, False, "No active API key is stored yet.")
+    return Step(1, title, True, f"{'; '.join(described)}.")
 
 
 def _cities_step() -> Step:

@@ -36,6 +36,9 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
         if self.joined:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """Browsers have nothing to say here: what they send is ignored (unparsed, so it cannot break the socket)."""
+
     async def forward(self, event: dict[str, Any]) -> None:
         await self.send_json(event)
 

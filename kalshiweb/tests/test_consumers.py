@@ -212,3 +212,12 @@ async def test_a_closed_socket_does_not_stop_the_others_hearing(open_socket):
     payload = killswitch_event(mode="DRY", reasons=["stale books"])
     await send_from("worker thread", [payload])
     assert await second.receive_json_from(timeout=5) == payload
+
+
+async def test_what_a_browser_sends_is_ignored(open_socket):
+    socket = await open_socket("/ws/feed/")
+    await socket.send_to(text_data="{not json")
+    await socket.send_to(bytes_data=b"\x00")
+    payload = feed_status_event(connected=True, last_message_at=None, reconnects=0)
+    await send_from("worker thread", [payload])
+    assert await socket.receive_json_from(timeout=5) == payload

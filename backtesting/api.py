@@ -122,6 +122,7 @@ class BacktestRunViewSet(
             }
         )
 
+    @extend_schema(responses=BacktestTradeSerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[])
     def trades(self, request: Request, pk: str | None = None) -> Response:
         """The run's fills, in the order they filled, a page at a time."""

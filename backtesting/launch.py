@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from argparse import ArgumentTypeError
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -77,6 +77,12 @@ class BacktestStartSerializer(serializers.Serializer[dict[str, Any]]):
         max_digits=6, decimal_places=4, min_value=Decimal(0), max_value=Decimal(1), required=False, allow_null=True,
         help_text="model-maker: dollars below fair value to bid.",
     )  # fmt: skip
+    limits = serializers.DictField(
+        child=serializers.DecimalField(max_digits=14, decimal_places=6, min_value=Decimal(0)),
+        required=False,
+        help_text="Risk limits to override for this run, by name (max_data_age in minutes); the rest are the "
+        "operators' current ones.",
+    )
     walk_forward = serializers.BooleanField(default=False, help_text="Choose parameters month by month.")
     compare_naive = serializers.BooleanField(default=True, help_text="Also replay under naive fills, to compare.")
 
@@ -97,13 +103,13 @@ class BacktestStartSerializer(serializers.Serializer[dict[str, Any]]):
             attrs["series_found"] = daily_high_series(attrs.get("series") or None, start, end)
         except CommandError as exc:
             raise serializers.ValidationError({"series": [str(exc)]}) from None
+        attrs["limits_found"] = overridden(RiskLimits.load().limits(), attrs.get("limits") or {})
         return attrs
 
     def to_request(self) -> BacktestRequest:
         """The validated data as a request, with the operators' current risk limits and sizing."""
         data = self.validated_data
-        risk = RiskLimits.load()
-        sizing = risk.sizing()
+        sizing = RiskLimits.load().sizing()
         for name in ("min_edge", "kelly_fraction"):
             if data.get(name) is not None:
                 sizing = replace(sizing, **{name: data[name]})
@@ -115,7 +121,7 @@ class BacktestStartSerializer(serializers.Serializer[dict[str, Any]]):
             strategies=[name for name in STRATEGIES if name in chosen],
             decision_times=decision_times(data["decision_times"]),
             bankroll=data["bankroll"],
-            limits=risk.limits(),
+            limits=data["limits_found"],
             sizing=sizing,
             params={"margin": data["margin"]} if data.get("margin") is not None else {},
             fill_window=timedelta(minutes=data["fill_window_minutes"]),
@@ -123,6 +129,24 @@ class BacktestStartSerializer(serializers.Serializer[dict[str, Any]]):
             compare_naive=data["compare_naive"],
             walk_forward=data["walk_forward"],
         )
+
+
+def overridden(limits: Limits, overrides: dict[str, Decimal]) -> Limits:
+    """``limits`` with some replaced (durations given in minutes); a ValidationError names what cannot be."""
+    known = {f.name for f in fields(Limits)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise serializers.ValidationError(
+            {"limits": [f"Unknown risk limit {', '.join(unknown)}; the limits are {', '.join(sorted(known))}."]}
+        )
+    changed: dict[str, Any] = {
+        name: timedelta(minutes=float(value)) if isinstance(getattr(limits, name), timedelta) else value
+        for name, value in overrides.items()
+    }
+    result = replace(limits, **changed)
+    if not Decimal(0) < result.min_price < result.max_price < Decimal(1):
+        raise serializers.ValidationError({"limits": ["Need 0 < min_price < max_price < 1."]})
+    return result
 
 
 def start_backtest(request: BacktestRequest, *, requested_by: str) -> BacktestRun:

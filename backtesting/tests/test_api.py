@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,9 +11,11 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from backtesting.launch import request_for
 from backtesting.models import BacktestRun, BacktestTrade
 from markets.models import Series
 from prediction.tests.world import new_york
+from trading.models import RiskLimits
 
 pytestmark = pytest.mark.django_db
 
@@ -82,9 +84,21 @@ def test_an_operator_starts_a_backtest_and_is_told_where_to_follow_it(
     assert body["params"]["series"] == ["KXHIGHTS"] and body["params"]["limits"]["max_order_contracts"]
 
 
+def test_a_run_may_override_some_risk_limits(operator, series):
+    body = start_body(limits={"max_price": "0.99", "max_data_age": "30"})
+    answer = operator.post(reverse("api-backtest-list"), body, format="json")
+    assert answer.status_code == 202, answer.json()
+    limits = answer.json()["params"]["limits"]
+    assert Decimal(limits["max_price"]) == Decimal("0.99") and limits["max_data_age"] == "0:30:00"
+    assert Decimal(limits["min_price"]) == RiskLimits.load().min_price  # the operators' current limit, unchanged
+    assert request_for(BacktestRun.objects.get()).limits.max_data_age == timedelta(minutes=30)
+
+
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
+        ({"limits": {"max_fun": "1"}}, "limits"),
+        ({"limits": {"min_price": "0.99"}}, "limits"),
         ({"end_date": "2025-01-01"}, "end_date"),
         ({"series": ["KXHIGHZZ"]}, "series"),
         ({"strategies": ["yolo"]}, "strategies"),

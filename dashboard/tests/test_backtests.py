@@ -14,6 +14,7 @@ from backtesting.models import BacktestRun, BacktestTrade
 from backtesting.report import dollars, number
 from backtesting.tests.test_runbacktest import both_sides
 from prediction.tests.world import build_world
+from trading.models import RiskLimits
 
 pytestmark = pytest.mark.django_db
 
@@ -80,9 +81,12 @@ def test_an_operator_starts_a_backtest_from_the_form_and_reads_its_results(
         answer = staff_client.post(reverse("dashboard-backtests"), {
             "start_date": START, "end_date": END, "series": ["KXHIGHNY"], "strategies": ["model-taker", "longshot-yes"],
             "decision_times": "10:00", "bankroll": "800", "fill_window_minutes": "15", "quote_window_minutes": "60",
-            "min_edge": "", "kelly_fraction": "", "margin": "", "compare_naive": "true",
+            "min_edge": "", "kelly_fraction": "", "margin": "", "compare_naive": "true", "limits.max_price": "0.97",
+            "limits.max_daily_loss": "",
         })  # fmt: skip
     run = BacktestRun.objects.get()
+    limits = run.params["limits"]
+    assert Decimal(limits["max_price"]) == Decimal("0.97") and Decimal(limits["max_daily_loss"]) == Decimal(50)
     assert answer.status_code == 302 and answer["Location"] == reverse("dashboard-backtest-detail", args=[run.pk])
     html = staff_client.get(answer["Location"]).content.decode()
     assert "data-backtest-status" in html and ">Succeeded</span>" in html
@@ -111,6 +115,9 @@ def test_a_bad_form_names_the_field_and_keeps_what_was_typed(staff_client):
     assert "Last day: The end date must not be before the start date." in html or "Bankroll: " in html
     assert "Bankroll: Ensure this value is greater than or equal to 1." in html
     assert f'value="{END}"' in html
+    answer = staff_client.post(reverse("dashboard-backtests"), {"start_date": START, "end_date": END,
+                                                                "limits.max_price": "abc"})  # fmt: skip
+    assert "Risk limits: max_price: A valid number is required." in answer.content.decode()
 
 
 def test_staff_without_the_permission_see_runs_but_no_form(viewer):
@@ -165,8 +172,9 @@ def test_compare_refuses_what_it_cannot_compare(staff_client, choice):
 @pytest.mark.parametrize("size", [2, 4])
 def test_the_pages_take_fixed_queries(staff_client, django_assert_num_queries, size):
     runs = [finished_run(10.0 * n, trades=size) for n in range(size)]
-    # session, user, the page's rows, the banner's trading state (+ the form's series on the list)
-    with django_assert_num_queries(5):
+    RiskLimits.load()  # the singleton exists in every installation: not created by the page under test
+    # session, user, the page's rows, the banner's trading state (+ the form's series and risk limits on the list)
+    with django_assert_num_queries(6):
         assert staff_client.get(reverse("dashboard-backtests")).status_code == 200
     with django_assert_num_queries(6):  # ... the run, the series' cities, the trades' calibration
         assert staff_client.get(reverse("dashboard-backtest-detail", args=[runs[0].pk])).status_code == 200

@@ -8,11 +8,12 @@ progress after a reconnect); once it has finished, the page shows its results.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -32,9 +33,12 @@ from dashboard.views.backtest_figures import (
     run_charts,
 )
 from markets.models import Series
+from trading.limits import Limits
+from trading.models import RiskLimits
 from trading.strategies import STRATEGIES
 
 RUNS_SHOWN = 50
+LIMIT_PREFIX = "limits."  # DRF's dict fields read form inputs named like limits.max_price
 COMPARED = (2, 4)  # at least, at most
 LIST_FIELDS = ("metrics", "equity_curve", "params")  # megabytes for a long run: the list reads none of them
 
@@ -47,12 +51,42 @@ def backtests(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not allowed:
             return HttpResponseForbidden("Starting a backtest needs the 'Can change trading state' permission.")
-        given = BacktestStartSerializer(data=request.POST)
+        given = BacktestStartSerializer(data=_filled(request.POST))
         if given.is_valid():
             run = start_backtest(given.to_request(), requested_by=request.user.get_username())
             return redirect("dashboard-backtest-detail", pk=run.pk)
         return _list_page(request, allowed, values=request.POST, errors=given.errors, status=400)
     return _list_page(request, allowed, values=None, errors={}, status=200)
+
+
+def _filled(posted: QueryDict) -> QueryDict:
+    """The form without the risk limits left blank (blank: keep the operators' current limit)."""
+    data = posted.copy()
+    for key in [k for k in data if k.startswith(LIMIT_PREFIX) and not data.get(k, "").strip()]:
+        del data[key]
+    return data
+
+
+@dataclass(frozen=True)
+class LimitField:
+    name: str  # the input's name: limits.<Limits field>
+    label: str
+    current: str
+    value: str  # what was posted, after an error
+
+
+def _limit_fields(posted: Any) -> list[LimitField]:
+    """An input per risk limit, showing the operators' current value; durations in minutes."""
+    current = RiskLimits.load().limits()
+    found = []
+    for spec in fields(Limits):
+        value = getattr(current, spec.name)
+        minutes = isinstance(value, timedelta)
+        shown = f"{value.total_seconds() / 60:g}" if minutes else f"{value.normalize():f}"
+        label = spec.name.replace("_", " ").capitalize() + (" (minutes)" if minutes else "")
+        name = LIMIT_PREFIX + spec.name
+        found.append(LimitField(name, label, shown, posted.get(name, "") if posted is not None else ""))
+    return found
 
 
 def _list_page(
@@ -66,11 +100,15 @@ def _list_page(
         "errors": {name: _messages(found) for name, found in errors.items()},
         "series_choices": _series_choices(),
         "strategy_choices": list(STRATEGIES),
+        "limit_fields": _limit_fields(values),
     }
     return render(request, "dashboard/backtests.html", context, status=status)
 
 
 def _messages(found: Any) -> list[str]:
+    """A field's errors as sentences; a dict field's (the risk limits) name the entry."""
+    if isinstance(found, dict):
+        return [f"{name}: {message}" for name, inner in found.items() for message in _messages(inner)]
     return [str(e) for e in found] if isinstance(found, list) else [str(found)]
 
 

@@ -42,7 +42,10 @@ class DecisionLogFilter(django_filters.FilterSet):
 
     def by_rule(self, rows: QuerySet[DecisionLogEntry], name: str, rule: str) -> QuerySet[DecisionLogEntry]:
         # rules is a JSON list of rule names; the quoted name matches one element, not a prefix of another.
-        return rows.filter(rules__icontains=f'"{rule}"')
+        # A pass never has one: naming the other verdicts lets the (mode, verdict, at) index skip the passes,
+        # nearly all of the log, instead of reading every row's rules.
+        fired = [v for v in DecisionLogEntry.Verdict if v != DecisionLogEntry.Verdict.PASSED]
+        return rows.filter(verdict__in=fired, rules__icontains=f'"{rule}"')
 
 
 @dataclass(frozen=True)

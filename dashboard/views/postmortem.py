@@ -43,14 +43,21 @@ def _market_pnl() -> Subquery:
 @never_cache
 def postmortems(request: HttpRequest) -> HttpResponse:
     """The configured mode's settled markets, newest first, each with what it made or lost."""
-    settled = (
+    # Page the ids, then read the page's rows with their market, city and P&L: joining every settlement
+    # of a year before sorting them costs more than the page.
+    ids = (
         Settlement.objects.filter(mode=settings.TRADING_MODE)
+        .order_by("-settled_time", "-id")
+        .values_list("id", flat=True)
+    )
+    page = Paginator(ids, PER_PAGE).get_page(request.GET.get("page"))
+    rows = (
+        Settlement.objects.filter(id__in=list(page.object_list))
         .select_related("market__event__series__city")
         .annotate(market_pnl=_market_pnl())
         .order_by("-settled_time", "-id")
     )
-    page = Paginator(settled, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "dashboard/postmortem.html", {"page": page})
+    return render(request, "dashboard/postmortem.html", {"page": page, "settlements": rows})
 
 
 @dataclass(frozen=True)
@@ -116,8 +123,9 @@ def _beliefs(settlement: Settlement) -> list[FillBelief]:
         .order_by("created_time", "id")
     )
     ids = {f.order.client_order_id for f in fills if f.order is not None}
-    # By the market's ticker too: it is indexed, the client order id is not (a year of the log is millions of rows).
-    found = DecisionLogEntry.objects.filter(mode=settlement.mode, ticker=settlement.ticker, client_order_id__in=ids)
+    # By the market's ticker, which is indexed (a year of the log is millions of rows), with no mode and no order:
+    # either would lead SQLite to walk the (mode, at) index instead. A client order id is one order's, of one mode.
+    found = DecisionLogEntry.objects.filter(ticker=settlement.ticker, client_order_id__in=ids).order_by()
     logged = {e.client_order_id: e for e in found}
     return [_belief(f, logged.get(f.order.client_order_id) if f.order is not None else None) for f in fills]
 

@@ -20,7 +20,8 @@ def trading_mode(request: HttpRequest) -> dict[str, Any]:
         "trading_mode": mode,
         "trading_mode_note": MODE_NOTES.get(mode, mode),
         "kalshi_env": str(settings.KALSHI_ENV),
-        "banner_trading_state": banner_trading_state(request),
+        # A callable, so the query runs only on pages whose template shows the banner (not the browsable API).
+        "banner_trading_state": lambda: banner_trading_state(request),
     }
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -83,3 +85,9 @@ def test_a_fresh_installation_says_halted_without_writing_a_row(staff_client):
 def test_the_login_page_does_not_show_the_trading_state(client):
     html = client.get(reverse("admin:login")).content.decode()
     assert "data-live-trading-state" not in html
+
+
+def test_pages_without_the_banner_do_not_read_the_trading_state(staff_client):
+    with CaptureQueriesContext(connection) as captured:  # the browsable API renders templates, but not the banner
+        assert staff_client.get("/api/orders/", HTTP_ACCEPT="text/html").status_code == 200
+    assert not [q for q in captured.captured_queries if 'FROM "trading_tradingstate"' in q["sql"]]

@@ -373,18 +373,20 @@ def report(mode: str) -> PnlReport:
 
 
 def ledger_version(mode: str) -> str:
-    """A key that changes whenever the mode's P&L can have changed (four small queries).
+    """A key that changes whenever the mode's P&L can have changed (four queries, each one row by an index).
 
-    Every fill, fee correction and settlement is booked with the account row
-    (its cash and ``updated_at`` move) and adds or changes a fill or
-    settlement counted here; a cycle that records a balance is a new row.
+    Every fill, fee correction and settlement is booked with the account row,
+    moving its cash and ``updated_at``; each new fill, settlement or cycle that
+    records a balance is a new newest row (a cycle run again keeps its id, so
+    its equity is in the key too).
     """
     account = account_for(mode)
-    fills = Fill.objects.filter(mode=mode).aggregate(n=Count("id"), last=Max("id"), pnl=Sum("realized_pnl"))
-    settled = Settlement.objects.filter(mode=mode).aggregate(n=Count("id"), last=Max("id"))
-    cycles = TradingCycle.objects.filter(mode=mode, equity__isnull=False).aggregate(n=Count("id"), last=Max("id"))
-    parts = [mode, account.pk, account.cash, account.updated_at, *fills.values(), *settled.values(), *cycles.values()]
-    return ":".join(str(part) for part in parts)
+    fill = Fill.objects.filter(mode=mode).order_by("-id").values_list("id", flat=True).first()
+    settled = Settlement.objects.filter(mode=mode).order_by("-id").values_list("id", flat=True).first()
+    cycle = (
+        TradingCycle.objects.filter(mode=mode, equity__isnull=False).order_by("-id").values_list("id", "equity").first()
+    )
+    return ":".join(str(part) for part in (mode, account.pk, account.cash, account.updated_at, fill, settled, cycle))
 
 
 def compute_report(mode: str) -> PnlReport:

@@ -7,7 +7,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from dashboard.views.status import status_page
-from kalshiweb import api, views
+from kalshiweb import api, login, views
 
 handler404 = api.not_found  # JSON in the API's error shape under /api/, Django's pages elsewhere
 handler500 = api.server_error
@@ -32,6 +32,7 @@ urlpatterns = [
     path("", status_page, name="home"),
     path("health/", views.health, name="health"),
     path("dashboard/", include("dashboard.urls")),
+    path("admin/login/", login.throttled_login),  # before the admin's own: failures are throttled
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),
     path("", include("django_prometheus.urls")),  # /metrics

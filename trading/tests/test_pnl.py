@@ -133,7 +133,7 @@ def test_a_report_costs_the_same_queries_for_a_week_or_a_month_of_trading(ledger
 
 # Fills and settlements by day (2), the account and its open cost (2), by city and by strategy (3 each), balances.
 QUERIES = 11
-VERSION_QUERIES = 4  # the account, and the fills, settlements and recording cycles counted
+VERSION_QUERIES = 4  # the account, and the newest fill, settlement and recording cycle
 
 
 def test_the_report_is_summed_again_only_when_the_ledger_changed(ledger, django_assert_num_queries):

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kalshiweb.rest import Conflict, Unavailable
+from markets.errors import KalshiError
 from prediction.models import Readiness
 from trading.api import filters
 from trading.api.serializers import (
@@ -177,6 +178,8 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet[Order]):
             raise Conflict(f"Nothing was cancelled: {exc}") from exc
         except BrokerUnavailable as exc:
             raise Unavailable(f"Nothing was cancelled: {exc}") from exc
+        except KalshiError as exc:  # setting up the client (a refused key); each order's own answer is caught below
+            raise Unavailable(f"The exchange could not be used: {exc}. See each order's status.") from exc
         cancelled = [o for o in done if o.status == Order.Status.CANCELED and before[o.pk] != Order.Status.CANCELED]
         kept = [_not_cancelled(o, before[o.pk]) for o in done if o not in cancelled]
         kept += [{"id": pk, "ticker": None, "status": None, "reason": "No such order."} for pk in missing]

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
+from markets.errors import AuthError
 from trading.brokers import BrokerUnavailable
 from trading.models import Order, TradingState
 from trading.tests.factories import OrderFactory
@@ -103,6 +104,20 @@ def test_an_unreachable_broker_is_a_503_and_nothing_is_cancelled(operator, world
     response = operator.post(CANCEL, {"ids": [order.pk]}, content_type="application/json")
     assert response.status_code == 503
     assert response.json()["error"] == {"code": "unavailable", "message": "Nothing was cancelled: LIVE is not armed"}
+    assert statuses() == {order.pk: "resting"}
+
+
+def test_an_exchange_refusing_our_key_is_a_503_not_a_500(operator, world, monkeypatch):
+    @contextmanager
+    def refused(*args, **kwargs):
+        raise AuthError("the key was refused", method="GET", path="/account/limits", status=401)
+        yield
+
+    monkeypatch.setattr("trading.services.mode_broker", refused)
+    order = resting(world.low, 1)
+    response = operator.post(CANCEL, {"ids": [order.pk]}, content_type="application/json")
+    assert response.status_code == 503
+    assert "HTTP 401 the key was refused" in response.json()["error"]["message"]
     assert statuses() == {order.pk: "resting"}
 
 

@@ -7,10 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from kalshiweb.modes import KalshiEnvironment
 from trading.models import Order, Settlement, TradingCycle, TradingState, TradingStateChange
 from trading.services import halt_trading, resume_trading, set_trading_state
 from trading.tests.factories import OrderFactory
@@ -163,6 +165,19 @@ def test_cancel_all_cancels_every_working_order_and_counts_them(staff_client):
     assert set(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)) == {"canceled"}
     assert "cancelled by operator from the status page" in Order.objects.get(pk=orders[0].pk).reason
     assert TradingState.load().state == "halted"  # the state is untouched
+
+
+@override_settings(
+    TRADING_MODE="DEMO", KALSHI_ENV=KalshiEnvironment.DEMO, KALSHI_BASE_URL="http://127.0.0.1:9/trade-api/v2"
+)
+def test_cancel_all_says_why_when_the_exchange_cannot_be_used(staff_client):
+    world = build_world()
+    order = OrderFactory.create(market=world.low, mode="DEMO", status=Order.Status.RESTING, exchange_order_id="x-1")
+    response = staff_client.post(reverse(CONTROL), {"action": "cancel_all"}, follow=True)
+    [said] = messages_of(response)
+    assert said.startswith("0 of 1 working orders cancelled. The rest still work (each order's reason")
+    order.refresh_from_db()
+    assert order.status == "resting" and "cancel failed" in order.reason and "no Kalshi API key" in order.reason
 
 
 def test_cancel_all_with_nothing_working_says_so(staff_client):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dashboard.views.status import CANCELLABLE, SWITCH_REFUSED
+from markets.credentials import CredentialError
 from markets.errors import KalshiError
 from trading.brokers import BrokerUnavailable
 from trading.models import Order, TradingState
@@ -93,7 +94,10 @@ def _cancelled_text(working: list[int]) -> str:
     cancelled = _cancelled_of(working)
     text = f"{cancelled} of {len(working)} working orders cancelled."
     if cancelled < len(working):
-        text += " The rest still work (see the log for why): press Cancel all working orders to retry."
+        text += (
+            " The rest still work (each order's reason on the positions page says why):"
+            " retry, or cancel them at the exchange."
+        )
     return text
 
 
@@ -104,9 +108,9 @@ def _cancel_all(request: HttpRequest, *, reason: str, now: datetime) -> None:
         return
     try:
         cancel_working_orders(reason=reason, now=now)
-    except (BrokerUnavailable, KalshiError) as exc:
-        # Some may have been cancelled before the failure: the count below says how many.
-        messages.error(request, f"{_cancelled_text(working)} The exchange answered: {exc}")
+    except (BrokerUnavailable, CredentialError, KalshiError) as exc:
+        # Some may have been cancelled before the failure: the count says how many.
+        messages.error(request, f"{_cancelled_of(working)} of {len(working)} working orders cancelled, then: {exc}")
         return
     text = _cancelled_text(working)
     (messages.success if _cancelled_of(working) == len(working) else messages.warning)(request, text)

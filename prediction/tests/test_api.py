@@ -63,3 +63,16 @@ def test_model_versions_show_scores_and_never_the_artifact(staff_client):
     shown = staff_client.get("/api/model-versions/").json()["results"][0]
     assert shown["validation_scores"] == {"brier": 0.18}
     assert "artifact" not in shown and "secret" not in str(shown)
+
+
+def test_the_model_version_list_costs_the_same_queries_for_3_or_30(staff_client, django_assert_num_queries):
+    scores = {"overall": {"n_events": 40, "brier_model": 0.2, "brier_market": 0.21}}
+    for count, first in ((3, 1), (27, 4)):
+        ModelVersion.objects.bulk_create(
+            ModelVersion(name="emos", version=v, kind="statistical", validation_scores=scores)
+            for v in range(first, first + count)
+        )
+        # The session and user, then the page's count and rows: the score tables are read from each row.
+        with django_assert_num_queries(4):
+            shown = staff_client.get("/api/model-versions/", {"page_size": 500}).json()
+        assert shown["count"] == first + count - 1 and shown["results"][0]["scores"][0]["brier_model"] == "0.2000"

@@ -67,6 +67,8 @@ def test_every_limit_is_shown_with_its_unit_and_help(staff_client):
     assert "<td>5¢</td>" in html.split('id="limit-min_price"')[1].split("</tr>")[0]
     assert "<td>25%</td>" in html.split('id="limit-kelly_fraction"')[1].split("</tr>")[0]
     assert "Trips the kill switch." in html.split('id="limit-max_daily_loss"')[1].split("</tr>")[0]
+    for name in UNITS:  # every limit says what it does
+        assert '<td class="muted"></td>' not in html.split(f'id="limit-{name}"')[1].split("</tr>")[0], name
 
 
 def test_an_operator_changes_limits_and_each_change_is_recorded(staff_client):

@@ -42,6 +42,17 @@ UNITS = {
     "require_approval": "yes / no",
 }
 SWITCH_REFUSED = "Changing the risk limits needs the 'Can change trading state' permission."
+# What the limits without a help text on the model do (trading.risk shrinks an order to fit each of them).
+HELP = {
+    "max_order_contracts": "A larger order is cut to this many contracts.",
+    "max_order_cost": "An order is cut until its price and fee fit in this.",
+    "max_position_contracts": "Contracts held in one market, the new order included.",
+    "max_event_exposure": "Dollars at risk across the brackets of one event.",
+    "max_city_day_exposure": "Dollars at risk in one city's markets for one day (highs and lows).",
+    "max_total_exposure": "Dollars at risk across every open position.",
+    "max_consecutive_exchange_errors": "This many exchange errors in a row trip the kill switch.",
+    "kelly_fraction": "Share of the full Kelly stake the model strategies bet (0.25 = quarter Kelly).",
+}
 
 
 def plain(value: Any) -> Any:
@@ -66,6 +77,7 @@ class RiskLimitsForm(forms.ModelForm[RiskLimits]):
         for name, field in self.fields.items():
             if name in UNITS:
                 field.widget.attrs.setdefault("aria-describedby", f"unit-{name}")
+                field.help_text = field.help_text or HELP.get(name, "")
 
 
 @dataclass(frozen=True)

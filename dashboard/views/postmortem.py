@@ -188,6 +188,7 @@ def _outcome(
     if count <= 0:
         return None
     bought = [b for b in fills if b.fill.buys.value == side]
+    whole = getattr(settlement, "market_pnl", None)  # the position's P&L; None if its row is gone
     return Outcome(
         side=side,
         count=count,
@@ -198,7 +199,7 @@ def _outcome(
         high_f=high,
         bracket=bracket,
         result=settlement.result,
-        total=getattr(settlement, "market_pnl", None) or settlement.pnl,
+        total=settlement.pnl if whole is None else whole,
     )
 
 

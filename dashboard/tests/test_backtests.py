@@ -159,6 +159,14 @@ def test_runs_are_compared_side_by_side(staff_client):
     assert drawn["cities"]["datasets"][1]["data"] == [-40.25] and len(drawn["calibration"]) == 6
 
 
+def test_compare_without_a_choice_offers_the_succeeded_runs(staff_client):
+    kept = finished_run(1.0)
+    BacktestRun.objects.filter(pk=finished_run(2.0).pk).update(status=BacktestRun.Status.FAILED)
+    answer = staff_client.get(reverse("dashboard-backtest-compare"))
+    choices = answer.content.decode().split('id="backtest-choices"')[1].split("</table>")[0]
+    assert answer.status_code == 200 and choices.count('name="run"') == 1 and f'value="{kept.pk}"' in choices
+
+
 @pytest.mark.parametrize("choice", ["one", "five", "failed"])
 def test_compare_refuses_what_it_cannot_compare(staff_client, choice):
     runs = [finished_run(1.0) for _ in range(5)]

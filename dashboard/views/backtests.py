@@ -181,12 +181,15 @@ def backtest_compare(request: HttpRequest) -> HttpResponse:
     """Two to four finished runs side by side: metrics, and overlaid equity, drawdown, calibration and cities."""
     ids = [int(pk) for pk in request.GET.getlist("run") if pk.isdigit()]
     low, high = COMPARED
+    if not ids and "run" not in request.GET:
+        return _compare_choice(request, problem="", status=200)  # nothing asked yet: offer the runs
     if not low <= len(set(ids)) <= high:
-        return _compare_refused(request, f"Choose {low} to {high} runs to compare.")
+        return _compare_choice(request, problem=f"Choose {low} to {high} runs to compare.", status=400)
     found = {r.pk: r for r in BacktestRun.objects.filter(pk__in=ids, status=BacktestRun.Status.SUCCEEDED)}
     missing = [str(pk) for pk in dict.fromkeys(ids) if pk not in found]
     if missing:
-        return _compare_refused(request, f"Only succeeded runs can be compared; not: {', '.join(missing)}.")
+        problem = f"Only succeeded runs can be compared; not: {', '.join(missing)}."
+        return _compare_choice(request, problem=problem, status=400)
     runs = [found[pk] for pk in dict.fromkeys(ids)]
     names = city_names(runs)
     context = {
@@ -199,5 +202,8 @@ def backtest_compare(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/backtest_compare.html", context)
 
 
-def _compare_refused(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "dashboard/backtest_compare.html", {"runs": [], "problem": message}, status=400)
+def _compare_choice(request: HttpRequest, *, problem: str, status: int) -> HttpResponse:
+    """The succeeded runs to choose from, and what was wrong with the last choice."""
+    choices = BacktestRun.objects.filter(status=BacktestRun.Status.SUCCEEDED).defer(*LIST_FIELDS)
+    context = {"runs": [], "problem": problem, "choices": list(choices.order_by("-created_at", "-id")[:RUNS_SHOWN])}
+    return render(request, "dashboard/backtest_compare.html", context, status=status)

@@ -63,8 +63,9 @@ class ForecastFilter(django_filters.FilterSet):
         return queryset  # applied last, together, in filter_queryset
 
     def filter_queryset(self, queryset: QuerySet[ForecastSnapshot]) -> QuerySet[ForecastSnapshot]:
-        # The time is read at the edge; ForecastSnapshot's own queryset methods hold the point-in-time rule,
-        # and the window of ``as_of`` runs in the database after the plain filters (all on its partition).
+        # The time is read at the edge; ForecastSnapshot's own queryset methods hold the point-in-time rule.
+        # The window of ``as_of`` runs in the database on the rows the plain filters kept, so with
+        # ``quantity`` it picks the newest run of that quantity.
         rows: Any = super().filter_queryset(queryset)
         when = self.form.cleaned_data.get("as_of") or timezone.now()
         if self.form.cleaned_data.get("latest"):

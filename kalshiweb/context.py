@@ -43,3 +43,8 @@ def banner_trading_state(request: HttpRequest) -> Any:
         cached = TradingState.objects.filter(pk=TradingState.SINGLETON_PK).first() or TradingState()
         request._trading_state = cached  # type: ignore[attr-defined]
     return cached
+
+
+def csp_nonce(request: HttpRequest) -> dict[str, str]:
+    """The nonce an inline <script> needs to run under the content security policy."""
+    return {"csp_nonce": getattr(request, "csp_nonce", "")}

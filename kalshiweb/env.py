@@ -8,6 +8,7 @@ behaviour. Values of secret variables are never echoed back in those messages.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
@@ -93,6 +94,19 @@ def env_list(name: str, default: Iterable[str], *, environ: Mapping[str, str] | 
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(
+    name: str, default: Iterable[str], *, environ: Mapping[str, str] | None = None
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Return a comma-separated list of networks (10.0.0.0/8, ::1/128; a bare address is a /32 or /128)."""
+    networks = []
+    for text in env_list(name, default, environ=environ):
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise _bad(name, text, "networks such as 127.0.0.1/32,10.0.0.0/8,::1/128") from None
+    return networks
 
 
 def mask_url_password(url: str) -> str:

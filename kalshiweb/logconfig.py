@@ -10,6 +10,7 @@ credential.private_key)`` anywhere in the code still cannot leak.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import threading
@@ -73,6 +74,18 @@ def redact(text: str) -> str:
     return text
 
 
+# The id of the request being served, set by kalshiweb.middleware.RequestLogMiddleware.
+current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+class RequestIdFilter(logging.Filter):
+    """Gives every log record the id of the request being served ("-" outside one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id.get()
+        return True
+
+
 class RedactSecrets(logging.Filter):
     """Scrub the formatted message, the traceback and string extras of each record."""
 
@@ -132,7 +145,10 @@ def logging_config(*, level: LogLevel, fmt: LogFormat) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"redact": {"()": "kalshiweb.logconfig.RedactSecrets"}},
+        "filters": {
+            "redact": {"()": "kalshiweb.logconfig.RedactSecrets"},
+            "request_id": {"()": "kalshiweb.logconfig.RequestIdFilter"},
+        },
         "formatters": {
             "console": {
                 "()": "kalshiweb.logconfig.ConsoleFormatter",
@@ -140,7 +156,7 @@ def logging_config(*, level: LogLevel, fmt: LogFormat) -> dict[str, Any]:
             },
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
-                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d %(threadName)s",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d %(threadName)s",
                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
                 "timestamp": False,
             },
@@ -149,7 +165,7 @@ def logging_config(*, level: LogLevel, fmt: LogFormat) -> dict[str, Any]:
             "console": {
                 "class": "logging.StreamHandler",
                 "formatter": fmt.value,
-                "filters": ["redact"],
+                "filters": ["request_id", "redact"],
             },
         },
         "root": {"handlers": ["console"], "level": level.value},
@@ -157,7 +173,7 @@ def logging_config(*, level: LogLevel, fmt: LogFormat) -> dict[str, Any]:
             # Quieten per-request noise; errors still come through.
             "django.request": {"level": "WARNING"},
             "django.db.backends": {"level": "WARNING"},
-            "uvicorn.access": {"level": "WARNING"},
+            "uvicorn.access": {"level": "WARNING"},  # ours (kalshiweb.access) names the user and request id
             "httpx": {"level": "WARNING"},
             "httpcore": {"level": "WARNING"},
         },

@@ -7,10 +7,15 @@ that are cheaper to read from the database when scraped than to keep current.
 from __future__ import annotations
 
 import contextlib
+import hmac
+import ipaddress
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django_prometheus.exports import ExportToDjangoView
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -67,3 +72,30 @@ class KalshiwebCollector(Collector):
 _collector = KalshiwebCollector()
 with contextlib.suppress(ValueError):  # already registered (module re-imported by an autoreloader)
     REGISTRY.register(_collector)
+
+
+def may_scrape(request: HttpRequest) -> bool:
+    """A scrape is allowed with the configured bearer token, or without one from an allowed network.
+
+    /metrics shows the trading state, versions and activity: not for the
+    public. With METRICS_TOKEN set the token is required from everywhere.
+    """
+    token = settings.METRICS_TOKEN
+    if token:
+        offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        return hmac.compare_digest(offered.encode(), token.encode())
+    try:
+        client = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(client in network for network in settings.METRICS_ALLOWED_NETWORKS)
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not may_scrape(request):
+        return HttpResponse(
+            "Forbidden: /metrics needs METRICS_TOKEN as a bearer token, or a client in METRICS_ALLOWED_NETWORKS.\n",
+            status=403,
+            content_type="text/plain",
+        )
+    return ExportToDjangoView(request)

@@ -24,6 +24,7 @@ from kalshiweb.env import (
     env_http_url,
     env_int,
     env_list,
+    env_networks,
     env_redis_url,
     env_str,
     env_uuid,
@@ -51,11 +52,35 @@ DEBUG = env_bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
-# Behind TLS in production, set DJANGO_SECURE_COOKIES=1.
+# Served over TLS in production (deploy/production.env lists the settings): cookies only over TLS,
+# plain http redirected, HSTS, and the proxy's header trusted to say the request came over TLS.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=False)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", default=False)
+# The header a TLS-terminating proxy sets to "https" (e.g. X-Forwarded-Proto); trust it only behind one
+# that always sets or strips it, or any client could claim TLS.
+_proxy_ssl_header = env_str("DJANGO_PROXY_SSL_HEADER")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# /metrics: with a token, scrapers must send it (Authorization: Bearer ...); without one, only these
+# networks may scrape (behind a proxy, REMOTE_ADDR is the proxy's: prefer the token there).
+METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+# Sent on every response; {nonce} is each response's own (templates: <script nonce="{{ csp_nonce }}">).
+# Inline styles stay allowed: the pages' own <style> blocks and what htmx and Chart.js set on elements.
+CONTENT_SECURITY_POLICY = env_str(
+    "DJANGO_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -83,8 +108,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "kalshiweb.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "kalshiweb.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kalshiweb.middleware.PrivateCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,6 +137,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kalshiweb.context.trading_mode",  # every page, the admin's too, says the mode
+                "kalshiweb.context.csp_nonce",
             ],
         },
     },
@@ -254,7 +283,7 @@ for _key in _field_keys:
         ) from None
 FIELD_ENCRYPTION_KEY = _field_keys
 
-for _secret in (SECRET_KEY, *FIELD_ENCRYPTION_KEY):
+for _secret in (SECRET_KEY, *FIELD_ENCRYPTION_KEY, METRICS_TOKEN):
     register_secret(_secret)
 
 # --- Weather sources ------------------------------------------------------------------------

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from dashboard.views.status import status_page
-from kalshiweb import api, login, views
+from kalshiweb import api, login, metrics, views
 
 handler404 = api.not_found  # JSON in the API's error shape under /api/, Django's pages elsewhere
 handler500 = api.server_error
@@ -18,7 +18,7 @@ admin.site.index_title = "Operate"
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", api.ApiRootApi.as_view(), name="api-root"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("auth/token/", api.ObtainTokenApi.as_view(), name="api-token"),
     path("health/", api.HealthApi.as_view(), name="api-health"),
     path("", include("trading.urls")),
@@ -35,5 +35,5 @@ urlpatterns = [
     path("admin/login/", login.throttled_login),  # before the admin's own: failures are throttled
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),
-    path("", include("django_prometheus.urls")),  # /metrics
+    path("metrics", metrics.metrics_view, name="prometheus-django-metrics"),
 ]

@@ -21,6 +21,29 @@ pytestmark = pytest.mark.django_db
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def pages_without_arguments() -> list[str]:
+    from django.urls import reverse
+
+    from dashboard import urls
+
+    return ["/", *(reverse(p.name) for p in urls.urlpatterns if p.name and not p.pattern.regex.groups)]
+
+
+def test_every_page_has_a_policy_with_a_fresh_nonce_that_our_inline_scripts_carry(admin_client):
+    for url in pages_without_arguments():
+        first = admin_client.get(url)
+        if first.status_code == 405:
+            continue  # an action (POST only), not a page
+        assert first.status_code in (200, 400), url  # compare without runs says what to choose
+        policy = first["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "object-src 'none'" in policy and "frame-ancestors 'none'" in policy
+        nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+        assert nonce not in admin_client.get(url)["Content-Security-Policy"]
+        inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", first.content.decode())
+        unmarked = [a for a in inline if f'nonce="{nonce}"' not in a and 'type="application/json"' not in a]
+        assert not unmarked, (url, unmarked)
+
+
 def test_a_policy_can_be_set_or_turned_off(admin_client, settings):
     settings.CONTENT_SECURITY_POLICY = "default-src 'none'"
     assert admin_client.get("/health/")["Content-Security-Policy"] == "default-src 'none'"

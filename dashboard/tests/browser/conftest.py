@@ -122,12 +122,21 @@ def worker(site: str) -> Iterator[None]:
 
 @pytest.fixture
 def page(chromium: Any, site: str) -> Iterator[Any]:
-    """A fresh browser context (no cookies) on the site; fails the test on any script error."""
+    """A fresh browser context (no cookies) on the site; fails the test on any script error or anything
+    the content security policy blocked (an inline script without the page's nonce, say)."""
     context = chromium.new_context(base_url=site)
     context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(f"{page.url}: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
     assert not errors, f"Script errors: {errors}"

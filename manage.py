@@ -31,7 +31,7 @@ def _database_address() -> str:
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    if "sqlite" in db["ENGINE"]:
+    if "sqlite" in str(db["ENGINE"]):
         return f"SQLite file {db['NAME']}"
     return f"{db.get('USER') or '?'}@{db.get('HOST') or 'localhost'}:{db.get('PORT') or 'default port'}/{db['NAME']}"
 

@@ -37,7 +37,9 @@ def test_every_page_has_a_policy_with_a_fresh_nonce_that_our_inline_scripts_carr
         assert first.status_code in (200, 400), url  # compare without runs says what to choose
         policy = first["Content-Security-Policy"]
         assert "default-src 'self'" in policy and "object-src 'none'" in policy and "frame-ancestors 'none'" in policy
-        nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+        found = re.search(r"'nonce-([^']+)'", policy)
+        assert found, policy
+        nonce = found.group(1)
         assert nonce not in admin_client.get(url)["Content-Security-Policy"]
         inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", first.content.decode())
         unmarked = [a for a in inline if f'nonce="{nonce}"' not in a and 'type="application/json"' not in a]

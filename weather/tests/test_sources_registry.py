@@ -79,7 +79,7 @@ def test_start_up_refuses_an_unknown_weather_source(settings):
     errors = [e for e in run_checks() if e.id == "weather.E001"]
     assert len(errors) == 1
     assert "unknown source: 'made-up'" in errors[0].msg
-    assert "nws, open-meteo, open-meteo-ensemble, visual-crossing" in errors[0].hint
+    assert "nws, open-meteo, open-meteo-ensemble, visual-crossing" in str(errors[0].hint)
 
     settings.WEATHER_SOURCES = ["nws", "open-meteo"]
     assert not [e for e in run_checks() if e.id == "weather.E001"]

@@ -129,6 +129,14 @@ def page(chromium: Any, site: str) -> Iterator[Any]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+    page.on(  # a missing script, stylesheet or icon
+        "response",
+        lambda response: (
+            errors.append(f"{page.url}: {response.status} for {response.url}")
+            if response.status == 404 and response.request.resource_type != "document"
+            else None
+        ),
+    )
     page.on(
         "console",
         lambda message: (

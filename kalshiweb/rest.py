@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -47,6 +48,16 @@ class Unavailable(exceptions.APIException):
     status_code = 503
     default_detail = "A service this request needs is unavailable."
     default_code = "unavailable"
+
+
+class SafeJSONParser(JSONParser):
+    """DRF's JSON parser, with a body nested too deeply for Python's decoder answered as a 400, not a 500."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
 
 
 class Pagination(PageNumberPagination):

@@ -54,3 +54,14 @@ def test_a_time_with_an_offset_is_read_as_the_same_instant(staff_client):
     assert known["count"] == 1
     before = staff_client.get("/api/forecasts/", {"as_of": "2025-01-31T09:59:59-05:00"}).json()
     assert before["count"] == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 100_000 + "]" * 100_000, '{"a":' * 5_000 + "1" + "}" * 5_000],
+    ids=["arrays", "objects"],
+)
+def test_json_nested_too_deeply_is_a_400_not_a_500(admin_client, body):
+    response = admin_client.post("/api/orders/cancel/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "JSON parse error - the body is nested too deeply."

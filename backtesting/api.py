@@ -14,7 +14,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,7 +22,7 @@ from rest_framework.views import APIView
 
 from backtesting.launch import BacktestStartSerializer, may_start_backtests, start_backtest
 from backtesting.models import BacktestRun, BacktestTrade
-from kalshiweb.rest import DollarsModelSerializer
+from kalshiweb.rest import Conflict, DollarsModelSerializer
 
 
 class MayStartBacktests(BasePermission):
@@ -36,12 +35,6 @@ class MayStartBacktests(BasePermission):
         if not (user and user.is_active and user.is_staff):
             return False
         return request.method in SAFE_METHODS or may_start_backtests(user)
-
-
-class NotFinished(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The run has no results yet."
-    default_code = "not_finished"
 
 
 class ProgressSerializer(serializers.Serializer[BacktestRun]):
@@ -111,7 +104,9 @@ class BacktestRunViewSet(
         and the link to its trades; 409 until it has succeeded."""
         run = self.get_object()
         if run.status != BacktestRun.Status.SUCCEEDED:
-            raise NotFinished(f"Run {run.pk} is {run.get_status_display().lower()}; it has no results yet.")
+            raise Conflict(
+                f"Run {run.pk} is {run.get_status_display().lower()}; it has no results yet.", code="not_finished"
+            )
         return Response(
             {
                 "id": run.pk,

@@ -37,6 +37,10 @@ class TradingCycle(models.Model):
 
     class Meta:
         ordering = ["-as_of"]
+        indexes = [
+            models.Index(fields=["mode", "as_of"], name="cycle_mode_as_of"),  # a mode's latest cycle
+            models.Index(fields=["as_of", "id"], name="cycle_as_of_id"),  # the API's list, newest first
+        ]
         constraints = [
             models.UniqueConstraint(fields=["mode", "strategy", "as_of"], name="cycle_unique_per_decision_time")
         ]
@@ -81,6 +85,8 @@ class DecisionLogEntry(models.Model):
             models.Index(fields=["mode", "at"], name="decision_mode_at"),
             # The decision log page's usual filter: orders sent, or refused by risk, are a few rows among millions.
             models.Index(fields=["mode", "verdict", "at"], name="decision_mode_verdict_at"),
+            # The API's list in its order: without it, every page sorts the whole log.
+            models.Index(fields=["-at", "ticker", "-id"], name="decision_at_ticker_id"),
         ]
 
     def __str__(self) -> str:

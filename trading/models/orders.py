@@ -133,6 +133,7 @@ class Order(OnTheYesBook, models.Model):
         indexes = [
             models.Index(fields=["mode", "status"], name="order_mode_status"),
             models.Index(fields=["mode", "ticker", "status"], name="order_mode_ticker_status"),
+            models.Index(fields=["created_at", "id"], name="order_created_at_id"),  # the API's list, newest first
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(count__gt=0), name="order_count_positive"),
@@ -174,6 +175,10 @@ class Fill(OnTheYesBook, models.Model):
 
     class Meta:
         ordering = ["-created_time"]
+        indexes = [
+            models.Index(fields=["mode", "created_time"], name="fill_mode_created_time"),  # a mode's newest
+            models.Index(fields=["created_time", "id"], name="fill_created_time_id"),  # the API's list, newest first
+        ]
         constraints = [models.UniqueConstraint(fields=["mode", "trade_id"], name="fill_unique_trade_per_mode")]
 
     def __str__(self) -> str:
@@ -232,6 +237,8 @@ class Settlement(models.Model):
 
     class Meta:
         ordering = ["-settled_time"]
+        # A mode's newest settlements (the postmortem list).
+        indexes = [models.Index(fields=["mode", "settled_time"], name="settlement_mode_settled_time")]
         constraints = [models.UniqueConstraint(fields=["mode", "ticker"], name="settlement_unique_per_mode")]
 
     def __str__(self) -> str:

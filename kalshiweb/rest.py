@@ -145,7 +145,7 @@ def _errors_of(operation: dict[str, Any]) -> list[str]:
     parameters = operation.get("parameters", [])
     if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
         statuses.append("400")
-    if any(p["in"] == "path" or p["name"] == "page" for p in parameters):
+    if any(p["in"] == "path" or p["name"] in ("page", "cursor") for p in parameters):
         statuses.append("404")
     if public:
         statuses.append("429")

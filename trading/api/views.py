@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -137,14 +138,32 @@ class RiskLimitsApi(APIView):
         return Response(RiskLimitsSerializer(limits).data)
 
 
+class DecisionPages(CursorPagination):
+    """The decision log's pages: ``next`` and ``previous`` links, no count.
+
+    The log grows by every open market every cycle (millions of rows in a year): counting it for a page
+    number costs more than the page, and a deep page number scans every row before it. A cursor starts
+    each page from the last decision time shown, by the ``decision_at_ticker_id`` index.
+    """
+
+    ordering = ("-at", "ticker", "-id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
 class DecisionViewSet(viewsets.ReadOnlyModelViewSet[DecisionLogEntry]):
-    """The decision log: what each cycle decided about each market, and why."""
+    """The decision log, newest first: what each cycle decided about each market, and why.
+
+    Paged by cursor: follow ``next`` (no ``count``; the log is too long to count for each page).
+    """
 
     serializer_class = DecisionSerializer
     filterset_class = filters.DecisionFilter
+    pagination_class = DecisionPages
 
     def get_queryset(self) -> QuerySet[DecisionLogEntry]:
-        return DecisionLogEntry.objects.order_by("-at", "ticker", "-id")
+        return DecisionLogEntry.objects.order_by(*DecisionPages.ordering)
 
 
 class OrderViewSet(viewsets.ReadOnlyModelViewSet[Order]):

@@ -73,10 +73,31 @@ def test_the_decision_log_filters_by_verdict_ticker_and_time(staff_client):
     cycle = _cycle()
     _decision(cycle, "A", "ordered", hour=10)
     _decision(cycle, "B", "refused", hour=14)
-    assert [d["ticker"] for d in staff_client.get("/api/decisions/", {"verdict": "refused"}).json()["results"]] == ["B"]
-    assert staff_client.get("/api/decisions/", {"ticker": "A"}).json()["count"] == 1
-    assert staff_client.get("/api/decisions/", {"at_before": "2025-02-27T12:00:00Z"}).json()["count"] == 1
-    assert staff_client.get("/api/decisions/", {"mode": "LIVE"}).json()["count"] == 0
+
+    def tickers(**given: str) -> list[str]:
+        return [d["ticker"] for d in staff_client.get("/api/decisions/", given).json()["results"]]
+
+    assert tickers(verdict="refused") == ["B"]
+    assert tickers(ticker="A") == ["A"]
+    assert tickers(at_before="2025-02-27T12:00:00Z") == ["A"]
+    assert tickers(mode="LIVE") == []
+
+
+def test_the_decision_log_pages_by_cursor_newest_first_without_a_count(staff_client):
+    early, late = _cycle(), _cycle()
+    for ticker in ["C", "A", "B"]:
+        _decision(late, ticker, "passed", hour=14)  # one cycle's decisions share a time: by ticker within it
+    _decision(early, "D", "passed", hour=10)
+    first = staff_client.get("/api/decisions/", {"page_size": 2}).json()
+    assert "count" not in first and first["previous"] is None
+    second = staff_client.get(first["next"]).json()
+    assert [d["ticker"] for d in first["results"] + second["results"]] == ["A", "B", "C", "D"]
+    assert second["next"] is None and staff_client.get(second["previous"]).json()["results"] == first["results"]
+
+
+def test_a_made_up_decision_cursor_is_404(staff_client):
+    response = staff_client.get("/api/decisions/", {"cursor": "x"})
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
 def test_orders_filter_and_page(staff_client):

@@ -61,3 +61,26 @@ def test_its_queries_do_not_grow_with_the_cities(staff_client, world):
     quiet_books(build_world(series="KXHIGHTEST2", city_name="Otherville"))
     run_cycle(PaperBroker(), now=NOW + timedelta(seconds=30))
     assert queries() == one_city
+
+
+def test_the_verdicts_are_of_the_latest_cycle_of_the_mode_that_logged_the_markets(settings):
+    from dashboard.views.markets import _latest_decisions
+    from trading.models import DecisionLogEntry, TradingCycle
+
+    settings.TRADING_MODE = "DRY"
+
+    def logged(mode: str, minutes: int, tickers: list[str], verdict: str) -> None:
+        cycle = TradingCycle.objects.create(mode=mode, strategy="edge", as_of=NOW + timedelta(minutes=minutes))
+        for ticker in tickers:
+            DecisionLogEntry.objects.create(
+                cycle=cycle, mode=mode, at=cycle.as_of, strategy="edge", event_ticker="E", ticker=ticker,
+                verdict=verdict,
+            )  # fmt: skip
+
+    logged("DRY", 0, ["A", "B"], "ordered")
+    logged("DRY", 20, ["A"], "passed")
+    logged("DRY", 40, ["Z"], "refused")  # another market's: not ours
+    logged("LIVE", 60, ["A", "B"], "blocked")  # another mode's
+    latest = _latest_decisions(["A", "B"])
+    assert {ticker: entry.verdict for ticker, entry in latest.items()} == {"A": "passed"}
+    assert _latest_decisions(["Y"]) == {}

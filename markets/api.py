@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -89,13 +90,43 @@ def with_latest_book(markets: QuerySet[Market]) -> QuerySet[Market]:
     )
 
 
+def attach_latest_books(markets: Sequence[Market]) -> None:
+    """Give each of these markets its latest book (what :meth:`MarketSerializer.get_book` reads), in one query.
+
+    Only for the markets shown: annotating the list's queryset ran the three subqueries for every market
+    the filters match (a year lists tens of thousands) before the page was cut.
+    """
+    books = with_latest_book(Market.objects.filter(pk__in=[m.pk for m in markets])).values_list(
+        "pk", "book_captured_at", "book_yes_bids", "book_no_bids"
+    )
+    found = {pk: (captured_at, yes_bids, no_bids) for pk, captured_at, yes_bids, no_bids in books}
+    for market in markets:
+        market.book_captured_at, market.book_yes_bids, market.book_no_bids = found.get(  # type: ignore[attr-defined]
+            market.pk, (None, None, None)
+        )
+
+
 class MarketViewSet(viewsets.ReadOnlyModelViewSet[Market]):
-    """Markets, filterable by event ticker, status, city and climate day, with their latest book."""
+    """Markets, filterable by event ticker, status, city and climate day, with their latest book.
+
+    The newest events first (by their id: the order they were listed in), each event's brackets by strike.
+    """
 
     serializer_class = MarketSerializer
     filterset_class = MarketFilter
 
     def get_queryset(self) -> QuerySet[Market]:
-        return with_latest_book(Market.objects.select_related("event__series")).order_by(
-            "event", "floor_strike", "ticker"
-        )
+        # The market's own columns: the event id is indexed (the foreign key), so a page reads only its
+        # events' markets and sorts them by strike; ordering by the event (its date) sorted every market.
+        return Market.objects.select_related("event__series").order_by("-event_id", "floor_strike", "ticker")
+
+    def paginate_queryset(self, queryset: QuerySet[Market]) -> list[Market] | None:
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            attach_latest_books(page)
+        return page
+
+    def get_object(self) -> Market:
+        market = super().get_object()
+        attach_latest_books([market])
+        return market

@@ -57,3 +57,17 @@ def test_the_market_list_costs_the_same_queries_for_3_or_30_markets(staff_client
         return len(ctx.captured_queries)
 
     assert queries(3) == queries(27)
+
+
+def test_markets_list_the_newest_event_first_by_strike_with_each_ones_own_book(staff_client):
+    older, newer = EventFactory.create(), EventFactory.create()
+    low = MarketFactory.create(event=newer, floor_strike=40)
+    high = MarketFactory.create(event=newer, floor_strike=50)
+    old = MarketFactory.create(event=older, floor_strike=30)
+    _book(high, 12, "0.20", "0.70")
+    _book(old, 11, "0.10", "0.80")
+    shown = staff_client.get("/api/markets/").json()["results"]
+    assert [m["ticker"] for m in shown] == [low.ticker, high.ticker, old.ticker]
+    assert [m["book"] and m["book"]["best_yes_bid"] for m in shown] == [None, "0.20", "0.10"]
+    one = staff_client.get(f"/api/markets/{high.pk}/").json()
+    assert one["book"]["best_yes_ask"] == "0.30"

@@ -124,3 +124,18 @@ def test_each_list_costs_the_same_four_queries_for_3_or_30_cities(staff_client, 
         # The session and user, then the page's count and rows: the same for any number of rows.
         with django_assert_num_queries(4):
             assert staff_client.get(path, {**query, "page_size": 500}).status_code == 200
+
+
+def test_the_lists_order_cities_by_id_not_name_so_an_index_serves_them(staff_client):
+    first, second = CityFactory.create(name="Zenith"), CityFactory.create(name="Abbot")
+    for city in (first, second):
+        _runs(city, hours=(0,))
+        ObservationFactory.create(city=city, date=DAY)
+        RunningExtreme.objects.create(city=city, date=DAY, observed_at=RUN, recorded_at=RUN, max_f=40.0)
+
+    def cities(path: str) -> list[str]:
+        return [row["city_name"] for row in staff_client.get(path, {"as_of": "2025-02-01T00:00:00Z"}).json()["results"]]
+
+    assert cities("/api/forecasts/") == ["Zenith", "Abbot"]
+    assert cities("/api/observations/") == ["Zenith", "Abbot"]
+    assert cities("/api/running-extremes/") == ["Abbot", "Zenith"]  # wholly newest first: the index backwards

@@ -3,27 +3,37 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from kalshiweb.logconfig import LogFormat, LogLevel, RedactSecrets, logging_config, redact, register_secret
 
 
-@pytest.fixture
-def json_logger():
-    """A logger wired exactly as production's JSON handler, writing to a buffer."""
+@contextmanager
+def wired_logger(fmt: LogFormat, name: str) -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """A logger wired exactly as production's handler in ``fmt``, writing to a buffer."""
     import logging.config
 
     stream = io.StringIO()
-    config = logging_config(level=LogLevel.INFO, fmt=LogFormat.JSON)
+    config = logging_config(level=LogLevel.INFO, fmt=fmt)
     config["handlers"]["console"]["stream"] = stream
     config["root"] = {"handlers": [], "level": "INFO"}
-    config["loggers"] = {"redaction-test": {"handlers": ["console"], "level": "INFO", "propagate": False}}
+    config["loggers"] = {name: {"handlers": ["console"], "level": "INFO", "propagate": False}}
     logging.config.dictConfig(config)
-    yield logging.getLogger("redaction-test"), stream
-    from django.conf import settings
+    try:
+        yield logging.getLogger(name), stream
+    finally:
+        from django.conf import settings
 
-    logging.config.dictConfig(settings.LOGGING)
+        logging.config.dictConfig(settings.LOGGING)
+
+
+@pytest.fixture
+def json_logger():
+    with wired_logger(LogFormat.JSON, "redaction-test") as wired:
+        yield wired
 
 
 def test_it_redacts_a_private_key_in_a_message(json_logger, rsa_private_pem):
@@ -83,19 +93,8 @@ def test_every_configured_handler_redacts():
 
 @pytest.fixture
 def console_logger():
-    """A logger wired exactly as the console handler, writing to a buffer."""
-    import logging.config
-
-    stream = io.StringIO()
-    config = logging_config(level=LogLevel.INFO, fmt=LogFormat.CONSOLE)
-    config["handlers"]["console"]["stream"] = stream
-    config["root"] = {"handlers": [], "level": "INFO"}
-    config["loggers"] = {"forging-test": {"handlers": ["console"], "level": "INFO", "propagate": False}}
-    logging.config.dictConfig(config)
-    yield logging.getLogger("forging-test"), stream
-    from django.conf import settings
-
-    logging.config.dictConfig(settings.LOGGING)
+    with wired_logger(LogFormat.CONSOLE, "forging-test") as wired:
+        yield wired
 
 
 def test_a_newline_in_a_logged_value_cannot_forge_a_console_line(console_logger):

@@ -177,6 +177,9 @@ class Fill(OnTheYesBook, models.Model):
         ordering = ["-created_time"]
         indexes = [
             models.Index(fields=["mode", "created_time"], name="fill_mode_created_time"),  # a mode's newest
+            # A market's last fill (the P&L's strategy that held it): without it SQLite walks the one above, every
+            # fill of the mode for each settlement.
+            models.Index(fields=["mode", "ticker", "created_time"], name="fill_mode_ticker_time"),
             models.Index(fields=["created_time", "id"], name="fill_created_time_id"),  # the API's list, newest first
         ]
         constraints = [models.UniqueConstraint(fields=["mode", "trade_id"], name="fill_unique_trade_per_mode")]

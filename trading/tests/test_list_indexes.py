@@ -42,3 +42,10 @@ def _plan(queryset: QuerySet) -> str:
 def test_a_newest_first_list_walks_its_index(lists, index):
     plan = _plan(lists())
     assert index in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_settlements_last_fill_is_looked_up_by_its_market_not_walked_through_every_fill():
+    from trading.pnl import _last_strategy
+
+    plan = _plan(Settlement.objects.filter(mode="DRY").annotate(held_by=_last_strategy()).values("held_by"))
+    assert "fill_mode_ticker_time (mode=? AND ticker=?)" in plan, plan

@@ -378,13 +378,19 @@ def ledger_version(mode: str) -> str:
     Every fill, fee correction and settlement is booked with the account row,
     moving its cash and ``updated_at``; each new fill, settlement or cycle that
     records a balance is a new newest row (a cycle run again keeps its id, so
-    its equity is in the key too).
+    its equity is in the key too). The newest fill and settlement are of any
+    mode: read off the primary key's end, where filtering by mode walked (and
+    sorted) every row of the mode; another mode's only costs a recomputation.
+    The newest cycle is by decision time, the (mode, as_of) index's order.
     """
     account = account_for(mode)
-    fill = Fill.objects.filter(mode=mode).order_by("-id").values_list("id", flat=True).first()
-    settled = Settlement.objects.filter(mode=mode).order_by("-id").values_list("id", flat=True).first()
+    fill = Fill.objects.order_by("-id").values_list("id", flat=True).first()
+    settled = Settlement.objects.order_by("-id").values_list("id", flat=True).first()
     cycle = (
-        TradingCycle.objects.filter(mode=mode, equity__isnull=False).order_by("-id").values_list("id", "equity").first()
+        TradingCycle.objects.filter(mode=mode, equity__isnull=False)
+        .order_by("-as_of", "-id")
+        .values_list("id", "equity")
+        .first()
     )
     return ":".join(str(part) for part in (mode, account.pk, account.cash, account.updated_at, fill, settled, cycle))
 

@@ -181,3 +181,19 @@ def test_a_fill_of_no_order_and_one_of_an_order_without_a_strategy_are_one_unnam
     record_fills([elsewhere], mode=MODE, now=at(3, 1, 11))
     [unnamed] = pnl.by_strategy(MODE)
     assert (unnamed.name, unnamed.trading, unnamed.fees, unnamed.fills) == ("", D("-0.03"), D("0.03"), 2)
+
+
+def test_the_version_reads_one_row_of_each_table_by_an_index(ledger):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    before = pnl.ledger_version(MODE)
+    TradingCycle.objects.create(mode=MODE, strategy="model-taker", as_of=at(3, 7, 1), cash=D(1), equity=D(2))
+    assert pnl.ledger_version(MODE) != before
+    with CaptureQueriesContext(connection) as captured:
+        pnl.ledger_version(MODE)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for query in captured.captured_queries:
+                plan = " ".join(str(row[-1]) for row in cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}"))
+                assert "TEMP B-TREE" not in plan, plan  # none sorts the mode's rows

@@ -96,10 +96,8 @@ def attach_latest_books(markets: Sequence[Market]) -> None:
     Only for the markets shown: annotating the list's queryset ran the three subqueries for every market
     the filters match (a year lists tens of thousands) before the page was cut.
     """
-    books = with_latest_book(Market.objects.filter(pk__in=[m.pk for m in markets])).values_list(
-        "pk", "book_captured_at", "book_yes_bids", "book_no_bids"
-    )
-    found = {pk: (captured_at, yes_bids, no_bids) for pk, captured_at, yes_bids, no_bids in books}
+    books: Any = with_latest_book(Market.objects.filter(pk__in=[m.pk for m in markets]).only("pk"))
+    found = {book.pk: (book.book_captured_at, book.book_yes_bids, book.book_no_bids) for book in books}
     for market in markets:
         market.book_captured_at, market.book_yes_bids, market.book_no_bids = found.get(  # type: ignore[attr-defined]
             market.pk, (None, None, None)
@@ -120,7 +118,7 @@ class MarketViewSet(viewsets.ReadOnlyModelViewSet[Market]):
         # events' markets and sorts them by strike; ordering by the event (its date) sorted every market.
         return Market.objects.select_related("event__series").order_by("-event_id", "floor_strike", "ticker")
 
-    def paginate_queryset(self, queryset: QuerySet[Market]) -> list[Market] | None:
+    def paginate_queryset(self, queryset: Any) -> Any:  # the stubs' generic rows: here always markets
         page = super().paginate_queryset(queryset)
         if page is not None:
             attach_latest_books(page)

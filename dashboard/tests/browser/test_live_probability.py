@@ -41,9 +41,11 @@ def test_a_saved_prediction_updates_the_brackets_probability_live(page, operator
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
     page.evaluate("window.notReloaded = true")  # gone if the page reloads
 
-    off_the_loop(lambda: save_prediction(world, (0.1, 0.553, 0.347), now=timezone.now()))
+    saved = off_the_loop(lambda: save_prediction(world, (0.1, 0.553, 0.347), now=timezone.now()))
 
     expect(cell).to_have_text("55.3%")
+    predicted_at = page.locator(f'[data-live-predicted-at="{world.event.event_ticker}"]')
+    expect(predicted_at).to_have_text(f"predicted {saved.as_of:%H:%M} UTC")
     expect(page.locator(f'[data-live-probability="{world.high.ticker}"]')).to_have_text("34.7%")
     assert page.evaluate("window.notReloaded === true")
     shot(page, "dashboard-markets-live")

@@ -79,6 +79,13 @@
         flash(cell);
       });
     });
+    // "predicted 14:05 UTC", as the page renders it, so the time beside the new figures is theirs.
+    var at = new Date(msg.as_of);
+    if (msg.event && !isNaN(at.getTime())) {
+      document.querySelectorAll('[data-live-predicted-at="' + CSS.escape(msg.event) + '"]').forEach(function (el) {
+        el.textContent = "predicted " + at.toISOString().slice(11, 16) + " UTC";
+      });
+    }
   }
 
   function updateTradingState(msg) {

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import QuerySet
 
 from kalshiweb.filters import UtcDateTimeFilter
-from trading.models import DecisionLogEntry, Fill, Order, Position, Reconciliation, TradingCycle
+from trading.models import MODE_CHOICES, DecisionLogEntry, Fill, Order, Position, Reconciliation, TradingCycle
 
 
 class DecisionFilter(django_filters.FilterSet):
@@ -15,6 +16,14 @@ class DecisionFilter(django_filters.FilterSet):
     class Meta:
         model = DecisionLogEntry
         fields = ["mode", "verdict", "strategy", "ticker", "event_ticker", "cycle", "at_after", "at_before"]
+
+    def filter_queryset(self, queryset: QuerySet[DecisionLogEntry]) -> QuerySet[DecisionLogEntry]:
+        rows: QuerySet[DecisionLogEntry] = super().filter_queryset(queryset)
+        if self.form.cleaned_data.get("verdict") and not self.form.cleaned_data.get("mode"):
+            # Every mode, which keeps every row, lets the (mode, verdict, at) index find a rare verdict; alone,
+            # SQLite walked the whole log in the list's order looking for one (19 s on a year with none).
+            rows = rows.filter(mode__in=[mode for mode, _ in MODE_CHOICES])
+        return rows
 
 
 class OrderFilter(django_filters.FilterSet):

@@ -83,6 +83,16 @@ def test_the_decision_log_filters_by_verdict_ticker_and_time(staff_client):
     assert tickers(mode="LIVE") == []
 
 
+def test_a_verdict_alone_finds_it_in_every_mode(staff_client):
+    _decision(_cycle(), "A", "refused")
+    live = TradingCycle.objects.create(mode="LIVE", strategy="edge", as_of=AT)
+    DecisionLogEntry.objects.create(
+        cycle=live, mode="LIVE", at=AT, strategy="edge", event_ticker="E", ticker="B", verdict="refused"
+    )
+    shown = staff_client.get("/api/decisions/", {"verdict": "refused"}).json()["results"]
+    assert sorted((d["mode"], d["ticker"]) for d in shown) == [("DRY", "A"), ("LIVE", "B")]
+
+
 def test_the_decision_log_pages_by_cursor_newest_first_without_a_count(staff_client):
     early, late = _cycle(), _cycle()
     for ticker in ["C", "A", "B"]:

@@ -49,3 +49,10 @@ def test_a_settlements_last_fill_is_looked_up_by_its_market_not_walked_through_e
 
     plan = _plan(Settlement.objects.filter(mode="DRY").annotate(held_by=_last_strategy()).values("held_by"))
     assert "fill_mode_ticker_time (mode=? AND ticker=?)" in plan, plan
+
+
+def test_a_verdict_without_a_mode_is_found_by_the_verdict_index():
+    from trading.api.filters import DecisionFilter
+
+    chosen = DecisionFilter({"verdict": "refused"}, queryset=DecisionViewSet().get_queryset()).qs
+    assert "decision_mode_verdict_at" in _plan(chosen[:101])

@@ -84,3 +84,30 @@ def test_the_verdicts_are_of_the_latest_cycle_of_the_mode_that_logged_the_market
     latest = _latest_decisions(["A", "B"])
     assert {ticker: entry.verdict for ticker, entry in latest.items()} == {"A": "passed"}
     assert _latest_decisions(["Y"]) == {}
+
+
+def test_each_event_has_a_price_chart_of_the_last_day_with_our_fills(staff_client, world):
+    from django.utils import timezone
+
+    from dashboard.views.market_charts import price_charts
+    from trading.snapshot import StoredBooks, event_views, model_probabilities, open_events
+    from trading.tests.world import trade
+
+    for n, (minutes, price) in enumerate([(25 * 60, "0.20"), (90, "0.30"), (62, "0.33"), (61, "0.36"), (5, "0.40")]):
+        trade(world.mid, yes_price=price, count="3", taker="yes", at=NOW - timedelta(minutes=minutes), trade_id=f"t{n}")
+    run_cycle(PaperBroker(), now=NOW)  # takes the mid bracket's 42¢ ask
+
+    now = timezone.now()
+    events = open_events(now)
+    views = event_views(events, now, StoredBooks(), *model_probabilities(events, now))
+    chart = price_charts(views, mode="DRY", now=now)[world.event.event_ticker]
+    [line] = chart["lines"]
+    assert line["label"] == "40° to 41°"
+    # Older than a day is left out; 62 and 61 minutes ago share a five-minute bucket: its last print stays.
+    assert [p["y"] for p in line["data"]] == [30.0, 36.0, 40.0]
+    assert [p["x"] for p in line["data"]] == [-91.0, -62.0, -6.0]
+    assert chart["fills"] and chart["fills"][0]["y"] == 42.0
+    assert chart["fills"][0]["label"].startswith("40° to 41°: bought ") and "YES at 42¢" in chart["fills"][0]["label"]
+
+    html = staff_client.get(reverse("dashboard-markets")).content.decode()
+    assert f'data-price-chart="{world.event.event_ticker}"' in html and 'id="price-charts"' in html

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from dashboard.views.market_charts import price_charts
 from markets.models import Event
 from prediction.models import Prediction
 from trading.decisions import EventView, MarketView
@@ -55,7 +56,9 @@ def markets_today(request: HttpRequest) -> HttpResponse:
         )
         for view in sorted(views, key=lambda v: (v.city, v.target_date))
     ]
-    return render(request, "dashboard/markets.html", {"panels": panels, "model": model, "now": now})
+    charts = price_charts(views, mode=settings.TRADING_MODE, now=now)
+    context = {"panels": panels, "model": model, "now": now, "charts": charts}
+    return render(request, "dashboard/markets.html", context)
 
 
 def _latest_decisions(tickers: list[str]) -> dict[str, DecisionLogEntry]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters
 from django.conf import settings
@@ -24,8 +25,8 @@ class DecisionLogFilter(django_filters.FilterSet):
     """The page's filters, all in the query string (so a filtered view is a link)."""
 
     city = django_filters.ModelChoiceFilter(queryset=City.objects.order_by("name"), method="by_city", label="City")
-    since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label="From (UTC day)")
-    until = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label="To (UTC day)")
+    since = django_filters.DateFilter(method="from_day", label="From (UTC day)")
+    until = django_filters.DateFilter(method="to_day", label="To (UTC day)")
     ticker = django_filters.CharFilter(lookup_expr="icontains", label="Market")
     verdict = django_filters.ChoiceFilter(choices=DecisionLogEntry.Verdict.choices)
     side = django_filters.ChoiceFilter(choices=[("yes", "YES"), ("no", "NO")])
@@ -35,6 +36,14 @@ class DecisionLogFilter(django_filters.FilterSet):
     class Meta:
         model = DecisionLogEntry
         fields: list[str] = []
+
+    # Bounds on ``at`` itself, not ``at__date``: a function of the column cannot use the (mode, at) index,
+    # and on a year of cycles the day filters scanned millions of rows (34 s).
+    def from_day(self, rows: QuerySet[DecisionLogEntry], name: str, day: date) -> QuerySet[DecisionLogEntry]:
+        return rows.filter(at__gte=_utc_midnight(day))
+
+    def to_day(self, rows: QuerySet[DecisionLogEntry], name: str, day: date) -> QuerySet[DecisionLogEntry]:
+        return rows.filter(at__lt=_utc_midnight(day + timedelta(days=1)))
 
     def by_city(self, rows: QuerySet[DecisionLogEntry], name: str, city: City) -> QuerySet[DecisionLogEntry]:
         # The log keeps the event's ticker, not a key: the city's events are one subquery.
@@ -46,6 +55,10 @@ class DecisionLogFilter(django_filters.FilterSet):
         # nearly all of the log, instead of reading every row's rules.
         fired = [v for v in DecisionLogEntry.Verdict if v != DecisionLogEntry.Verdict.PASSED]
         return rows.filter(verdict__in=fired, rules__icontains=f'"{rule}"')
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

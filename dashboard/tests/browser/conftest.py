@@ -40,9 +40,14 @@ def live_server_url() -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium(django_db_setup: None) -> Iterator[Any]:
-    """One headless chromium per test process (closed before the test database goes)."""
+    """One headless chromium for this package's tests, stopped when they are done.
+
+    Package scope, not session: while Playwright's sync API runs, its event loop counts as running
+    in this thread, so every later test in the process would meet "a running event loop"
+    (asyncio.run refuses, the ORM raises SynchronousOnlyOperation).
+    """
     from playwright.sync_api import expect, sync_playwright
 
     if not CHROMIUM.is_file():

@@ -80,7 +80,10 @@ def log_in(page: Any, username: str, password: str = PASSWORD, *, next_path: str
     visit(page, f"/admin/login/?next={next_path}")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    # Wait for the page signed in to, scripts and all: a test that acts as soon as the address changes
+    # would race htmx and the charts still loading.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Log in").click()
 
 
 def off_the_loop(call: Callable[[], T]) -> T:

@@ -37,7 +37,7 @@ def world(site, time_machine):
 def test_the_price_chart_shows_the_brackets_prints_and_our_fill(page, operator, world):
     log_in(page, "operator", next_path="/dashboard/markets/")
     page.wait_for_function(
-        "(ticker) => window.Chart && Chart.getChart(document.querySelector(`[data-price-chart=\"${ticker}\"]`))",
+        '(ticker) => window.Chart && Chart.getChart(document.querySelector(`[data-price-chart="${ticker}"]`))',
         arg=world.event.event_ticker,
     )
     drawn = page.evaluate(

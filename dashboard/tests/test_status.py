@@ -113,7 +113,7 @@ def test_staff_without_the_permission_are_refused_with_the_reason(viewer):
     assert TradingState.load().state == "active" and TradingStateChange.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_an_operator_halts_and_the_working_orders_are_cancelled(staff_client):
     """Committed for real, as in production: the halt's cancel runs once the change commits."""
     world = build_world()

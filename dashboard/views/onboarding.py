@@ -81,8 +81,7 @@ def _context(request: HttpRequest, form: ApiCredentialForm) -> dict[str, Any]:
 def _add_key(request: HttpRequest, form: ApiCredentialForm) -> bool:
     """Store a key through the admin's form (validated, encrypted); True when stored."""
     if not form.is_valid():
-        # Shown again with its errors, but never with the pasted private key in it.
-        form.data = {name: value for name, value in form.data.items() if name != "private_key_pem"}
+        # Shown again with its errors; the form's key box never renders what was pasted.
         messages.error(request, "The key was not stored: correct the fields marked below.")
         return False
     credential = form.save()

@@ -55,6 +55,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     from kalshiweb.celery import app
+    from kalshiweb.tests.workers import use_worker_redis
+
+    use_worker_redis(settings, app)
 
     # Unit tests run tasks inline; tests of real workers switch this off themselves.
     app.conf.task_always_eager = True

@@ -64,8 +64,21 @@ $(CHROMIUM_BIN):
 	@[ "$$(id -u)" = 0 ] || { echo "The browser tests need Debian's chromium: run 'sudo apt-get install -y chromium'"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# The monitoring tests check the alert rules with promtool and the Alertmanager config with amtool, taken from
+# Debian's prometheus and prometheus-alertmanager packages. Only the two binaries are unpacked into the venv:
+# installing the packages would also set up a Prometheus and an Alertmanager service the tests do not want.
+MONITORING_TOOLS := $(BIN)/promtool $(BIN)/amtool
+$(MONITORING_TOOLS) &: | $(PY)
+	@command -v apt-get >/dev/null || { echo "The monitoring tests need promtool and amtool from Debian's prometheus and prometheus-alertmanager packages"; exit 1; }
+	@debs=$$(mktemp -d) && trap 'rm -rf "$$debs"' EXIT && cd "$$debs" && \
+	  { apt-get download -qq prometheus prometheus-alertmanager 2>/dev/null || \
+	    { [ "$$(id -u)" = 0 ] || { echo "Run 'sudo apt-get update' so apt can download Debian's prometheus packages"; exit 1; }; \
+	      apt-get update -qq && apt-get download -qq prometheus prometheus-alertmanager; }; } && \
+	  for deb in *.deb; do dpkg-deb -x "$$deb" unpacked; done && \
+	  install -m 755 unpacked/usr/bin/promtool unpacked/usr/bin/amtool "$(CURDIR)/$(BIN)/"
+
 install: $(VENV)/.runtime $(VENDORED)
-install-dev: $(VENV)/.dev $(VENDORED) $(CHROMIUM_BIN)
+install-dev: $(VENV)/.dev $(VENDORED) $(CHROMIUM_BIN) $(MONITORING_TOOLS)
 
 setup: install
 	$(PY) manage.py setup

@@ -92,6 +92,8 @@ def test_a_server_loop_that_does_not_answer_in_time_is_logged_not_raised(monkeyp
         assert "Could not broadcast trading.cycle" in caplog.text
     finally:
         busy.set()
+        # Let the loop reach the abandoned send (cancelled, never started) before closing it, so its coroutine ends.
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0.05), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)
         server.join(5)
         loop.close()

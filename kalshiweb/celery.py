@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import worker_process_shutdown, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kalshiweb.settings")
+# prometheus_client's multiprocess mode (kalshiweb.metrics.exposition) writes there from a process's first
+# metric on, and fails when it is missing; every entry point imports this module (via kalshiweb) before that.
+if metrics_dir := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    Path(metrics_dir).mkdir(parents=True, exist_ok=True)
 
 app = Celery("kalshiweb")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -26,3 +31,11 @@ def on_worker_ready(**kwargs: Any) -> None:
 
     on_process_start(now=timezone.now())
     reconcile_task.delay()
+
+
+@worker_process_shutdown.connect
+def on_worker_process_shutdown(pid: int, **kwargs: Any) -> None:
+    """A pool process ends (it exits without running atexit): its live gauges must stop counting in /metrics."""
+    from kalshiweb.metrics import forget_process
+
+    forget_process(pid)

@@ -6,6 +6,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 
+from kalshiweb.metrics import WEBSOCKET_CONNECTIONS, WEBSOCKET_CONNECTIONS_TOTAL
 from kalshiweb.realtime import EVENTS_GROUP, register_server_loop
 
 
@@ -29,11 +30,14 @@ class LiveEventsConsumer(AsyncJsonWebsocketConsumer):
             return
         register_server_loop()  # the in-memory layer's sends from other threads must run on this loop
         await self.channel_layer.group_add(self.group, self.channel_name)
-        self.joined = True
+        self.joined = True  # counted open from here, so disconnect's decrement always matches
+        WEBSOCKET_CONNECTIONS.labels(self.group).inc()
+        WEBSOCKET_CONNECTIONS_TOTAL.labels(self.group).inc()
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if self.joined:
+            WEBSOCKET_CONNECTIONS.labels(self.group).dec()
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:

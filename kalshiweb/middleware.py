@@ -1,4 +1,4 @@
-"""HTTP middleware of our own: request ids and the access log, the content security policy, caching.
+"""HTTP middleware of our own: request ids and the access log, the content security policy, caching, load.
 
 Django's SecurityMiddleware does HSTS, the SSL redirect and the proxy header
 (configured in settings from the environment); these cover what it does not.
@@ -17,6 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from kalshiweb.logconfig import current_request_id
+from kalshiweb.metrics import HTTP_IN_PROGRESS
 
 access_logger = logging.getLogger("kalshiweb.access")
 
@@ -101,3 +102,18 @@ class PrivateCacheMiddleware:
         if "Cache-Control" not in response:
             response["Cache-Control"] = "private, no-store"
         return response
+
+
+class RequestsInProgressMiddleware:
+    """Counts the requests being served now (kalshiweb_http_requests_in_progress), across processes.
+
+    django-prometheus counts requests once they finish; this shows a web
+    process stuck on slow ones while it is stuck.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with HTTP_IN_PROGRESS.track_inprogress():
+            return self.get_response(request)

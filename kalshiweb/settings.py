@@ -108,6 +108,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "kalshiweb.middleware.RequestsInProgressMiddleware",
     "kalshiweb.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kalshiweb.middleware.ContentSecurityPolicyMiddleware",

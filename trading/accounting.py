@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 
 from kalshiweb.bulk import update_rows
+from kalshiweb.metrics import count_fills
 from kalshiweb.realtime import broadcast_on_commit, settlement_event
 from markets.models import Market
 from markets.schemas.enums import BookSide
@@ -91,6 +92,7 @@ def record_fills(reports: Iterable[FillReport], *, mode: str, now: datetime) -> 
         Fill.objects.bulk_create(booked)
         account.updated_at = now
         account.save(update_fields=["cash", "updated_at"])
+        count_fills(mode, [fill.count for fill in booked])
     return booked
 
 

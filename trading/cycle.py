@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from kalshiweb.bulk import insert_rows
+from kalshiweb.metrics import count_cycle, count_risk_blocks
 from kalshiweb.realtime import RiskBlockPayload, broadcast_all_on_commit, broadcast_on_commit, risk_block_event
 from trading import execution
 from trading.accounting import account_for, equity
@@ -66,6 +67,7 @@ def run_cycle(
         cycle.errors += 1
     cycle.finished_at = now
     cycle.save()
+    count_cycle(mode, failed=cycle.outcome == TradingCycle.Outcome.FAILED or cycle.errors > 0)
     broadcast_on_commit({"type": "trading.cycle", "mode": mode, "outcome": cycle.outcome, "placed": cycle.placed})
     return cycle
 
@@ -165,6 +167,7 @@ def _log(cycle: TradingCycle, snapshot: Snapshot, decision: Decision, outcomes: 
         rows = [[cycle.pk, *(getattr(e, name) for name in LOGGED[1:-1]), json.dumps(e.rules)] for e in entries]
         insert_rows(DecisionLogEntry, LOGGED, rows)  # a row per market per cycle: the fast path
         broadcast_all_on_commit(_risk_blocks(cycle.mode, entries))
+        count_risk_blocks(cycle.mode, [e.rules for e in entries if e.verdict == Verdicts.REFUSED])
 
 
 def _risk_blocks(mode: str, entries: list[DecisionLogEntry]) -> list[RiskBlockPayload]:

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 
 from kalshiweb.bulk import update_rows
+from kalshiweb.metrics import count_orders
 from kalshiweb.realtime import OrderPayload, broadcast_all_on_commit
 from markets.models import Market
 from trading.accounting import account_for, record_fills
@@ -191,14 +192,16 @@ def apply_all(answers: Sequence[tuple[Order, Placement]], *, now: datetime) -> l
             row["order"]: row
             for row in Fill.objects.filter(order__in=current).values("order").annotate(n=Sum("count"), fees=Sum("fee"))
         }
-        changed = []
+        changed, outcomes = [], []
         for order, placement in answers:
             fresh = current[order.pk]
             previous = fresh.status
             _take(fresh, placement, dict(booked.get(fresh.pk, {})), now)
             if fresh.status != previous:
                 changed.append(fresh)
+                outcomes.append(_outcome(previous, fresh.status))
         update_rows(list(current.values()), APPLIED_FIELDS)
+        count_orders(mode, [outcome for outcome in outcomes if outcome is not None])
         _count_errors(mode, [p.exchange_error for _, p in answers if p.exchange_error is not None])
         broadcast_all_on_commit([_event(order) for order in changed])
     for order, placement in answers:
@@ -235,6 +238,18 @@ def _take(order: Order, placement: Placement, booked: dict[str, Any], now: datet
     if placement.reason and placement.reason not in order.reason:
         order.reason = f"{order.reason}\n{now:%Y-%m-%d %H:%M:%S}Z {placement.reason}".strip()
     order.updated_at = now
+
+
+def _outcome(previous: str, status: str) -> str | None:
+    """What a change of state means for the orders metric: placed, rejected, cancelled, failed, or nothing new."""
+    if status in (Order.Status.RESTING, Order.Status.EXECUTED):
+        # At the exchange from sending (or from an unknown outcome); a resting order filling later is not news.
+        return "placed" if previous in (Order.Status.PENDING, Order.Status.UNKNOWN) else None
+    return {
+        Order.Status.REJECTED: "rejected",
+        Order.Status.CANCELED: "cancelled",
+        Order.Status.UNKNOWN: "failed",  # the send's outcome is unknown: it blocks its market until reconciled
+    }.get(Order.Status(status))
 
 
 def _count_errors(mode: str, failures: Sequence[bool]) -> None:

@@ -47,8 +47,8 @@ def test_the_feed_state_is_exported(client):
     for line in (
         "kalshiweb_feed_connected 1.0",
         "kalshiweb_feed_last_frame_age_seconds 1.5",
-        "kalshiweb_feed_reconnects 2.0",
-        "kalshiweb_feed_sequence_gaps 3.0",
+        "kalshiweb_feed_reconnects_total 2.0",
+        "kalshiweb_feed_sequence_gaps_total 3.0",
         "kalshiweb_feed_stale_books 1.0",
     ):
         assert line in body

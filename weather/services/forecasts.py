@@ -18,8 +18,14 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count, QuerySet
 
+from kalshiweb.metrics import (
+    FORECASTS_REJECTED,
+    FORECASTS_STORED,
+    WEATHER_FETCH_FAILURES,
+    WEATHER_FETCH_SECONDS,
+    WEATHER_FETCHES,
+)
 from weather.climate import climate_date_at
-from weather.metrics import FETCH_FAILURES, FETCH_SECONDS, FORECASTS_REJECTED, FORECASTS_STORED
 from weather.models import City, ForecastSnapshot
 from weather.services.health import record_failure, record_success
 from weather.services.stations import station_of
@@ -72,7 +78,8 @@ def ingest_forecasts(
     for (source, city), (result, error, seconds) in zip(jobs, outcomes, strict=True):
         run = report.runs[source.name]
         run.seconds.append(seconds)
-        FETCH_SECONDS.labels(source.name).observe(seconds)
+        WEATHER_FETCHES.labels(source.name).inc()
+        WEATHER_FETCH_SECONDS.labels(source.name).observe(seconds)
         if result is None:
             _note_failure(run, city, error or SourceError("no result"))
             continue
@@ -151,7 +158,7 @@ def _note_rejections(source: str, result: FetchResult) -> int:
 def _note_failure(run: SourceRun, city: City, error: SourceError) -> None:
     message = f"{city.name}: {error}"
     logger.warning("Weather source %s failed for %s", run.source, message)
-    FETCH_FAILURES.labels(run.source).inc()
+    WEATHER_FETCH_FAILURES.labels(run.source).inc()
     run.failures.append(message)
 
 

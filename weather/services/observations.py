@@ -18,9 +18,9 @@ from typing import Protocol
 
 from django.conf import settings
 
+from kalshiweb.metrics import OBSERVATIONS_STORED, WEATHER_FETCH_FAILURES, WEATHER_FETCHES
 from weather.climate import climate_date_at, climate_day_window
 from weather.climate_report import ClimateReport, best_report, fetch_climate_reports
-from weather.metrics import OBSERVATIONS_STORED
 from weather.models import City, Observation, RunningExtreme
 from weather.services.health import record_failure, record_success
 from weather.services.registry import APP_NAME
@@ -64,9 +64,11 @@ def ingest_climate_reports(
     report = ObservationReport()
     fetched = 0
     for city in cities:
+        WEATHER_FETCHES.labels(CLI_SOURCE).inc()
         try:
             reports = fetch(city.nws_cli_code)
         except SourceError as exc:
+            WEATHER_FETCH_FAILURES.labels(CLI_SOURCE).inc()
             report.problems.append(f"{city.name}: {exc}")
             continue
         fetched += 1
@@ -152,9 +154,11 @@ def ingest_running_extremes(
 def _observe(cities: Sequence[City], *, now: datetime, observer: Observer) -> ObservationReport:
     report = ObservationReport()
     for city in cities:
+        WEATHER_FETCHES.labels(STATION_SOURCE).inc()
         try:
             extremes = observer.running_extremes(station_of(city), now=now)
         except SourceError as exc:
+            WEATHER_FETCH_FAILURES.labels(STATION_SOURCE).inc()
             report.problems.append(f"{city.name}: {exc}")
             continue
         if store_running_extremes(city, extremes, now=now):

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from kalshiweb.metrics import clear_multiprocess_dir
 from kalshiweb.services import ensure_admin_user, sync_periodic_tasks
 from weather.models import City
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-admin", action="store_true", help="Do not create a superuser.")
 
     def handle(self, *args: Any, no_admin: bool, **options: Any) -> None:
+        clear_multiprocess_dir()  # a deploy starts the processes afresh: so do their metrics
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
         call_command("collectstatic", interactive=False, verbosity=0)

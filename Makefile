@@ -45,13 +45,14 @@ $(VENV)/.runtime: requirements.txt | $(PY)
 
 # The dashboard's front-end libraries, from the npm registry at the versions package-lock.json pins,
 # copied into our static files so pages work offline. Needs Node.js's npm at set-up only.
+# Chart.js's source map too: collectstatic rewrites the script's link to it and fails if it is missing.
 VENDOR := kalshiweb/static/vendor
-VENDORED := $(VENDOR)/htmx.min.js $(VENDOR)/chart.umd.min.js
+VENDORED := $(VENDOR)/htmx.min.js $(VENDOR)/chart.umd.min.js $(VENDOR)/chart.umd.min.js.map
 $(VENDORED) &: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "kalshiweb needs npm (Node.js) at set-up to fetch the dashboard's htmx and Chart.js"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(VENDOR)
-	cp node_modules/htmx.org/dist/htmx.min.js node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/chart.js/dist/chart.umd.min.js{,.map} $(VENDOR)/
 assets: $(VENDORED)
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)

@@ -62,6 +62,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Unit tests run tasks inline; tests of real workers switch this off themselves.
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
+    # Pages link the plain static names, served from the apps: no collectstatic, no manifest to go stale.
+    plain = {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": plain}
 
 
 @pytest.fixture

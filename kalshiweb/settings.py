@@ -160,11 +160,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at start-up when it is missing
+# `manage.py setup` (make run, the release step) collects the files under content-hashed names, which
+# WhiteNoise serves compressed and cacheable for a year: a changed file gets a new name. Pages then need
+# collectstatic's manifest; with DEBUG on Django links the plain names, and the tests (conftest.py) use
+# the plain storage, so neither needs collectstatic.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Serve straight from the apps when collectstatic has not run (a fresh clone, the tests).
+# Serve the plain names straight from the apps too: what the tests and DEBUG pages link.
 WHITENOISE_USE_FINDERS = True
 # WhiteNoise hands Django a synchronous file iterator; under ASGI Django streams it from a
 # thread and warns once per file. Harmless for the admin's few small assets.

@@ -84,16 +84,17 @@ class RestApp:
                 break
         faults = self.feed.faults
         if faults.latency > 0:
+            faults.count("latency")
             await asyncio.sleep(faults.rng.uniform(0, faults.latency))
         extra: list[tuple[bytes, bytes]] = []
         try:
-            if faults.roll(faults.rate_limit_rate):
+            if faults.roll(faults.rate_limit_rate, "429"):
                 extra.append((b"retry-after", b"1"))
                 raise _Refused(429, "too_many_requests", "rate limit exceeded (an injected fault)")
-            if faults.roll(faults.server_error_rate):
+            if faults.roll(faults.server_error_rate, "503"):
                 raise _Refused(503, "service_unavailable", "the exchange is unavailable (an injected fault)")
             status, payload = await self._dispatch(scope, body)
-            if status == 201 and faults.roll(faults.hang_rate):
+            if status == 201 and faults.roll(faults.hang_rate, "hang"):
                 await asyncio.sleep(faults.hang_seconds)  # accepted, but the answer comes too late
         except _Refused as refused:
             status, payload = refused.status, {"code": refused.code, "message": refused.message}
@@ -212,6 +213,7 @@ class RestApp:
         if record is None or record.member != member:
             raise _Refused(404, "not_found", f"no order {order_id}")
         if now - record.created.timestamp() < self.feed.faults.unreadable_seconds:
+            self.feed.faults.count("unreadable")
             raise _Refused(404, "not_found", f"no order {order_id} (not yet readable: an injected fault)")
         return 200, {"order": order_json(record)}
 

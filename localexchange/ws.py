@@ -24,6 +24,7 @@ import logging
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -70,12 +71,24 @@ class Faults:
     unreadable_seconds: float = 0.0  # GET of an order answers 404 until it is this old
     stale_rate: float = 0.0  # book deltas dropped without a seq skipped: a book that drifts unseen
     rng: random.Random = field(init=False)
+    injected: Counter[str] = field(init=False, default_factory=Counter)  # kind → faults injected so far
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)  # noqa: S311 - replayable faults, not secrets
 
-    def roll(self, rate: float) -> bool:
-        return rate > 0 and self.rng.random() < rate
+    def roll(self, rate: float, kind: str, *, applies: bool = True) -> bool:
+        """Whether to inject a fault of ``kind`` now (counted when it is); one that cannot apply is drawn, not counted.
+
+        Drawing either way keeps a seed's script the same whatever the counting.
+        """
+        if rate > 0 and self.rng.random() < rate and applies:
+            self.injected[kind] += 1
+            return True
+        return False
+
+    def count(self, kind: str) -> None:
+        """Count a fault injected without a roll (a dropped connection, a delayed or unreadable answer)."""
+        self.injected[kind] += 1
 
 
 @dataclass
@@ -212,7 +225,7 @@ class LocalFeed:
             for subscription in list(client.subscriptions.values()):
                 if subscription.channel == "orderbook_delta" and ticker in subscription.tickers:
                     for change in changes:
-                        if self.faults.roll(self.faults.stale_rate):
+                        if self.faults.roll(self.faults.stale_rate, "stale"):
                             continue  # never sent, and no seq skipped: the client's book silently drifts
                         await self._data(client, subscription, "orderbook_delta", _delta(ticker, change))
                 elif subscription.channel == "trade" and ticker in subscription.tickers:
@@ -244,18 +257,18 @@ class LocalFeed:
 
     async def _data(self, client: _Client, subscription: _Subscription, kind: str, msg: dict[str, Any]) -> None:
         subscription.seq += 1
-        if kind != "orderbook_snapshot" and self.faults.roll(self.faults.gap_rate):
+        if kind != "orderbook_snapshot" and self.faults.roll(self.faults.gap_rate, "gap"):
             subscription.seq += 1  # the frame of this seq is never sent: a gap
         frame = {"type": kind, "sid": subscription.sid, "seq": subscription.seq, "msg": msg}
         if kind == "fill":
             del frame["seq"]  # Kalshi's fill frames carry no seq
         data = orjson.dumps(frame)
         await self._send(client, data)
-        if self.faults.roll(self.faults.duplicate_rate):
+        if self.faults.roll(self.faults.duplicate_rate, "duplicate"):
             await self._send(client, data)
 
     async def _send(self, client: _Client, data: bytes) -> None:
-        if self.faults.roll(self.faults.reorder_rate) and client.held is None:
+        if self.faults.roll(self.faults.reorder_rate, "reorder", applies=client.held is None):
             client.held = data  # goes out after the next frame
             return
         try:
@@ -268,6 +281,7 @@ class LocalFeed:
         client.sent += 1
         if self.faults.drop_after is not None and client.sent >= self.faults.drop_after:
             client.sent = 0
+            self.faults.count("drop")
             await client.connection.close()
 
     async def _reply(self, client: _Client, frame: dict[str, Any]) -> None:

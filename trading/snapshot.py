@@ -16,7 +16,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from django.db.models import Q
+from django.db.models import DecimalField, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
 
 from markets.brackets import BracketError
 from markets.models import Event, Market, OrderBookSnapshot, Trade
@@ -224,8 +225,40 @@ def portfolio(mode: str, now: datetime) -> Portfolio:
         )
         if row["status"] == Order.Status.UNKNOWN:
             blocked.add(row["ticker"])
+    working += _unbooked_fills(mode)
     peak = max(account.peak_equity, equity(account))
     return Portfolio(account.cash, holdings, tuple(working), realized_on(mode, now), peak, frozenset(blocked))
+
+
+def _unbooked_fills(mode: str) -> list[WorkingOrder]:
+    """Contracts the exchange says our orders filled whose fills are not booked yet, as orders still to pay for.
+
+    The feed or reconciliation books them soon; until then neither the positions nor the cash show them, and
+    a decision that did not count them could buy past a limit. No strategy owns these, so none cancels them.
+    """
+    booked = Coalesce(Sum("fills__count"), Value(Decimal(0)), output_field=DecimalField())
+    orders = Order.objects.filter(mode=mode, filled_count__gt=0).annotate(booked=booked)
+    unbooked = []
+    for row in orders.filter(filled_count__gt=F("booked")).values(
+        "client_order_id", "ticker", "book_side", "price", "filled_count", "booked", "submitted_at", "created_at",
+        *WHERE,
+    ):  # fmt: skip
+        event_ticker, city, day = _where(row["ticker"], *(row[name] for name in WHERE))
+        unbooked.append(
+            WorkingOrder(
+                client_order_id=f"{row['client_order_id']} (fills not booked yet)",
+                ticker=row["ticker"],
+                event_ticker=event_ticker,
+                city=city,
+                target_date=day,
+                side=BookSide(row["book_side"]),
+                price=row["price"],
+                remaining=row["filled_count"] - row["booked"],
+                post_only=False,
+                placed_at=row["submitted_at"] or row["created_at"],
+            )
+        )
+    return unbooked
 
 
 def _where(ticker: str, event_ticker: str | None, city: str | None, day: date | None) -> tuple[str, str, date]:

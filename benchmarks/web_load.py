@@ -98,6 +98,9 @@ def _in_child(listener: socket.socket) -> Iterator[None]:
     host, port = listener.getsockname()
     listener.close()
     environment = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_DEBUG": "0"}
+    # Served as in production: pages link static files by hashed name, from collectstatic's manifest.
+    collect = [sys.executable, "-m", "django", "collectstatic", "--noinput", "--verbosity", "0"]
+    subprocess.run(collect, env=environment, check=True)  # noqa: S603 - our own argv
     command = [sys.executable, "-m", "uvicorn", "kalshiweb.asgi:application", "--host", host, "--port", str(port)]
     command += ["--no-access-log", "--log-level", "warning", "--lifespan", "off"]
     child = subprocess.Popen(command, env=environment)  # noqa: S603 - our own argv

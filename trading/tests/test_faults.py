@@ -3,9 +3,7 @@ or a breached limit, and reconciliation ends with our ledger equal to the exchan
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -30,15 +28,17 @@ from markets.schemas.enums import BookSide
 from markets.signing import RequestSigner
 from markets.transport import Timeouts
 from trading import execution
-from trading.accounting import account_for, record_fills
+from trading.accounting import record_fills
 from trading.brokers import KalshiBroker, broker_for
 from trading.brokers.kalshi import fill_report
 from trading.cycle import run_cycle
+from trading.drill.audit import audit, exchange_record
+from trading.drill.venue import in_background
 from trading.feed import AccountRecorder
-from trading.models import Fill, Order, Position, RiskLimits, TradingState
+from trading.models import Fill, Order, RiskLimits, TradingState
 from trading.reconcile import reconcile
 from trading.services import resume_trading
-from trading.tests.exchange import MEMBER, served
+from trading.tests.exchange import MEMBER, Served, served
 from trading.tests.test_end_to_end import store_books, venue
 from trading.tests.world import NOW, World, build_world
 
@@ -61,23 +61,17 @@ def world() -> World:
     return world
 
 
-def exchange_orders_by_client_id(exchange: Exchange) -> Counter[str]:
-    return Counter(o.client_order_id for o in exchange.orders.values() if o.member == MEMBER)
+def placed(exchange: Exchange, client_order_id: str) -> int:
+    """How many orders the exchange holds with our client order id."""
+    return sum(1 for o in exchange_record(exchange).orders if o.client_order_id == client_order_id)
 
 
-def assert_ledgers_agree(exchange: Exchange, client: KalshiClient, at: datetime) -> None:
-    """After a closing reconciliation: no order twice, every fill once, positions and cash equal."""
-    closing = reconcile(client, mode="DEMO", now=at)
+def assert_ledgers_agree(running: Served, at: datetime) -> None:
+    """After a closing reconciliation: no order twice, every fill once, no limit passed, positions and cash equal."""
+    closing = reconcile(running.client, mode="DEMO", now=at)
     assert closing.complete, closing.detail
-    assert max(exchange_orders_by_client_id(exchange).values(), default=1) == 1  # never a duplicate order
-    theirs = {f.trade_id for f in exchange_fills(client)}
-    ours = list(Fill.objects.filter(mode="DEMO").values_list("trade_id", flat=True))
-    assert sorted(ours) == sorted(theirs) and len(set(ours)) == len(ours)  # none lost, none twice
-    for position in exchange.member(MEMBER).positions.items():
-        ticker, state = position
-        held = Position.objects.filter(mode="DEMO", ticker=ticker).first()
-        assert (held.yes_count, held.no_count) == (state.yes, state.no) if held else not state.is_open
-    assert account_for("DEMO").cash == exchange.member(MEMBER).balance
+    findings = audit(running, mode="DEMO")
+    assert findings.clean, findings
 
 
 def exchange_fills(client: KalshiClient) -> list[Any]:
@@ -99,12 +93,12 @@ def test_a_create_that_times_out_after_the_exchange_accepted_it_blocks_the_marke
         cycle_at(client, world, NOW)
         [order] = Order.objects.filter(mode="DEMO")
         assert order.status == Order.Status.UNKNOWN and "outcome unknown" in order.reason
-        assert exchange_orders_by_client_id(exchange)[order.client_order_id] == 1  # it was placed all the same
+        assert placed(exchange, order.client_order_id) == 1  # it was placed all the same
         faults.hang_rate = 0.0
         later = cycle_at(client, world, NOW + timedelta(minutes=1))
         assert Order.objects.filter(mode="DEMO", ticker=order.ticker).count() == 1  # its market stayed blocked
         assert later.outcome == "done"
-        assert_ledgers_agree(exchange, client, NOW + timedelta(minutes=2))
+        assert_ledgers_agree(running, NOW + timedelta(minutes=2))
     order.refresh_from_db()
     assert order.status == Order.Status.EXECUTED and order.filled_count > 0
 
@@ -122,7 +116,7 @@ def test_a_retry_storm_of_refusals_and_errors_never_duplicates_an_order_or_breac
             cycle_at(client, world, at)
             reconcile(client, mode="DEMO", now=at + timedelta(seconds=30), grace=timedelta(seconds=10))
         faults.rate_limit_rate = faults.server_error_rate = 0.0
-        assert_ledgers_agree(exchange, client, NOW + timedelta(hours=1))
+        assert_ledgers_agree(running, NOW + timedelta(hours=1))
     held = {t: p for t, p in exchange.member(MEMBER).positions.items() if p.is_open}
     assert held and all(p.yes + p.no <= limits.max_position_contracts for p in held.values())
     statuses = Counter(Order.objects.filter(mode="DEMO").values_list("status", flat=True))
@@ -151,7 +145,7 @@ def test_a_worker_killed_before_sending_or_before_hearing_the_answer_places_each
             run_cycle(broker_for(DEMO, client=client), now=NOW)
         [order] = Order.objects.filter(mode="DEMO")
         assert order.status == Order.Status.PENDING  # reserved, never sent
-        assert order.client_order_id not in exchange_orders_by_client_id(exchange)
+        assert placed(exchange, order.client_order_id) == 0
 
         answers: list[Any] = []
 
@@ -166,7 +160,7 @@ def test_a_worker_killed_before_sending_or_before_hearing_the_answer_places_each
         with pytest.raises(Killed):  # the restarted worker's first cycle sends what was never sent
             run_cycle(broker_for(DEMO, client=client), now=NOW + timedelta(minutes=1))
         assert answers[0].status == Order.Status.EXECUTED, answers
-        assert exchange_orders_by_client_id(exchange)[order.client_order_id] == 1
+        assert placed(exchange, order.client_order_id) == 1
 
         monkeypatch.setattr(execution, "apply_all", real_apply)
         # Restarted again, it sends the unanswered order once more: the exchange says "already placed".
@@ -174,8 +168,8 @@ def test_a_worker_killed_before_sending_or_before_hearing_the_answer_places_each
         assert cycle.outcome == "done", cycle.detail
         order.refresh_from_db()
         assert order.status == Order.Status.EXECUTED and "already has this client order id" in order.reason
-        assert_ledgers_agree(exchange, client, NOW + timedelta(minutes=5))
-    assert exchange_orders_by_client_id(exchange)[order.client_order_id] == 1
+        assert_ledgers_agree(running, NOW + timedelta(minutes=5))
+    assert placed(exchange, order.client_order_id) == 1
 
 
 def test_duplicated_and_reordered_fills_and_a_gap_then_rest_recovery_count_each_fill_once(key, world, monkeypatch):
@@ -198,7 +192,7 @@ def test_duplicated_and_reordered_fills_and_a_gap_then_rest_recovery_count_each_
         before_gap = fills[: len(fills) // 2]
         record_fills([*before_gap, *reversed(before_gap), before_gap[0]], mode="DEMO", now=NOW)  # twice, reordered
         assert Fill.objects.count() == len(before_gap)
-        assert_ledgers_agree(exchange, client, NOW + timedelta(minutes=1))  # the rest, from REST, once
+        assert_ledgers_agree(running, NOW + timedelta(minutes=1))  # the rest, from REST, once
 
 
 @override_settings(TRADING_MODE="DEMO")  # the feed books into the configured mode's ledger
@@ -215,24 +209,20 @@ def test_fills_heard_over_the_websocket_twice_out_of_order_and_with_a_drop_are_b
     faults = Faults(seed=9, duplicate_rate=0.5, reorder_rate=0.5, drop_after=4)
     with served(exchange, key, faults=faults) as running:
         recorder = FeedRecorder({m.ticker: m.pk for m in world.markets})
-        stop = threading.Event()
-        listening = threading.Thread(target=listen, args=(running, key, recorder, stop), daemon=True)
-        listening.start()
-        wait_for(lambda: recorder.connection is not None and Channel.FILL in recorder.connection.subscribed)
-        reconcile(running.client, mode="DEMO", now=NOW - timedelta(minutes=1))
-        cycle_at(running.client, world, NOW)
-        heard_fills = len(exchange_fills(running.client))
-        assert heard_fills >= 3, "the order should have filled against several offers"
-        wait_for(lambda: recorder.account_frames["fill"] >= heard_fills - 1, seconds=5, required=False)
-        stop.set()
-        listening.join(10)
+        with listening(running, key, recorder):
+            wait_for(lambda: recorder.connection is not None and Channel.FILL in recorder.connection.subscribed)
+            reconcile(running.client, mode="DEMO", now=NOW - timedelta(minutes=1))
+            cycle_at(running.client, world, NOW)
+            heard_fills = len(exchange_fills(running.client))
+            assert heard_fills >= 3, "the order should have filled against several offers"
+            wait_for(lambda: recorder.account_frames["fill"] >= heard_fills - 1, seconds=5, required=False)
         assert isinstance(recorder.account, AccountRecorder)
         recorder.account.flush()  # what the feed stores every FEED_RECORD_SECONDS
         booked_by_feed = Fill.objects.filter(mode="DEMO").count()
         assert recorder.account_frames["fill"] > 0 and recorder.account.rejected == 0
         assert 0 < booked_by_feed < recorder.account_frames["fill"]  # some heard twice, each booked once
         assert booked_by_feed < heard_fills  # and some lost when the connection dropped
-        assert_ledgers_agree(exchange, running.client, NOW + timedelta(minutes=1))  # the dropped ones from REST
+        assert_ledgers_agree(running, NOW + timedelta(minutes=1))  # the dropped ones from REST
 
 
 def test_the_exchange_pausing_trading_trips_the_kill_switch(key, world):
@@ -245,23 +235,12 @@ def test_the_exchange_pausing_trading_trips_the_kill_switch(key, world):
     assert cycle.outcome == "skipped" and not Order.objects.exists()
 
 
-def listen(running: Any, key: Any, recorder: FeedRecorder, stop: threading.Event) -> None:
-    """The feed's connection, in its own thread and event loop, until ``stop``; it reconnects after each drop."""
-
-    async def run() -> None:
-        connection = FeedConnection(
-            running.urls.ws_url, RequestSigner(MEMBER, key), recorder, backoff=Backoff(0.01, 0.05)
-        )
-        recorder.connection = connection
-        connection.watch(Channel.FILL)
-        halt = asyncio.Event()
-        task = asyncio.create_task(connection.run(halt))
-        while not stop.is_set():
-            await asyncio.sleep(0.02)
-        halt.set()
-        await task
-
-    asyncio.run(run())
+def listening(running: Served, key: Any, recorder: FeedRecorder) -> contextlib.AbstractContextManager[Any]:
+    """The feed's connection for our fills, in its own thread and event loop, until the block ends."""
+    connection = FeedConnection(running.urls.ws_url, RequestSigner(MEMBER, key), recorder, backoff=Backoff(0.01, 0.05))
+    recorder.connection = connection
+    connection.watch(Channel.FILL)
+    return in_background(connection.run)
 
 
 def wait_for(condition: Any, *, seconds: float = 10, required: bool = True) -> None:
@@ -271,3 +250,22 @@ def wait_for(condition: Any, *, seconds: float = 10, required: bool = True) -> N
             assert not required, "timed out waiting"
             return
         time.sleep(0.02)
+
+
+def test_contracts_filled_at_the_exchange_but_not_yet_booked_count_against_the_limits(key, world, monkeypatch):
+    """The fill report lost (the read failed, the feed not yet heard): the next decision still sees the contracts."""
+    limits = RiskLimits.load()
+    limits.max_position_contracts, limits.max_depth_fraction = D(12), D(1)
+    limits.save()
+    exchange = venue(world)
+    monkeypatch.setattr(KalshiBroker, "_fills_of", lambda self, *args: ())  # the broker's own read of them fails
+    with served(exchange, key) as running:
+        reconcile(running.client, mode="DEMO", now=NOW - timedelta(minutes=1))
+        cycle_at(running.client, world, NOW)
+        [order] = Order.objects.filter(mode="DEMO")
+        assert order.filled_count == 10 and not Fill.objects.exists()
+        cycle_at(running.client, world, NOW + timedelta(minutes=1))
+        assert Order.objects.filter(mode="DEMO").count() == 2  # it bought again, only up to the limit
+        held = exchange.member(MEMBER).positions[world.mid.ticker]
+        assert held.yes + held.no == limits.max_position_contracts
+        assert_ledgers_agree(running, NOW + timedelta(minutes=2))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from markets.models import Event, Market, OrderBookSnapshot, Trade
-from markets.tests.factories import EventFactory, MarketFactory, SeriesFactory
-from prediction.models import BracketProbability, ModelVersion, Prediction
+from markets.models import Market, OrderBookSnapshot, Trade
+from markets.tests.factories import SeriesFactory
+from trading.drill import world as drill
 from weather.tests.factories import CityFactory
 
 D = Decimal
@@ -17,16 +16,20 @@ DAY = date(2025, 2, 28)
 CLOSE = datetime(2025, 3, 1, 4, 59, tzinfo=UTC)
 
 
-@dataclass
-class World:
-    event: Event
-    low: Market  # 39 or below
-    mid: Market  # 40 to 41
-    high: Market  # 42 or above
+class World(drill.World):
+    """The fault tests' small world: three brackets."""
 
     @property
-    def markets(self) -> list[Market]:
-        return [self.low, self.mid, self.high]
+    def low(self) -> Market:  # 39 or below
+        return self.markets[0]
+
+    @property
+    def mid(self) -> Market:  # 40 to 41
+        return self.markets[1]
+
+    @property
+    def high(self) -> Market:  # 42 or above
+        return self.markets[2]
 
 
 def build_world(
@@ -36,31 +39,20 @@ def build_world(
     city_name: str = "Testville",
 ) -> World:
     city = CityFactory.create(name=city_name, high_series_ticker=series)
-    event = EventFactory.create(
-        series=SeriesFactory.create(ticker=series, city=city), event_ticker=f"{series}-25FEB28", target_date=DAY
+    listed = drill.list_event(
+        SeriesFactory.create(ticker=series, city=city),
+        DAY,
+        drill.brackets(40, between=1),
+        open_time=NOW - timedelta(days=1),
+        close_time=CLOSE,
     )
-    common = {"event": event, "close_time": CLOSE, "open_time": NOW - timedelta(days=1)}
-    low = MarketFactory.create(
-        ticker=f"{series}-25FEB28-T40", strike_type="less", floor_strike=None, cap_strike=D(40), **common
-    )
-    mid = MarketFactory.create(
-        ticker=f"{series}-25FEB28-B40.5", strike_type="between", floor_strike=D(40), cap_strike=D(41), **common
-    )
-    high = MarketFactory.create(
-        ticker=f"{series}-25FEB28-T41", strike_type="greater", floor_strike=D(41), cap_strike=None, **common
-    )
-    world = World(event, low, mid, high)
+    world = World(listed.event, listed.markets)
     predict(world, probabilities, at=NOW - timedelta(minutes=5))
     return world
 
 
 def predict(world: World, probabilities: tuple[str, str, str], *, at: datetime) -> None:
-    model, _ = ModelVersion.objects.get_or_create(
-        name="test", version=1, defaults={"kind": "statistical", "status": "promoted", "trained_at": at}
-    )
-    prediction = Prediction.objects.create(model_version=model, event=world.event, as_of=at)
-    for market, p in zip(world.markets, probabilities, strict=True):
-        BracketProbability.objects.create(prediction=prediction, market=market, probability=D(p))
+    drill.predict(world, probabilities, at=at, model_name="test")
 
 
 def book(market: Market, *, yes: list[tuple[str, str]], no: list[tuple[str, str]], at: datetime = NOW) -> None:

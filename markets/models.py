@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import models
@@ -241,6 +242,16 @@ class Trade(models.Model):
         return f"{self.trade_id} {self.count}@{self.yes_price}"
 
 
+class OrderBookSnapshotQuerySet(models.QuerySet["OrderBookSnapshot"]):
+    def newest_per_market(self, market_ids: Sequence[int], now: datetime) -> OrderBookSnapshotQuerySet:
+        """Each market's newest book captured by ``now``: one row per market, each found through the
+        (market, captured_at) index, instead of reading every snapshot of the markets to keep one."""
+        newest = OrderBookSnapshot.objects.filter(market_id=models.OuterRef("pk"), captured_at__lte=now)
+        newest_id = models.Subquery(newest.order_by("-captured_at", "-pk").values("pk")[:1])
+        found = Market.objects.filter(pk__in=market_ids).values_list(newest_id, flat=True)
+        return self.filter(pk__in=[pk for pk in found if pk is not None])
+
+
 class OrderBookSnapshot(models.Model):
     """The bids on both sides of one market at one moment.
 
@@ -260,6 +271,8 @@ class OrderBookSnapshot(models.Model):
     seq = models.BigIntegerField(null=True, blank=True, help_text="WebSocket sequence number, when streamed.")
     yes_bids = models.JSONField(default=list)
     no_bids = models.JSONField(default=list)
+
+    objects = OrderBookSnapshotQuerySet.as_manager()
 
     class Meta:
         ordering = ["market", "-captured_at"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -96,6 +97,16 @@ class ModelVersion(models.Model):
         return f"{self.name} v{self.version}"
 
 
+class PredictionQuerySet(models.QuerySet["Prediction"]):
+    def newest_per_event(self, model: ModelVersion, event_ids: Sequence[int], now: datetime) -> PredictionQuerySet:
+        """``model``'s newest prediction of each event made by ``now``: one row per event, each found through
+        the (model version, event, as of) unique index, instead of reading every hourly prediction to keep one."""
+        newest = Prediction.objects.filter(model_version=model, event_id=models.OuterRef("pk"), as_of__lte=now)
+        newest_id = models.Subquery(newest.order_by("-as_of").values("pk")[:1])
+        found = Event.objects.filter(pk__in=event_ids).values_list(newest_id, flat=True)
+        return self.filter(pk__in=[pk for pk in found if pk is not None])
+
+
 class Prediction(models.Model):
     """A model's distribution for one event's outcome, as of one decision time."""
 
@@ -111,6 +122,8 @@ class Prediction(models.Model):
     distribution = models.JSONField(default=dict, blank=True, help_text="Quantiles or parameters, model-specific.")
     inputs = models.JSONField(default=dict, blank=True, help_text="Which sources and forecasts went in.")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PredictionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-as_of"]

@@ -64,11 +64,7 @@ class StoredBooks:
 
     def quotes(self, markets: Sequence[Market], now: datetime) -> dict[int, Quote]:
         ids = [m.pk for m in markets]
-        books: dict[int, OrderBookSnapshot] = {}
-        for stored in OrderBookSnapshot.objects.filter(market_id__in=ids, captured_at__lte=now).order_by(
-            "market_id", "-captured_at"
-        ):
-            books.setdefault(stored.market_id, stored)
+        books = {book.market_id: book for book in OrderBookSnapshot.objects.newest_per_market(ids, now)}
         last = _last_prices(ids, now)
         quotes = {}
         for market_id in ids:
@@ -127,15 +123,9 @@ def model_probabilities(events: Sequence[Event], now: datetime) -> tuple[dict[in
     model = ModelVersion.objects.promoted().first()
     if model is None:
         return {}, ""
-    latest: dict[int, int] = {}
-    for prediction_id, event_id in (
-        Prediction.objects.filter(model_version=model, event__in=events, as_of__lte=now)
-        .order_by("event_id", "-as_of")
-        .values_list("pk", "event_id")
-    ):
-        latest.setdefault(event_id, prediction_id)
+    latest = Prediction.objects.newest_per_event(model, [e.pk for e in events], now)
     probabilities = dict(
-        BracketProbability.objects.filter(prediction_id__in=latest.values()).values_list("market_id", "probability")
+        BracketProbability.objects.filter(prediction__in=latest).values_list("market_id", "probability")
     )
     return {market_id: float(p) for market_id, p in probabilities.items()}, str(model)
 

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 
 from dashboard.views.market_charts import price_charts
 from markets.models import Event
-from prediction.models import Prediction
+from prediction.models import ModelVersion, Prediction
 from trading.decisions import EventView, MarketView
 from trading.models import DecisionLogEntry
 from trading.snapshot import StoredBooks, event_views, model_probabilities, open_events
@@ -80,11 +80,9 @@ def _latest_decisions(tickers: list[str]) -> dict[str, DecisionLogEntry]:
 
 
 def _latest_predictions(events: list[Event], now: datetime) -> dict[str, Prediction]:
-    found: dict[str, Prediction] = {}
-    for prediction in (
-        Prediction.objects.filter(event__in=events, as_of__lte=now, model_version__status="promoted")
-        .select_related("event")
-        .order_by("event_id", "-as_of")
-    ):
-        found.setdefault(prediction.event.event_ticker, prediction)
-    return found
+    """The promoted model's newest prediction of each event, by event ticker."""
+    model = ModelVersion.objects.promoted().first()
+    if model is None:
+        return {}
+    newest = Prediction.objects.newest_per_event(model, [e.pk for e in events], now).select_related("event")
+    return {prediction.event.event_ticker: prediction for prediction in newest}

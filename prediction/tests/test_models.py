@@ -45,3 +45,22 @@ def test_only_one_version_of_a_model_is_promoted():
     model(1, status="promoted", trained_at=NOW)
     with pytest.raises(IntegrityError):
         model(2, status="promoted", trained_at=NOW)
+
+
+def test_the_newest_prediction_of_each_event_by_now_and_of_that_model_only():
+    from markets.tests.factories import EventFactory
+    from prediction.models import Prediction
+
+    ours, other = model(1, status="promoted"), model(2)
+    first, second, unpredicted = EventFactory.create_batch(3)
+
+    def predict(version, event, hours):
+        return Prediction.objects.create(model_version=version, event=event, as_of=NOW + timedelta(hours=hours))
+
+    predict(ours, first, -3)
+    newest_first = predict(ours, first, -1)
+    predict(ours, first, 1)  # made after now
+    predict(other, first, 0)  # another model's
+    newest_second = predict(ours, second, 0)
+    found = Prediction.objects.newest_per_event(ours, [first.pk, second.pk, unpredicted.pk], NOW)
+    assert {p.event_id: p.pk for p in found} == {first.pk: newest_first.pk, second.pk: newest_second.pk}

@@ -50,13 +50,9 @@ class PaperBroker:
     def prepare(self, orders: Sequence[Order], *, now: datetime) -> None:
         """Read the latest book of every market about to be traded, in one query."""
         wanted = {o.ticker for o in orders} - {t for t, at in self._books if at == now}
-        found: dict[str, OrderBookSnapshot] = {}
-        for book in (
-            OrderBookSnapshot.objects.filter(market__ticker__in=wanted, captured_at__lte=now)
-            .select_related("market")
-            .order_by("market_id", "-captured_at")
-        ):
-            found.setdefault(book.market.ticker, book)
+        markets = Market.objects.filter(ticker__in=wanted).values_list("pk", flat=True)
+        newest = OrderBookSnapshot.objects.newest_per_market(list(markets), now).select_related("market")
+        found = {book.market.ticker: book for book in newest}
         for ticker in wanted:
             self._books[(ticker, now)] = found.get(ticker)
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rest_framework import exceptions, serializers
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -63,6 +63,19 @@ class SafeJSONParser(JSONParser):
 class Pagination(PageNumberPagination):
     """100 rows a page by default; ``?page_size=`` up to 500."""
 
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class LogPages(CursorPagination):
+    """Pages of a log that grows every cycle or every hour: ``next`` and ``previous`` links, no count.
+
+    Counting millions of rows for a page number costs more than the page, and a deep page number scans
+    every row before it; a cursor starts each page where the last one ended, along an index on the
+    subclass's ``ordering``. 100 rows a page by default; ``?page_size=`` up to 500.
+    """
+
+    page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 500
 

@@ -38,6 +38,16 @@ def test_predictions_carry_their_bracket_probabilities(staff_client):
     assert len(shown["brackets"]) == 2 and shown["brackets"][0]["probability"] == "0.25000000"
 
 
+def test_predictions_page_by_cursor_newest_first_without_a_count(staff_client):
+    made = _predictions(5, _model())  # one as_of: the id breaks the tie, newest first
+    first = staff_client.get("/api/predictions/", {"page_size": 2}).json()
+    assert "count" not in first and first["previous"] is None
+    second = staff_client.get(first["next"]).json()
+    third = staff_client.get(second["next"]).json()
+    shown = [p["id"] for page in (first, second, third) for p in page["results"]]
+    assert shown == [p.pk for p in reversed(made)] and third["next"] is None
+
+
 def test_as_of_before_answers_what_we_believed_then(staff_client):
     model = _model()
     _predictions(1, model, hour=8)

@@ -10,12 +10,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kalshiweb.rest import Conflict, Unavailable
+from kalshiweb.rest import Conflict, LogPages, Unavailable
 from markets.errors import KalshiError
 from prediction.models import Readiness
 from trading.api import filters
@@ -138,18 +137,10 @@ class RiskLimitsApi(APIView):
         return Response(RiskLimitsSerializer(limits).data)
 
 
-class DecisionPages(CursorPagination):
-    """The decision log's pages: ``next`` and ``previous`` links, no count.
-
-    The log grows by every open market every cycle (millions of rows in a year): counting it for a page
-    number costs more than the page, and a deep page number scans every row before it. A cursor starts
-    each page from the last decision time shown, by the ``decision_at_ticker_id`` index.
-    """
+class DecisionPages(LogPages):
+    """The decision log grows by every open market every cycle: paged along the ``decision_at_ticker_id`` index."""
 
     ordering = ("-at", "ticker", "-id")
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 class DecisionViewSet(viewsets.ReadOnlyModelViewSet[DecisionLogEntry]):

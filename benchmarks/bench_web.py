@@ -44,7 +44,7 @@ from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
 
 from benchmarks import Figure
-from benchmarks.web_load import Load, Target, Timing, log_in, measure, overall, serving
+from benchmarks.web_load import Load, Target, Timing, log_in, measure, overall, processes, serving
 from benchmarks.web_world import FULL, QUICK, World, build, clean_up
 from kalshiweb.health import WORKER_COMPONENT
 from kalshiweb.models import Heartbeat
@@ -174,7 +174,10 @@ def _figures(
         Figure("all targets: p50", total["p50"], "ms", f"{total['requests']} requests, {concurrency} in flight"),
         Figure("all targets: p95", total["p95"], "ms", f"goal < {GOAL_MS:.0f} ms; {verdict}"),
         Figure(
-            "all targets: throughput", total["rate"], "requests/s", f"uvicorn, one process, {where}; {_load_average()}"
+            "all targets: throughput",
+            total["rate"],
+            "requests/s",
+            f"uvicorn, {processes()} web processes, {where}; {_load_average()}",
         ),
         Figure("rows generated", rows, "rows", f"{len(world.cities)} cities; {biggest}: {world.rows[biggest]:,}"),
         Figure("generating the data", generated, "s", f"{rows / generated:,.0f} rows/s"),

@@ -34,6 +34,9 @@ from kalshiweb.progress import Progress
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
+# As production runs it (WEB_CONCURRENCY in the Procfile): one web process per CPU. In-thread serving, for the
+# tests' in-memory database, is one process.
+WEB_PROCESSES = os.cpu_count() or 1
 REQUEST_TIMEOUT = 120.0
 
 
@@ -102,7 +105,7 @@ def _in_child(listener: socket.socket) -> Iterator[None]:
     collect = [sys.executable, "-m", "django", "collectstatic", "--noinput", "--verbosity", "0"]
     subprocess.run(collect, env=environment, check=True)  # noqa: S603 - our own argv
     command = [sys.executable, "-m", "uvicorn", "kalshiweb.asgi:application", "--host", host, "--port", str(port)]
-    command += ["--no-access-log", "--log-level", "warning", "--lifespan", "off"]
+    command += ["--no-access-log", "--log-level", "warning", "--lifespan", "off", "--workers", str(WEB_PROCESSES)]
     child = subprocess.Popen(command, env=environment)  # noqa: S603 - our own argv
     try:
         yield
@@ -130,6 +133,11 @@ def _in_thread(listener: socket.socket) -> Iterator[None]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def processes() -> int:
+    """How many web processes serve the load."""
+    return 1 if _in_memory() else WEB_PROCESSES
 
 
 def _in_memory() -> bool:

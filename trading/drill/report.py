@@ -11,7 +11,7 @@ def report(result: DrillResult) -> str:
     spec = result.spec
     lines = [
         f"Fault drill, seed {spec.seed}: {result.elapsed:,.1f} s, {len(result.cities)} cities "
-        f"({', '.join(result.cities)}), {result.markets} markets",
+        f"({', '.join(result.cities)}), {result.markets:,} markets listed",
         f"  cycles {result.cycles:,} ({result.cycles_failed:,} failed), reconciliations {result.reconciliations:,}, "
         f"fault phases {result.phases:,}, days settled {result.days:,}",
         f"  orders sent {result.orders:,} (at the exchange {result.orders_at_exchange:,}), fills {result.fills:,}",

@@ -32,4 +32,4 @@ RUN DJANGO_SECRET_KEY=collectstatic-only FIELD_ENCRYPTION_KEY=AAAAAAAAAAAAAAAAAA
     && rm -f "$KALSHIWEB_DATA_DIR/kalshiweb.sqlite3" \
     && test ! -e "$KALSHIWEB_DATA_DIR/django-secret-key" && test ! -e "$KALSHIWEB_DATA_DIR/field-encryption-key"
 EXPOSE 8000
-CMD ["uvicorn", "kalshiweb.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--ws", "websockets-sansio", "--no-access-log"]
+CMD ["python", "-m", "kalshiweb.serve", "kalshiweb.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--ws", "websockets-sansio", "--no-access-log"]

@@ -107,6 +107,9 @@ def test_the_procfile_runs_each_production_process():
 def test_each_process_runs_a_program_and_code_that_exist(process):
     words = command_words(procfile()[process])
     program = words[0]
+    if program == "python" and words[1] == "-m":
+        assert words[2] == "kalshiweb.serve" and callable(import_string(words[3].replace(":", "."))), words
+        return
     if program == "python":
         assert words[1] == "manage.py" and words[2] in get_commands(), words
         return

@@ -53,6 +53,8 @@ def _setup_database(data_dir: str, database_url: str | None) -> Callable[[], Non
     from django.db import connection
 
     django.setup()
+    # Pages link static files by hashed name from collectstatic's manifest, as in production (DEBUG off).
+    call_command("collectstatic", interactive=False, verbosity=0)
     if connection.vendor == "sqlite":
         call_command("migrate", verbosity=0, interactive=False)  # a file in the temporary data dir
         return lambda: None

@@ -1,6 +1,6 @@
 """Serve the real application on loopback and time requests to it under concurrent load.
 
-The server is uvicorn running ``kalshiweb.asgi:application``, as the Procfile
+The server is uvicorn (through kalshiweb.serve) running ``kalshiweb.asgi:application``, as the Procfile
 runs it: in a child process on the benchmark's database, so the load
 generator's own work does not share its interpreter. An in-memory SQLite
 database (the test suite's) cannot be opened from another process: then the
@@ -104,7 +104,16 @@ def _in_child(listener: socket.socket) -> Iterator[None]:
     # Served as in production: pages link static files by hashed name, from collectstatic's manifest.
     collect = [sys.executable, "-m", "django", "collectstatic", "--noinput", "--verbosity", "0"]
     subprocess.run(collect, env=environment, check=True)  # noqa: S603 - our own argv
-    command = [sys.executable, "-m", "uvicorn", "kalshiweb.asgi:application", "--host", host, "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "kalshiweb.serve",
+        "kalshiweb.asgi:application",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
     command += ["--no-access-log", "--log-level", "warning", "--lifespan", "off", "--workers", str(WEB_PROCESSES)]
     child = subprocess.Popen(command, env=environment)  # noqa: S603 - our own argv
     try:

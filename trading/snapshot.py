@@ -172,6 +172,7 @@ def event_views(
     return tuple(views)
 
 
+UNBOOKED_WINDOW = timedelta(days=3)  # a weather market trades for a day or two
 WHERE = ("market__event__event_ticker", "market__event__series__city__name", "market__event__target_date")
 
 
@@ -215,19 +216,22 @@ def portfolio(mode: str, now: datetime) -> Portfolio:
         )
         if row["status"] == Order.Status.UNKNOWN:
             blocked.add(row["ticker"])
-    working += _unbooked_fills(mode)
+    working += _unbooked_fills(mode, now)
     peak = max(account.peak_equity, equity(account))
     return Portfolio(account.cash, holdings, tuple(working), realized_on(mode, now), peak, frozenset(blocked))
 
 
-def _unbooked_fills(mode: str) -> list[WorkingOrder]:
+def _unbooked_fills(mode: str, now: datetime) -> list[WorkingOrder]:
     """Contracts the exchange says our orders filled whose fills are not booked yet, as orders still to pay for.
 
     The feed or reconciliation books them soon; until then neither the positions nor the cash show them, and
     a decision that did not count them could buy past a limit. No strategy owns these, so none cancels them.
+    Only orders changed in the last UNBOOKED_WINDOW are summed (every cycle runs this): a fill still unbooked
+    after that is a difference reconciliation reports, and its market has long closed.
     """
     booked = Coalesce(Sum("fills__count"), Value(Decimal(0)), output_field=DecimalField())
-    orders = Order.objects.filter(mode=mode, filled_count__gt=0).annotate(booked=booked)
+    recent = Order.objects.filter(mode=mode, filled_count__gt=0, updated_at__gte=now - UNBOOKED_WINDOW)
+    orders = recent.annotate(booked=booked)
     unbooked = []
     for row in orders.filter(filled_count__gt=F("booked")).values(
         "client_order_id", "ticker", "book_side", "price", "filled_count", "booked", "submitted_at", "created_at",

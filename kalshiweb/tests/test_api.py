@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
@@ -139,3 +141,28 @@ def test_the_schema_documents_the_one_error_shape_on_every_error():
     assert cancel["409"]["content"] == error and cancel["503"]["content"] == error
     token = schema["paths"]["/api/auth/token/"]["post"]["responses"]
     assert "429" in token and "401" not in token
+
+
+def _basic(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def test_basic_authentication_is_refused_401_alike_for_a_right_and_a_wrong_password(staff_user):
+    """Basic credentials are never checked (no unthrottled password guessing): right or wrong, one answer."""
+    cache.clear()
+    answers = [
+        APIClient().get("/api/orders/", HTTP_AUTHORIZATION=_basic(staff_user.username, password))
+        for password in ("pw-for-tests-only", "wrong")  # the staff_user fixture's password, then not
+    ]
+    assert [a.status_code for a in answers] == [401, 401]
+    assert answers[0].json() == answers[1].json() and answers[0]["WWW-Authenticate"] == "Token"
+
+
+def test_the_token_endpoint_says_the_same_for_a_wrong_password_and_an_unknown_user(staff_user):
+    cache.clear()
+    wrong = APIClient().post(reverse("api-token"), {"username": staff_user.username, "password": "wrong"})
+    unknown = APIClient().post(reverse("api-token"), {"username": "nobody", "password": "wrong"})
+    assert wrong.status_code == unknown.status_code == 400
+    assert wrong.json() == unknown.json()
+    assert "password" not in wrong.json()["error"]["message"].lower()
+    cache.clear()

@@ -47,3 +47,16 @@ def test_the_page_costs_the_same_queries_for_more_fills(staff_client, traded):
     quiet_books(build_world(series="KXHIGHTEST2", city_name="Otherville"))
     run_cycle(PaperBroker(), now=NOW + timedelta(seconds=30))
     assert Fill.objects.count() > fills and queries() == before
+
+
+def test_fills_page_newest_first_with_links_both_ways(staff_client, traded, monkeypatch):
+    monkeypatch.setattr("dashboard.views.fills.PER_PAGE", 1)
+    quiet_books(build_world(series="KXHIGHTEST2", city_name="Otherville"))
+    run_cycle(PaperBroker(), now=NOW + timedelta(seconds=30))  # a second fill, newer
+    newest_first = list(Fill.objects.order_by("-created_time", "-id").values_list("ticker", flat=True))
+    assert len(newest_first) >= 2
+    first = staff_client.get(reverse("dashboard-fills")).content.decode()
+    second = staff_client.get(reverse("dashboard-fills"), {"page": 2}).content.decode()
+    assert f"<td>{newest_first[0]}</td>" in first and f"<td>{newest_first[1]}</td>" not in first
+    assert f"<td>{newest_first[1]}</td>" in second
+    assert "older →" in first and "← newer" not in first and "← newer" in second

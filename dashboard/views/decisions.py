@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters
@@ -13,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from dashboard.views.paging import page_of
 from markets.models import Event
 from trading.limits import Rule
 from trading.models import DecisionLogEntry
@@ -61,41 +61,19 @@ def _utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of the log, newest first. Not counted: a year of cycles logs millions of rows, and a
-    COUNT over them (or over a rare filter) would cost more than the page itself."""
-
-    entries: list[DecisionLogEntry]
-    number: int
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-
 @staff_member_required
 @never_cache
 def decisions(request: HttpRequest) -> HttpResponse:
     """The configured mode's decision log, newest first; an htmx request (a filter changed) gets the table alone."""
     entries = DecisionLogEntry.objects.filter(mode=settings.TRADING_MODE).order_by("-at", "ticker", "-id")
     found = DecisionLogFilter(request.GET, queryset=entries)
-    number = _page_number(request.GET.get("page"))
-    start = (number - 1) * PER_PAGE
-    rows = list(found.qs[start : start + PER_PAGE + 1])  # one more than shown says whether there is a next page
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "filter": found,
-        "page": Page(rows[:PER_PAGE], number, len(rows) > PER_PAGE),
+        "page": page_of(found.qs, request.GET.get("page"), PER_PAGE),
         "query": query.urlencode(),
         "per_page": PER_PAGE,
     }
     template = "dashboard/decisions_results.html" if request.headers.get("HX-Request") else "dashboard/decisions.html"
     return render(request, template, context)
-
-
-def _page_number(given: str | None) -> int:
-    """The page asked for; the first for anything that is not a positive number."""
-    return int(given) if given is not None and given.isdigit() and int(given) > 0 else 1

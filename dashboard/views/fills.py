@@ -8,16 +8,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from dashboard.views.paging import page_of
 from trading.models import Fill
 
-FILLS_SHOWN = 200
+PER_PAGE = 100
 
 
 @staff_member_required
 @never_cache
 def fills(request: HttpRequest) -> HttpResponse:
-    """The mode's latest fills, each beside the decision that placed its order (what we believed then)."""
-    shown = list(
-        Fill.objects.filter(mode=settings.TRADING_MODE).select_related("order").order_by("-created_time")[:FILLS_SHOWN]
-    )
-    return render(request, "dashboard/fills.html", {"fills": shown, "limit": FILLS_SHOWN})
+    """The mode's fills, newest first and paged, each beside the decision that placed its order (what we
+    believed then)."""
+    rows = Fill.objects.filter(mode=settings.TRADING_MODE).select_related("order").order_by("-created_time", "-id")
+    return render(request, "dashboard/fills.html", {"page": page_of(rows, request.GET.get("page"), PER_PAGE)})

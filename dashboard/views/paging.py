@@ -1,0 +1,33 @@
+"""Newest-first pages of a long list, without counting it: one row more than shown says whether there is a next."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db.models import QuerySet
+
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True)
+class Page(Generic[Row]):
+    """One page, newest first. Not counted: a year of trading logs millions of rows, and a COUNT over them
+    (or over a rare filter) would cost more than the page itself."""
+
+    entries: Sequence[Row]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def page_of(rows: QuerySet[Any], given: str | None, per_page: int) -> Page[Any]:
+    """The page asked for (``given``, from the query string; the first for anything not a positive number)."""
+    number = int(given) if given is not None and given.isdigit() and int(given) > 0 else 1
+    start = (number - 1) * per_page
+    found = list(rows[start : start + per_page + 1])
+    return Page(found[:per_page], number, len(found) > per_page)

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from django.db.models import DecimalField, F, Q, Sum, Value
+from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from markets.brackets import BracketError
@@ -106,16 +106,23 @@ def _last_prices(market_ids: Sequence[int], now: datetime) -> dict[int, Decimal]
     return last
 
 
-def open_events(now: datetime) -> list[Event]:
-    """Events of active cities with markets open at ``now``, their markets and series loaded."""
-    open_at = Q(markets__open_time__lte=now) | Q(markets__open_time__isnull=True)
+def open_events(now: datetime, *, day: date | None = None) -> list[Event]:
+    """Events of active cities with markets open at ``now`` (only ``day``'s, if given), their markets and
+    series loaded."""
+    events = _open(now) if day is None else _open(now).filter(target_date=day)
     return list(
-        Event.objects.filter(open_at, series__city__is_active=True, markets__close_time__gt=now)
-        .distinct()
-        .select_related("series", "series__city")
-        .prefetch_related("markets")
-        .order_by("event_ticker")
+        events.distinct().select_related("series", "series__city").prefetch_related("markets").order_by("event_ticker")
     )
+
+
+def open_days(now: datetime) -> list[date]:
+    """The climate days of the events :func:`open_events` finds at ``now``, in order."""
+    return sorted(d for d in _open(now).order_by().values_list("target_date", flat=True).distinct() if d is not None)
+
+
+def _open(now: datetime) -> QuerySet[Event]:
+    open_at = Q(markets__open_time__lte=now) | Q(markets__open_time__isnull=True)
+    return Event.objects.filter(open_at, series__city__is_active=True, markets__close_time__gt=now)
 
 
 def model_probabilities(events: Sequence[Event], now: datetime) -> tuple[dict[int, float], str]:

@@ -111,3 +111,24 @@ def test_each_event_has_a_price_chart_of_the_last_day_with_our_fills(staff_clien
 
     html = staff_client.get(reverse("dashboard-markets")).content.decode()
     assert f'data-price-chart="{world.event.event_ticker}"' in html and 'id="price-charts"' in html
+
+
+def test_it_shows_one_climate_day_at_a_time_the_first_open_one_unless_asked(staff_client, world):
+    from trading.drill import world as drill
+    from trading.tests.world import CLOSE, DAY
+
+    tomorrow = drill.list_event(
+        world.event.series,
+        DAY + timedelta(days=1),
+        drill.brackets(40, between=1),
+        open_time=NOW - timedelta(hours=1),
+        close_time=CLOSE + timedelta(days=1),
+    ).event
+    first = staff_client.get(reverse("dashboard-markets")).content.decode()
+    assert world.event.event_ticker in first and tomorrow.event_ticker not in first
+    assert f'href="?day={tomorrow.target_date:%Y-%m-%d}"' in first
+    asked = staff_client.get(reverse("dashboard-markets"), {"day": f"{tomorrow.target_date:%Y-%m-%d}"}).content.decode()
+    assert tomorrow.event_ticker in asked and f"{world.event.event_ticker}</span>" not in asked
+    for unknown in ("2099-01-01", "not-a-day"):
+        shown = staff_client.get(reverse("dashboard-markets"), {"day": unknown}).content.decode()
+        assert world.event.event_ticker in shown

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
@@ -17,7 +17,7 @@ from markets.models import Event
 from prediction.models import ModelVersion, Prediction
 from trading.decisions import EventView, MarketView
 from trading.models import DecisionLogEntry
-from trading.snapshot import StoredBooks, event_views, model_probabilities, open_events
+from trading.snapshot import StoredBooks, event_views, model_probabilities, open_days, open_events
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,9 @@ class EventPanel:
 def markets_today(request: HttpRequest) -> HttpResponse:
     """Each open event per city: the model's probability against the market's prices, and the last verdict."""
     now = timezone.now()
-    events = open_events(now)
+    days = open_days(now)
+    day = _day_asked(request.GET.get("day"), days)
+    events = open_events(now, day=day) if day is not None else []
     probabilities, model = model_probabilities(events, now)
     views = event_views(events, now, StoredBooks(), probabilities, model)
     latest = _latest_decisions([m.ticker for v in views for m in v.markets])
@@ -57,8 +59,19 @@ def markets_today(request: HttpRequest) -> HttpResponse:
         for view in sorted(views, key=lambda v: (v.city, v.target_date))
     ]
     charts = price_charts(views, mode=settings.TRADING_MODE, now=now)
-    context = {"panels": panels, "model": model, "now": now, "charts": charts}
+    context = {"panels": panels, "model": model, "now": now, "charts": charts, "days": days, "day": day}
     return render(request, "dashboard/markets.html", context)
+
+
+def _day_asked(given: str | None, days: list[date]) -> date | None:
+    """The climate day asked for (``?day=YYYY-MM-DD``) if markets of it are open, else the first open day:
+    one day's events at a time (today's, unless tomorrow's are asked for) keeps the page quick to read and to serve.
+    """
+    try:
+        asked = date.fromisoformat(given) if given else None
+    except ValueError:
+        asked = None
+    return asked if asked in days else (days[0] if days else None)
 
 
 def _latest_decisions(tickers: list[str]) -> dict[str, DecisionLogEntry]:

@@ -72,6 +72,7 @@ class PredictionPages(LogPages):
     """Every event is predicted every hour: paged along the ``prediction_as_of`` index."""
 
     ordering = ("-as_of", "-id")
+    page_size = 50  # each carries its brackets: half the log's default keeps a page near the others' size
 
 
 class PredictionViewSet(viewsets.ReadOnlyModelViewSet[Prediction]):

@@ -16,6 +16,7 @@ import contextlib
 import hmac
 import ipaddress
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -38,6 +39,11 @@ MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 with contextlib.suppress(ValueError):  # already registered (module re-imported by an autoreloader)
     REGISTRY.register(KalshiwebCollector())
 
+# prometheus_client leaves these two unannotated: typed here, so the strict check of the core (which reaches
+# this module through kalshiweb.celery) accepts the calls.
+_collect_from_files: Callable[..., object] = multiprocess.MultiProcessCollector
+_mark_process_dead: Callable[[int, str], object] = multiprocess.mark_process_dead
+
 
 def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_DIR) or None
@@ -52,7 +58,7 @@ def scrape_registry(path: str | None = None) -> CollectorRegistry:
     if path is None:
         return REGISTRY
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=path)
+    _collect_from_files(registry, path=path)
     registry.register(KalshiwebCollector())
     return registry
 
@@ -60,7 +66,7 @@ def scrape_registry(path: str | None = None) -> CollectorRegistry:
 def forget_process(pid: int) -> None:
     """A process ended: its live gauges (requests in progress, open sockets) no longer count. Counters stay."""
     if (path := multiprocess_dir()) is not None:
-        multiprocess.mark_process_dead(pid, path)
+        _mark_process_dead(pid, path)
 
 
 def clear_multiprocess_dir() -> int:

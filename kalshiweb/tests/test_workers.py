@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import caches
 
 from kalshiweb.tests.workers import worker_redis_url
 
@@ -37,8 +39,8 @@ def test_this_workers_cache_layer_and_broker_share_its_own_database():
     url = worker_redis_url(os.environ["REDIS_URL"], worker)
     assert url == settings.REDIS_URL == os.environ["REDIS_URL"] and not url.endswith("/0")
     assert settings.CACHES["default"]["LOCATION"] == url
-    assert settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] == [url]
-    from django.core.cache import cache
-
-    cache.set("worker-owned", worker)
-    assert cache._cache.get_client().connection_pool.connection_kwargs["db"] == int(url.rsplit("/", 1)[1])
+    layers: Any = settings.CHANNEL_LAYERS
+    assert layers["default"]["CONFIG"]["hosts"] == [url]
+    redis_cache: Any = caches["default"]  # Django's RedisCache: its client says which database it talks to
+    redis_cache.set("worker-owned", worker)
+    assert redis_cache._cache.get_client().connection_pool.connection_kwargs["db"] == int(url.rsplit("/", 1)[1])

@@ -17,7 +17,7 @@ refuse the test's own set-up (hence DJANGO_ALLOW_ASYNC_UNSAFE for these tests on
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -106,8 +106,10 @@ def site(transactional_db: None, live_server_url: str, settings: Any, monkeypatc
 
 
 @pytest.fixture
-def worker(site: str) -> Iterator[None]:
-    """The Celery worker ``make run`` embeds, in a thread, taking tasks from the broker (the suite runs them inline).
+def start_worker(site: str) -> Iterator[Callable[[], None]]:
+    """Tasks go to the broker (the suite otherwise runs them inline); calling the fixture's value starts the
+    Celery worker ``make run`` embeds, in a thread, to take them. A test starts it when its page is ready to
+    watch: a task queued before then waits for it.
 
     Only for the test that asks: Celery's worker state is global to the process, and on Redis the queue is shared
     with other test processes, so a worker left running could take (or stop with) another test's worker.
@@ -116,12 +118,19 @@ def worker(site: str) -> Iterator[None]:
     from kalshiweb.embedded import EmbeddedWorker
 
     embedded = EmbeddedWorker(app)
+    started = False
+
+    def start() -> None:
+        nonlocal started
+        embedded.start()
+        started = True
+
     app.conf.task_always_eager = False
     try:
-        embedded.start()
-        yield
+        yield start
     finally:
-        embedded.stop(10)
+        if started:
+            embedded.stop(10)
         app.conf.task_always_eager = True
 
 

@@ -29,14 +29,15 @@ document.addEventListener("DOMContentLoaded", () => {
 
 @pytest.fixture
 def history(site):
-    """New York's history with prints on both sides (as the page's own tests use): long enough that the run
-    takes a few seconds, so the page is open and listening before it finishes."""
+    """New York's history with prints on both sides (as the page's own tests use)."""
     world = build_world(first_day=date(2024, 11, 10), first_event=date(2025, 1, 10), last_day=END)
     both_sides(world.series)
     return world
 
 
-def test_a_backtest_started_from_its_page_runs_on_the_worker_and_shows_its_results(page, operator, history, worker):
+def test_a_backtest_started_from_its_page_runs_on_the_worker_and_shows_its_results(
+    page, operator, history, start_worker
+):
     log_in(page, "operator", next_path="/dashboard/backtests/")
     page.add_init_script(RECORD_PROGRESS)
     page.get_by_label("First day").fill(START.isoformat())
@@ -48,6 +49,7 @@ def test_a_backtest_started_from_its_page_runs_on_the_worker_and_shows_its_resul
     run = BacktestRun.objects.get()
     expect(page).to_have_url(f"/dashboard/backtests/{run.pk}/")
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    start_worker()  # the run waited in the queue until the page could hear it: every event of it is heard
     expect(page.locator("[data-backtest-status]")).to_have_text("Succeeded", timeout=30_000)
     expect(page.locator("#backtest-metrics")).to_contain_text("model-taker")
     shot(page, f"dashboard-backtests-{run.pk}")

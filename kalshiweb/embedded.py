@@ -84,6 +84,9 @@ class EmbeddedWorker:
             logger.warning("Worker still busy after %.0fs; terminating", timeout)
             worker_state.should_terminate = 0  # type: ignore[assignment]
             self._thread.join(timeout)
+        if not self._thread.is_alive():
+            # The flags are the process's: left set, the next worker it starts (a test's, say) stops at once.
+            worker_state.should_stop = worker_state.should_terminate = None
         logger.info("Embedded Celery worker stopped")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_shutdown, worker_ready
+from celery.signals import setup_logging, worker_process_shutdown, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kalshiweb.settings")
 # prometheus_client's multiprocess mode (kalshiweb.metrics.exposition) writes there from a process's first
@@ -18,6 +18,14 @@ if metrics_dir := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 app = Celery("kalshiweb")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def keep_django_logging(**kwargs: Any) -> None:
+    """Django's LOGGING (LOG_LEVEL, LOG_FORMAT, redaction) already configures every process, workers and beat
+    included. Celery configures logging itself only when nobody answers this signal: it would set the root
+    level from ``--loglevel`` and give ``celery.task`` a handler of its own that skips ours. In a test process,
+    celery's ``start_worker`` would leave the root logger at ERROR for every test after it."""
 
 
 @worker_ready.connect

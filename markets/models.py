@@ -191,6 +191,9 @@ class Market(models.Model):
         ordering = ["event", "floor_strike", "ticker"]
         indexes = [
             models.Index(fields=["status", "close_time"], name="market_status_close"),
+            # Open markets are found by close time alone (trading.snapshot): without it, every cycle and the
+            # markets page scanned every market ever imported.
+            models.Index(fields=["close_time"], name="market_close_time"),
             models.Index(fields=["synced_at"], name="market_synced_at"),  # the health check's newest sync
         ]
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 
 from uvicorn.config import Config
 
@@ -54,3 +57,18 @@ def test_unix_sockets_are_left_alone(tmp_path):
     unix.bind(str(tmp_path / "web.sock"))
     assert as_tcp(unix) is unix
     unix.close()
+
+
+def test_a_web_process_starts_with_its_views_imported_and_its_start_up_heap_frozen(tmp_path):
+    """As a uvicorn worker loads ``kalshiweb.asgi:application``: full collections then skip what start-up made."""
+    probe = (
+        "import gc, sys, kalshiweb.asgi; "
+        "print(gc.get_freeze_count(), len(gc.get_objects()), 'dashboard.views.markets' in sys.modules)"
+    )
+    env = {**os.environ, "KALSHIWEB_DATA_DIR": str(tmp_path), "LOG_LEVEL": "WARNING"}
+    frozen, tracked, views_imported = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True, timeout=120
+    ).stdout.split()
+    assert views_imported == "True"
+    assert int(frozen) > 50_000
+    assert int(tracked) < int(frozen) / 10  # what a full collection still walks

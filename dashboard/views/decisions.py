@@ -12,13 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from dashboard.views.paging import page_of
+from dashboard.views.paging import PER_PAGE, page_of
 from markets.models import Event
 from trading.limits import Rule
 from trading.models import DecisionLogEntry
 from weather.models import City
-
-PER_PAGE = 50
 
 
 class DecisionLogFilter(django_filters.FilterSet):

@@ -8,10 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from dashboard.views.paging import page_of
+from dashboard.views.paging import PER_PAGE, page_of
 from trading.models import Fill
-
-PER_PAGE = 100
 
 
 @staff_member_required

@@ -10,6 +10,10 @@ from django.db.models import QuerySet
 
 Row = TypeVar("Row")
 
+# Every paged dashboard list's page, as the API's: 50 rows read at a glance, and render in a few
+# milliseconds (a hundred-row fills page spent 30 ms in the template alone).
+PER_PAGE = 50
+
 
 @dataclass(frozen=True)
 class Page(Generic[Row]):

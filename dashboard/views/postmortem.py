@@ -14,12 +14,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
+from dashboard.views.paging import PER_PAGE
 from markets.brackets import Bracket, BracketError
 from markets.models import Market
 from trading.models import DecisionLogEntry, Fill, Position, Settlement
 from weather.models import Observation
 
-PER_PAGE = 50
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 # Which observation of the day's high to show, best first: the climate report Kalshi settles on.

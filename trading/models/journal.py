@@ -92,6 +92,19 @@ class DecisionLogEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M}Z {self.ticker}: {self.verdict}"
 
+    @property
+    def tone(self) -> str:
+        """The verdict's colour on the dashboard's pills: an order sent is good news, a refusal or a block is
+        bad, the rest (passed, queued) are worth a look."""
+        return _VERDICT_TONES.get(self.verdict, "warn")
+
+
+_VERDICT_TONES: dict[str, str] = {
+    DecisionLogEntry.Verdict.ORDERED: "ok",
+    DecisionLogEntry.Verdict.REFUSED: "fail",
+    DecisionLogEntry.Verdict.BLOCKED: "fail",
+}
+
 
 class Reconciliation(models.Model):
     """One comparison of our ledger with the exchange's, and whether it could finish."""

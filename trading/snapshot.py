@@ -110,9 +110,7 @@ def open_events(now: datetime, *, day: date | None = None) -> list[Event]:
     """Events of active cities with markets open at ``now`` (only ``day``'s, if given), their markets and
     series loaded."""
     events = _open(now) if day is None else _open(now).filter(target_date=day)
-    return list(
-        events.distinct().select_related("series", "series__city").prefetch_related("markets").order_by("event_ticker")
-    )
+    return list(events.select_related("series", "series__city").prefetch_related("markets").order_by("event_ticker"))
 
 
 def open_days(now: datetime) -> list[date]:
@@ -121,8 +119,11 @@ def open_days(now: datetime) -> list[date]:
 
 
 def _open(now: datetime) -> QuerySet[Event]:
-    open_at = Q(markets__open_time__lte=now) | Q(markets__open_time__isnull=True)
-    return Event.objects.filter(open_at, series__city__is_active=True, markets__close_time__gt=now)
+    """Events of active cities with a market open at ``now``. The open markets are found first, by close time
+    (indexed), rather than joined to every event: no duplicate rows to fold, no scan of a year of events."""
+    open_at = Q(open_time__lte=now) | Q(open_time__isnull=True)
+    open_markets = Market.objects.filter(open_at, close_time__gt=now).values("event_id")
+    return Event.objects.filter(pk__in=open_markets, series__city__is_active=True)
 
 
 def model_probabilities(events: Sequence[Event], now: datetime) -> tuple[dict[int, float], str]:

@@ -34,9 +34,13 @@ from kalshiweb.progress import Progress
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
-# As production runs it (WEB_CONCURRENCY in the Procfile): one web process per CPU. In-thread serving, for the
-# tests' in-memory database, is one process.
-WEB_PROCESSES = os.cpu_count() or 1
+# As deploy/production.env advises (WEB_CONCURRENCY): two web processes per CPU, and one more. Each process runs
+# Django's sync views one at a time, and a process's event loop accepts every connection waiting for it, so
+# keep-alive connections can pile onto one process while another idles: with one process per CPU, two requests
+# in flight on 2 CPUs ran one after the other about half the time (a page's p50 doubled). In-thread serving, for
+# the tests' in-memory database, is one process.
+CPUS = os.cpu_count() or 1
+WEB_PROCESSES = 2 * CPUS + 1
 REQUEST_TIMEOUT = 120.0
 
 
@@ -147,6 +151,11 @@ def _in_thread(listener: socket.socket) -> Iterator[None]:
 def processes() -> int:
     """How many web processes serve the load."""
     return 1 if _in_memory() else WEB_PROCESSES
+
+
+def cpus() -> int:
+    """How many requests the server can work on at once: its CPUs (one, served in a thread of this process)."""
+    return 1 if _in_memory() else CPUS
 
 
 def _in_memory() -> bool:

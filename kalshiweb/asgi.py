@@ -9,9 +9,16 @@ from django.core.asgi import get_asgi_application
 from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kalshiweb.settings")
+# Requests are served from a thread each: on PostgreSQL, a pool of connections (see settings) rather than a new one
+# a request. Settings read it as they load, so only a process that starts here (the web's) gets it; it is taken
+# back afterwards, so the processes this one starts (and a test process that imports this module) keep theirs.
+_pool_asked_here = "DATABASE_POOL" not in os.environ
+os.environ.setdefault("DATABASE_POOL", "1")
 
 # Django must be set up before Channels and the routing import any models.
 django_asgi_app = get_asgi_application()
+if _pool_asked_here:
+    del os.environ["DATABASE_POOL"]
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -188,8 +188,18 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 else:
-    _database.setdefault("CONN_MAX_AGE", 60)
     _database["CONN_HEALTH_CHECKS"] = True
+    if env_bool("DATABASE_POOL", default=False):
+        # Set by kalshiweb.asgi for the web's processes. Under ASGI each request's views run in a thread of
+        # their own, so a connection kept per thread (CONN_MAX_AGE) was never used again: every request opened
+        # a new PostgreSQL session (50 for 50 requests), a few milliseconds each. A pool per process hands the
+        # same few out instead (one request at a time, plus WebSocket consumers). Django refuses both at once.
+        # Celery and management commands keep their connection per thread, and a refused connection fails at
+        # once with PostgreSQL's own message rather than after the pool's retries.
+        _database["CONN_MAX_AGE"] = 0
+        _database.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 4}
+    else:
+        _database.setdefault("CONN_MAX_AGE", 60)
 DATABASES = {"default": _database}
 
 # --- Redis: cache, channel layer, Celery broker ---------------------------------------------

@@ -22,6 +22,7 @@ import yaml
 from celery.app.utils import find_app
 from cryptography.fernet import Fernet
 from django.core.management import get_commands
+from django.db import connection
 from django.utils.module_loading import import_string
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -234,6 +235,7 @@ def production_web(tmp_path: Path) -> Iterator[tuple[httpx.Client, dict[str, str
         "PATH": f"{BIN_DIR}:/usr/bin:/bin",
         "HOST": "127.0.0.1",
         "PORT": str(free_port()),
+        "WEB_CONCURRENCY": "2",  # several processes, as in production, but not the example's five on a test machine
     }
     release = subprocess.run(
         ["sh", "-c", procfile()["release"]],
@@ -335,3 +337,59 @@ def test_the_images_static_files_step_collects_them_and_leaves_no_key(tmp_path):
     assert sorted(path.name for path in data_dir.iterdir()) == ["static"]  # no key, no database
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     assert dockerfile.index("USER kalshiweb") < dockerfile.index(dockerfile_step("collectstatic")[:40])
+
+
+# --- The web's PostgreSQL connections ---------------------------------------------------------------------------
+
+# uvicorn serving the ASGI application as the web does, counting the PostgreSQL connections its process opens.
+COUNTING_WEB = """
+import atexit, sys
+import psycopg
+
+opened = []
+connect = psycopg.Connection.connect.__func__
+
+def counted(cls, *args, **kwargs):
+    opened.append(1)
+    return connect(cls, *args, **kwargs)
+
+psycopg.Connection.connect = classmethod(counted)  # the pool's way in
+psycopg.connect = psycopg.Connection.connect  # Django's, without a pool
+atexit.register(lambda: print(f"opened {len(opened)}", flush=True))
+
+import uvicorn
+
+uvicorn.run("kalshiweb.asgi:application", host="127.0.0.1", port=int(sys.argv[1]), lifespan="off", log_level="warning")
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_web_process_on_postgresql_serves_every_request_from_a_few_pooled_connections(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's connection pool: .ci/run's PostgreSQL pass runs this")
+    database = connection.settings_dict  # the suite's migrated test database
+    password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
+    url = f"postgres://{database['USER']}{password}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    port = free_port()
+    environment = {**os.environ, "DATABASE_URL": url, "KALSHIWEB_DATA_DIR": str(tmp_path), "LOG_LEVEL": "WARNING"}
+    web = subprocess.Popen(
+        [sys.executable, "-c", COUNTING_WEB, str(port)],
+        cwd=REPO_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            wait_until_serving(client, web)
+            statuses = {client.get("/health/").status_code for _ in range(20)}  # a dozen queries each
+    finally:
+        # Ctrl-C: uvicorn stops gracefully and raises it again, as KeyboardInterrupt, so the count is printed at exit.
+        web.send_signal(signal.SIGINT)
+        out, _ = web.communicate(timeout=30)
+    assert statuses <= {200, 503}
+    # Without the pool each request's thread opened its own: 21 connections here.
+    assert re.fullmatch(r"opened \d+\n", out), out
+    opened = int(out.split()[1])
+    assert 1 <= opened <= 4

@@ -197,7 +197,9 @@ else:
         # Celery and management commands keep their connection per thread, and a refused connection fails at
         # once with PostgreSQL's own message rather than after the pool's retries.
         _database["CONN_MAX_AGE"] = 0
-        _database.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 4}
+        options = _database.get("OPTIONS")
+        pool = {"min_size": 1, "max_size": 4}
+        _database["OPTIONS"] = {**(options if isinstance(options, dict) else {}), "pool": pool}
     else:
         _database.setdefault("CONN_MAX_AGE", 60)
 DATABASES = {"default": _database}

@@ -267,7 +267,7 @@ def production_web(tmp_path: Path) -> Iterator[tuple[httpx.Client, dict[str, str
         web.wait(timeout=30)
 
 
-def wait_until_serving(client: httpx.Client, web: subprocess.Popen[bytes]) -> None:
+def wait_until_serving(client: httpx.Client, web: subprocess.Popen[Any]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert web.poll() is None, "the web process exited"

@@ -19,6 +19,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -119,7 +120,10 @@ def _in_child(listener: socket.socket) -> Iterator[None]:
         str(port),
     ]
     command += ["--no-access-log", "--log-level", "warning", "--lifespan", "off", "--workers", str(WEB_PROCESSES)]
-    child = subprocess.Popen(command, env=environment)  # noqa: S603 - our own argv
+    # Its log (an access line a request, thousands a run) goes to a file, not between the progress and the figures.
+    with tempfile.NamedTemporaryFile(prefix="kalshiweb-bench-web-", suffix=".log", delete=False) as log:
+        print(f"The web server's log: {log.name}", file=sys.stderr)
+        child = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     try:
         yield
     finally:

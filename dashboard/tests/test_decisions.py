@@ -13,6 +13,7 @@ from django.urls import reverse
 from trading.models import DecisionLogEntry, TradingCycle
 from trading.tests.ledgers import MODE, at, build_ledger
 from weather.models import City
+from weather.tests.factories import CityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,12 @@ def test_the_city_filter_goes_through_the_event(staff_client, ledger):
     otherville = City.objects.get(name="Otherville")
     html = staff_client.get(reverse("dashboard-decisions"), {"city": otherville.pk}).content.decode()
     assert all("KXHIGHTEST2" in r for r in rows(html)) and len(rows(html)) == 2
+
+
+def test_a_city_without_decisions_lists_none(staff_client, ledger):
+    quiet = CityFactory.create(name="Quietville")
+    html = staff_client.get(reverse("dashboard-decisions"), {"city": quiet.pk}).content.decode()
+    assert "No decisions match" in html
 
 
 def test_the_cycle_filter(staff_client, ledger):

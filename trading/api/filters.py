@@ -19,9 +19,11 @@ class DecisionFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset: QuerySet[DecisionLogEntry]) -> QuerySet[DecisionLogEntry]:
         rows: QuerySet[DecisionLogEntry] = super().filter_queryset(queryset)
-        if self.form.cleaned_data.get("verdict") and not self.form.cleaned_data.get("mode"):
-            # Every mode, which keeps every row, lets the (mode, verdict, at) index find a rare verdict; alone,
-            # SQLite walked the whole log in the list's order looking for one (19 s on a year with none).
+        asked = self.form.cleaned_data
+        if (asked.get("verdict") or asked.get("event_ticker")) and not asked.get("mode"):
+            # Every mode, which keeps every row, lets the (mode, verdict, at) or (mode, event ticker, at) index
+            # find a rare verdict or one event's decisions; alone, the database walked the whole log in the
+            # list's order looking for them (19 s on a year with no such verdict, 17 s for an event in February).
             rows = rows.filter(mode__in=[mode for mode, _ in MODE_CHOICES])
         return rows
 

@@ -53,7 +53,7 @@ def cents(value: object) -> str:
     if price is None:
         return "—"
     amount = (price * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP).normalize()
-    return f"{amount:f}¢"
+    return f"{amount.copy_abs() if amount.is_zero() else amount:f}¢"  # an edge of -0.04¢ reads 0¢, not -0¢
 
 
 @register.filter

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from kalshiweb.templatetags.money import contracts, dollars, percent
+from kalshiweb.templatetags.money import cents, contracts, dollars, percent
 from trading.models import RiskLimits, TradingState
 from trading.services import halt_trading, resume_trading, set_trading_state
 
@@ -50,6 +50,12 @@ def test_the_status_page_shows_limits_as_money_not_raw_decimals(staff_client):
 )  # fmt: skip
 def test_dollars(value, shown):
     assert dollars(value) == shown
+
+
+def test_cents():
+    prices = ("0.42", "0.425", "-0.035", "-0.0004", "0")
+    assert [cents(Decimal(p)) for p in prices] == ["42¢", "42.5¢", "-3.5¢", "0¢", "0¢"]
+    assert cents(None) == "—"
 
 
 def test_contracts_and_percent():

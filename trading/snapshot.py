@@ -128,14 +128,22 @@ def _open(now: datetime) -> QuerySet[Event]:
 
 def model_probabilities(events: Sequence[Event], now: datetime) -> tuple[dict[int, float], str]:
     """The promoted model's P(YES) per market from its latest prediction of each event made by ``now``."""
+    model, latest = latest_predictions(events, now)
+    return probabilities_of(latest), str(model or "")
+
+
+def latest_predictions(events: Sequence[Event], now: datetime) -> tuple[ModelVersion | None, list[Prediction]]:
+    """The promoted model and its newest prediction of each event made by ``now`` (none without a promoted model)."""
     model = ModelVersion.objects.promoted().first()
     if model is None:
-        return {}, ""
-    latest = Prediction.objects.newest_per_event(model, [e.pk for e in events], now)
-    probabilities = dict(
-        BracketProbability.objects.filter(prediction__in=latest).values_list("market_id", "probability")
-    )
-    return {market_id: float(p) for market_id, p in probabilities.items()}, str(model)
+        return None, []
+    return model, list(Prediction.objects.newest_per_event(model, [e.pk for e in events], now))
+
+
+def probabilities_of(predictions: Sequence[Prediction]) -> dict[int, float]:
+    """P(YES) per market id, from these predictions' brackets."""
+    rows = BracketProbability.objects.filter(prediction__in=[p.pk for p in predictions])
+    return {market_id: float(p) for market_id, p in rows.values_list("market_id", "probability")}
 
 
 def event_views(

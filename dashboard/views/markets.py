@@ -10,21 +10,61 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 
 from dashboard.views.market_charts import price_charts
-from markets.models import Event
-from prediction.models import ModelVersion, Prediction
+from kalshiweb.templatetags.money import cents, contracts, probability
 from trading.decisions import EventView, MarketView
 from trading.models import DecisionLogEntry
-from trading.snapshot import StoredBooks, event_views, model_probabilities, open_days, open_events
+from trading.snapshot import (
+    StoredBooks,
+    event_views,
+    latest_predictions,
+    open_days,
+    open_events,
+    probabilities_of,
+)
+
+REASON_CHARS = 90
 
 
 @dataclass(frozen=True)
 class BracketRow:
-    market: MarketView
+    """One bracket's cells, formatted once here with the same filters the templates use.
+
+    The page shows some 120 rows. Looked up in the template through the market, its quote and the decision, and
+    filtered there, its cells cost Django's template engine about 20 ms a page; plain strings cost a few.
+    """
+
+    ticker: str
     label: str
-    decision: DecisionLogEntry | None  # the latest cycle's verdict on it, in this mode
+    model: str  # the model's P(YES)
+    market: str  # the book's P(YES)
+    bid: str
+    ask: str
+    edge: str  # after fees, per contract; a dash before any decision
+    size: str  # "10 YES", or a dash
+    verdict: str  # of the latest cycle that logged it, in this mode; empty when not decided yet
+    tone: str
+    reason: str
+
+    @classmethod
+    def of(cls, market: MarketView, decision: DecisionLogEntry | None) -> BracketRow:
+        quote = market.quote
+        return cls(
+            ticker=market.ticker,
+            label=market.bracket.label(),
+            model=probability(market.probability),
+            market=probability(market.market_probability),
+            bid=cents(quote.yes_bid),
+            ask=cents(quote.yes_ask),
+            edge=cents(decision.edge) if decision is not None else "—",
+            size=f"{contracts(decision.size)} {decision.side.upper()}" if decision and decision.size else "—",
+            verdict=decision.get_verdict_display() if decision is not None else "",
+            tone=decision.tone if decision is not None else "",
+            reason=Truncator(decision.reason).chars(REASON_CHARS) if decision is not None else "",
+        )
 
 
 @dataclass(frozen=True)
@@ -44,14 +84,15 @@ def markets_today(request: HttpRequest) -> HttpResponse:
     days = open_days(now)
     day = _day_asked(request.GET.get("day"), days)
     events = open_events(now, day=day) if day is not None else []
-    probabilities, model = model_probabilities(events, now)
-    views = event_views(events, now, StoredBooks(), probabilities, model)
+    model, newest = latest_predictions(events, now)
+    views = event_views(events, now, StoredBooks(), probabilities_of(newest), str(model or ""))
     latest = _latest_decisions([m.ticker for v in views for m in v.markets])
-    predictions = _latest_predictions(events, now)
+    ticker_of = {event.pk: event.event_ticker for event in events}
+    predictions = {ticker_of[prediction.event_id]: prediction for prediction in newest}
     panels = [
         EventPanel(
             view=view,
-            rows=tuple(BracketRow(m, m.bracket.label(), latest.get(m.ticker)) for m in view.markets),
+            rows=tuple(BracketRow.of(m, latest.get(m.ticker)) for m in view.markets),
             running_max_f=predictions[view.event_ticker].running_max_f if view.event_ticker in predictions else None,
             sources=tuple(sorted(predictions[view.event_ticker].inputs)) if view.event_ticker in predictions else (),
             predicted_at=predictions[view.event_ticker].as_of if view.event_ticker in predictions else None,
@@ -90,12 +131,3 @@ def _latest_decisions(tickers: list[str]) -> dict[str, DecisionLogEntry]:
     if cycle is None:
         return {}
     return {e.ticker: e for e in DecisionLogEntry.objects.filter(cycle_id=cycle, ticker__in=tickers)}
-
-
-def _latest_predictions(events: list[Event], now: datetime) -> dict[str, Prediction]:
-    """The promoted model's newest prediction of each event, by event ticker."""
-    model = ModelVersion.objects.promoted().first()
-    if model is None:
-        return {}
-    newest = Prediction.objects.newest_per_event(model, [e.pk for e in events], now).select_related("event")
-    return {prediction.event.event_ticker: prediction for prediction in newest}

@@ -10,7 +10,7 @@ when replaying a day); the portfolio is the mode's ledger.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -106,16 +106,25 @@ def _last_prices(market_ids: Sequence[int], now: datetime) -> dict[int, Decimal]
     return last
 
 
-def open_events(now: datetime, *, day: date | None = None) -> list[Event]:
-    """Events of active cities with markets open at ``now`` (only ``day``'s, if given), their markets and
-    series loaded."""
+def open_events(now: datetime, *, day: date | None = None, tickers: Collection[str] | None = None) -> list[Event]:
+    """Events of active cities with markets open at ``now`` (only ``day``'s, and only these event tickers, if
+    given), their markets and series loaded."""
     events = _open(now) if day is None else _open(now).filter(target_date=day)
+    if tickers is not None:
+        events = events.filter(event_ticker__in=tickers)
     return list(events.select_related("series", "series__city").prefetch_related("markets").order_by("event_ticker"))
 
 
 def open_days(now: datetime) -> list[date]:
     """The climate days of the events :func:`open_events` finds at ``now``, in order."""
     return sorted(d for d in _open(now).order_by().values_list("target_date", flat=True).distinct() if d is not None)
+
+
+def open_cities(now: datetime, *, day: date) -> list[tuple[str, str]]:
+    """(city, event ticker) of each event :func:`open_events` finds at ``now`` on ``day``, by city: an index of
+    the day, read without loading an event."""
+    events = _open(now).filter(target_date=day).order_by("series__city__name", "event_ticker")
+    return list(events.values_list("series__city__name", "event_ticker"))
 
 
 def _open(now: datetime) -> QuerySet[Event]:
@@ -307,9 +316,7 @@ LIVE = Sources()
 def build_snapshot(
     *, mode: str, now: datetime, limits: Limits, status: TradingStatus, sources: Sources = LIVE
 ) -> Snapshot:
-    events = open_events(now)
-    if sources.events is not None:
-        events = [e for e in events if e.event_ticker in sources.events]
+    events = open_events(now, tickers=sources.events)
     probabilities, model = sources.probabilities(events, now)
     views = event_views(events, now, sources.quotes, probabilities, model)
     return Snapshot(now, views, portfolio(mode, now), limits, status)

@@ -132,3 +132,30 @@ def test_it_shows_one_climate_day_at_a_time_the_first_open_one_unless_asked(staf
     for unknown in ("2099-01-01", "not-a-day"):
         shown = staff_client.get(reverse("dashboard-markets"), {"day": unknown}).content.decode()
         assert world.event.event_ticker in shown
+
+
+def test_it_shows_a_few_cities_a_page_and_links_every_city_of_the_day(staff_client, world, monkeypatch):
+    from dashboard.views import markets
+
+    monkeypatch.setattr(markets, "EVENTS_PER_PAGE", 2)
+    others = [build_world(series=f"KXHIGHT{n}", city_name=name) for n, name in enumerate(["Alpha", "Zulu"])]
+    alpha, zulu = (other.event.event_ticker for other in others)
+    mine = world.event.event_ticker  # Testville: by name, Alpha and Testville make the first page, Zulu the second
+    day = f"{world.event.target_date:%Y-%m-%d}"
+
+    first = staff_client.get(reverse("dashboard-markets")).content.decode()
+    assert f'id="{alpha}"' in first and f'id="{mine}"' in first and f'id="{zulu}"' not in first
+    assert f'href="#{alpha}"' in first and f'href="?day={day}&amp;page=2#{zulu}"' in first
+    assert f'href="?day={day}&amp;page=2">next cities →' in first and "previous cities" not in first
+
+    second = staff_client.get(reverse("dashboard-markets"), {"day": day, "page": "2"}).content.decode()
+    assert f'id="{zulu}"' in second and f'id="{alpha}"' not in second
+    assert f'href="?day={day}&amp;page=1">← previous cities' in second and "next cities" not in second
+    for unknown in ("3", "0", "two"):
+        shown = staff_client.get(reverse("dashboard-markets"), {"page": unknown}).content.decode()
+        assert f'id="{alpha}"' in shown and f'id="{zulu}"' not in shown
+
+
+def test_one_city_needs_no_city_links(staff_client, world):
+    html = staff_client.get(reverse("dashboard-markets")).content.decode()
+    assert "Cities (" not in html and "next cities" not in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,12 +22,16 @@ from trading.snapshot import (
     StoredBooks,
     event_views,
     latest_predictions,
+    open_cities,
     open_days,
     open_events,
     probabilities_of,
 )
 
 REASON_CHARS = 90
+# Five cities' events a page (30 brackets and 5 charts): a 20-city day on one page was 120 rows and 20 charts, too
+# long to scan and about 60 ms to serve on a year of data; a page of five takes about a quarter of that.
+EVENTS_PER_PAGE = 5
 
 
 @dataclass(frozen=True)
@@ -76,14 +81,28 @@ class EventPanel:
     predicted_at: datetime | None
 
 
+@dataclass(frozen=True)
+class CityLink:
+    city: str
+    event_ticker: str
+    page: int  # the page that shows its event
+
+
 @staff_member_required
 @never_cache
 def markets_today(request: HttpRequest) -> HttpResponse:
-    """Each open event per city: the model's probability against the market's prices, and the last verdict."""
+    """Each open event per city: the model's probability against the market's prices, and the last verdict.
+
+    One climate day at a time, EVENTS_PER_PAGE cities a page, with every city of the day linked at the top.
+    """
     now = timezone.now()
     days = open_days(now)
     day = _day_asked(request.GET.get("day"), days)
-    events = open_events(now, day=day) if day is not None else []
+    index = open_cities(now, day=day) if day is not None else []
+    pages = max(math.ceil(len(index) / EVENTS_PER_PAGE), 1)
+    page = _page_asked(request.GET.get("page"), pages)
+    shown = [ticker for _, ticker in index[(page - 1) * EVENTS_PER_PAGE : page * EVENTS_PER_PAGE]]
+    events = open_events(now, day=day, tickers=shown) if shown else []
     model, newest = latest_predictions(events, now)
     views = event_views(events, now, StoredBooks(), probabilities_of(newest), str(model or ""))
     latest = _latest_decisions([m.ticker for v in views for m in v.markets])
@@ -99,9 +118,24 @@ def markets_today(request: HttpRequest) -> HttpResponse:
         )
         for view in sorted(views, key=lambda v: (v.city, v.target_date))
     ]
-    charts = price_charts(views, mode=settings.TRADING_MODE, now=now)
-    context = {"panels": panels, "model": model, "now": now, "charts": charts, "days": days, "day": day}
+    context = {
+        "panels": panels,
+        "model": model,
+        "now": now,
+        "charts": price_charts(views, mode=settings.TRADING_MODE, now=now),
+        "days": days,
+        "day": day,
+        "cities": [CityLink(city, ticker, i // EVENTS_PER_PAGE + 1) for i, (city, ticker) in enumerate(index)],
+        "page": page,
+        "pages": pages,
+    }
     return render(request, "dashboard/markets.html", context)
+
+
+def _page_asked(given: str | None, pages: int) -> int:
+    """The page asked for (``?page=N``), the first for anything else: a day's cities change as events close."""
+    number = int(given) if given is not None and given.isdigit() else 1
+    return number if 1 <= number <= pages else 1
 
 
 def _day_asked(given: str | None, days: list[date]) -> date | None:

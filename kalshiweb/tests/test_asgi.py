@@ -1,7 +1,9 @@
-"""The web's HTTP handler (kalshiweb.asgi): every middleware runs, and a request crosses into a thread once for them."""
+"""The web's HTTP handler (kalshiweb.asgi): every middleware runs, in one crossing to the process's one sync thread."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from channels.testing import HttpCommunicator
 from kalshiweb.asgi import application
 from kalshiweb.middleware import REQUEST_ID_HEADER
 
+HOST = [(b"host", b"127.0.0.1")]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.anyio]  # the request's thread: its own connection
 
 
@@ -43,3 +46,15 @@ async def test_a_page_passes_every_middleware_in_one_crossing(crossings: list[st
     assert "csrftoken=" in headers["set-cookie"]
     # Request started (closing stale connections), the chain with its view, the response closed: nothing per middleware.
     assert len(crossings) <= 3, crossings
+
+
+async def test_requests_are_served_one_after_another_in_one_thread_not_a_thread_each(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, logger="kalshiweb.access"):
+        for _ in range(3):
+            answer = await HttpCommunicator(application, "GET", "/admin/login/", headers=HOST).get_response(timeout=30)
+            assert answer["status"] == 200
+    served_in = {record.thread for record in caplog.records if record.name == "kalshiweb.access"}
+    assert len(served_in) == 1, "each request had a thread (and a database connection) of its own"
+    assert threading.get_ident() not in served_in  # not on the event loop's

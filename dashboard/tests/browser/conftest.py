@@ -67,9 +67,9 @@ def one_connection_for_every_thread() -> Iterator[None]:
     """Hand the test's in-memory SQLite connection to the server's and the worker's threads.
 
     An in-memory database lives in its connection, so Django's LiveServerThread shares the test's
-    with its request threads. Under ASGI every request runs in a thread asgiref starts for it, so
-    here every thread sees the one connection while the test runs. Other databases are reached
-    from each thread's own connection, as in production.
+    with its request threads. Under ASGI requests run in asgiref's sync thread (kalshiweb.asgi) and
+    Celery's worker in threads of its own, so here every thread sees the one connection while the test
+    runs. Other databases are reached from each thread's own connection, as in production.
     """
     conn = connections[DEFAULT_DB_ALIAS]
     if not (conn.vendor == "sqlite" and conn.is_in_memory_db()):  # type: ignore[attr-defined]  # on SQLite's wrapper only
@@ -99,7 +99,7 @@ def site(transactional_db: None, live_server_url: str, settings: Any, monkeypatc
         layer = settings.CHANNEL_LAYERS["default"]
         config = {**layer["CONFIG"], "prefix": f"kalshiweb-browser-{os.getpid()}"}
         settings.CHANNEL_LAYERS = {"default": {**layer, "CONFIG": config}}
-    # Each request's thread closes its connection when done, so none outlives the test database.
+    # The server's thread closes its connection after each request, so none outlives the test database.
     monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 0)
     with one_connection_for_every_thread():
         yield live_server_url

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import generics, serializers
 
 from kalshiweb.filters import UtcDateTimeFilter
+from kalshiweb.rest import UncountedPages
 from weather.models import City, ForecastSnapshot, Observation, RunningExtreme
 
 
@@ -103,6 +104,7 @@ class ForecastListApi(generics.ListAPIView[ForecastSnapshot]):
 
     serializer_class = OutputSerializer
     filterset_class = ForecastFilter
+    pagination_class = UncountedPages  # a year's forecasts: counting them cost more than the page
 
     def get_queryset(self) -> QuerySet[ForecastSnapshot]:
         # The table's own columns (city id, not name): the (city, target_date, available_at) index serves the
@@ -187,6 +189,7 @@ class RunningExtremeListApi(generics.ListAPIView[RunningExtreme]):
 
     serializer_class = OutputSerializer
     filterset_class = RunningExtremeFilter
+    pagination_class = UncountedPages  # a row an hour a city: counting them cost more than the page
 
     def get_queryset(self) -> QuerySet[RunningExtreme]:
         # Wholly descending, so the (city, date, recorded_at) index is read backwards with no sort at all;

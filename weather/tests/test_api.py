@@ -53,7 +53,7 @@ def test_latest_keeps_the_newest_run_known_then_per_city_source_and_day(staff_cl
         ("A", "2025-02-02", "open-meteo", 46.0),
         ("B", "2025-02-01", "open-meteo", 40.0),
     ]
-    assert staff_client.get("/api/forecasts/", {**then, "city": other.pk}).json()["count"] == 1
+    assert len(staff_client.get("/api/forecasts/", {**then, "city": other.pk}).json()["results"]) == 1
 
 
 def test_latest_without_as_of_is_the_newest_known_now(staff_client):
@@ -118,11 +118,11 @@ def _weather(n: int) -> None:
         ("/api/cities/", {}),
     ],
 )
-def test_each_list_costs_the_same_four_queries_for_3_or_30_cities(staff_client, django_assert_num_queries, path, query):
+def test_each_list_costs_the_same_queries_for_3_or_30_cities(staff_client, django_assert_num_queries, path, query):
     for n in (3, 27):
         _weather(n)
-        # The session and user, then the page's count and rows: the same for any number of rows.
-        with django_assert_num_queries(4):
+        # The session and user, then the page's count (the hourly logs have none) and rows: the same for any number.
+        with django_assert_num_queries(3 if path in ("/api/forecasts/", "/api/running-extremes/") else 4):
             assert staff_client.get(path, {**query, "page_size": 500}).status_code == 200
 
 
@@ -139,3 +139,30 @@ def test_the_lists_order_cities_by_id_not_name_so_an_index_serves_them(staff_cli
     assert cities("/api/forecasts/") == ["Zenith", "Abbot"]
     assert cities("/api/observations/") == ["Zenith", "Abbot"]
     assert cities("/api/running-extremes/") == ["Abbot", "Zenith"]  # wholly newest first: the index backwards
+
+
+def test_forecasts_are_paged_by_number_without_a_count(staff_client):
+    city = CityFactory.create()
+    _runs(city, hours=(0, 1, 2, 3, 4))
+    asked = {"as_of": "2025-02-01T00:00:00Z", "page_size": 2}
+
+    first = staff_client.get("/api/forecasts/", asked).json()
+    assert set(first) == {"next", "previous", "results"} and first["previous"] is None
+    assert _highs_of(first) == [44.0, 43.0] and "page=2" in first["next"]
+    second = staff_client.get(first["next"]).json()
+    assert _highs_of(second) == [42.0, 41.0] and "page=3" in second["next"]
+    assert "page=" not in second["previous"] and "page_size=2" in second["previous"]  # page 1 is the bare list
+    last = staff_client.get(second["next"]).json()
+    assert _highs_of(last) == [40.0] and last["next"] is None and "page=2" in last["previous"]
+    for wrong in ("4", "0", "last", "-1", "99999999999999999999999"):
+        answer = staff_client.get("/api/forecasts/", {**asked, "page": wrong})
+        assert answer.status_code == 404 and answer.json()["error"]["message"] == "Invalid page."
+
+
+def test_an_empty_list_is_one_empty_page(staff_client):
+    answer = staff_client.get("/api/running-extremes/")
+    assert answer.status_code == 200 and answer.json() == {"next": None, "previous": None, "results": []}
+
+
+def _highs_of(page: dict) -> list[float]:
+    return [row["high_f"] for row in page["results"]]

@@ -83,6 +83,19 @@ def test_the_decision_log_filters_by_verdict_ticker_and_time(staff_client):
     assert tickers(mode="LIVE") == []
 
 
+def test_the_decision_log_filters_by_strategy_and_a_strategy_that_never_ran_has_none(staff_client):
+    _decision(_cycle(), "A", "passed")
+
+    def tickers(**given: str) -> list[str]:
+        return [d["ticker"] for d in staff_client.get("/api/decisions/", given).json()["results"]]
+
+    assert tickers(strategy="edge") == ["A"] and tickers(strategy="edge", mode="DRY") == ["A"]
+    assert tickers(strategy="edge", mode="LIVE") == []
+    with CaptureQueriesContext(connection) as read:
+        assert tickers(strategy="never-ran") == []
+    assert not [q["sql"] for q in read.captured_queries if "trading_decisionlogentry" in q["sql"]]  # the cycles say so
+
+
 def test_a_verdict_alone_finds_it_in_every_mode(staff_client):
     _decision(_cycle(), "A", "refused")
     live = TradingCycle.objects.create(mode="LIVE", strategy="edge", as_of=AT)

@@ -31,10 +31,11 @@ class SyncWorkerHandler(ASGIHandler):
       hook through sync_to_async. A request for the admin's login page crossed between the event loop and a
       thread 19 times. Built sync, the chain and its view run in one crossing. (An async view would still
       work: Django adapts it to the sync chain.)
-    - It runs each request in a ThreadSensitiveContext: a new thread a request, so a new database connection
-      a request (on SQLite with a cold page cache too), and a process's requests contending for its GIL.
-      Without it, requests share the process's one sync thread and its connection (CONN_MAX_AGE), as under
-      gunicorn's sync workers; the web's processes (WEB_CONCURRENCY, two a CPU and one) serve in parallel.
+    - It runs each request in a ThreadSensitiveContext: a thread started and stopped for each request, what
+      Django keeps per thread (the database wrapper; on PostgreSQL, the pool's connection) made anew in it, and
+      a process's requests contending for its GIL. Without it, requests take turns in the process's one sync
+      thread, as under gunicorn's sync workers; the web's processes (WEB_CONCURRENCY, two a CPU and one) serve
+      in parallel.
 
     Measured on the web benchmark's year (SQLite, two requests in flight on 2 CPUs): the chain built sync took
     the p95 over every target from 64 to 46 ms; one thread a process then from 41 to 35 ms, and the throughput

@@ -19,6 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from kalshiweb.paging import page_number
+
 if TYPE_CHECKING:
     from rest_framework.views import APIView
 
@@ -85,11 +87,10 @@ class UncountedPages(Pagination):
         size = self.get_page_size(request)
         if not size:
             return None
-        given = request.query_params.get(self.page_query_param, "1")
-        # Past a billion pages the offset would overflow the database's integers: no such page, as for any past the end.
-        if not given.isdigit() or not 1 <= int(given) <= 10**9:
+        number = page_number(request.query_params.get(self.page_query_param, "1"))
+        if number is None:
             raise exceptions.NotFound(self.invalid_page_message)
-        self.number, self.url = int(given), request.build_absolute_uri()
+        self.number, self.url = number, request.build_absolute_uri()
         start = (self.number - 1) * size
         rows = list(queryset[start : start + size + 1])
         if not rows and self.number > 1:

@@ -15,6 +15,7 @@ from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 
 from dashboard.views.market_charts import price_charts
+from kalshiweb.paging import page_number
 from kalshiweb.templatetags.money import cents, contracts, probability
 from trading.decisions import EventView, MarketView
 from trading.models import DecisionLogEntry
@@ -134,8 +135,8 @@ def markets_today(request: HttpRequest) -> HttpResponse:
 
 def _page_asked(given: str | None, pages: int) -> int:
     """The page asked for (``?page=N``), the first for anything else: a day's cities change as events close."""
-    number = int(given) if given is not None and given.isdigit() else 1
-    return number if 1 <= number <= pages else 1
+    number = page_number(given) or 1
+    return number if number <= pages else 1
 
 
 def _day_asked(given: str | None, days: list[date]) -> date | None:

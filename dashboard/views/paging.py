@@ -8,6 +8,8 @@ from typing import Any, Generic, TypeVar
 
 from django.db.models import QuerySet
 
+from kalshiweb.paging import page_number
+
 Row = TypeVar("Row")
 
 # Every paged dashboard list's page, as the API's: 50 rows read at a glance, and render in a few
@@ -30,8 +32,8 @@ class Page(Generic[Row]):
 
 
 def page_of(rows: QuerySet[Any], given: str | None, per_page: int) -> Page[Any]:
-    """The page asked for (``given``, from the query string; the first for anything not a positive number)."""
-    number = int(given) if given is not None and given.isdigit() and int(given) > 0 else 1
+    """The page asked for (``given``, from the query string; the first for anything not a page number)."""
+    number = page_number(given) or 1
     start = (number - 1) * per_page
     found = list(rows[start : start + per_page + 1])
     return Page(found[:per_page], number, len(found) > per_page)

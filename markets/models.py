@@ -248,11 +248,13 @@ class Trade(models.Model):
 class OrderBookSnapshotQuerySet(models.QuerySet["OrderBookSnapshot"]):
     def newest_per_market(self, market_ids: Sequence[int], now: datetime) -> OrderBookSnapshotQuerySet:
         """Each market's newest book captured by ``now``: one row per market, each found through the
-        (market, captured_at) index, instead of reading every snapshot of the markets to keep one."""
+        (market, captured_at) index, instead of reading every snapshot of the markets to keep one.
+
+        In no order: the default order joins the market and its event to sort rows its callers key by market."""
         newest = OrderBookSnapshot.objects.filter(market_id=models.OuterRef("pk"), captured_at__lte=now)
         newest_id = models.Subquery(newest.order_by("-captured_at", "-pk").values("pk")[:1])
-        found = Market.objects.filter(pk__in=market_ids).values_list(newest_id, flat=True)
-        return self.filter(pk__in=[pk for pk in found if pk is not None])
+        found = Market.objects.filter(pk__in=market_ids).annotate(newest=newest_id).values("newest")
+        return self.filter(pk__in=found).order_by()  # one query: the ids are found inside it, not read back first
 
 
 class OrderBookSnapshot(models.Model):

@@ -100,11 +100,12 @@ class ModelVersion(models.Model):
 class PredictionQuerySet(models.QuerySet["Prediction"]):
     def newest_per_event(self, model: ModelVersion, event_ids: Sequence[int], now: datetime) -> PredictionQuerySet:
         """``model``'s newest prediction of each event made by ``now``: one row per event, each found through
-        the (model version, event, as of) unique index, instead of reading every hourly prediction to keep one."""
+        the (model version, event, as of) unique index, instead of reading every hourly prediction to keep one.
+        In no order: its callers key the rows by event."""
         newest = Prediction.objects.filter(model_version=model, event_id=models.OuterRef("pk"), as_of__lte=now)
         newest_id = models.Subquery(newest.order_by("-as_of").values("pk")[:1])
-        found = Event.objects.filter(pk__in=event_ids).values_list(newest_id, flat=True)
-        return self.filter(pk__in=[pk for pk in found if pk is not None])
+        found = Event.objects.filter(pk__in=event_ids).annotate(newest=newest_id).values("newest")
+        return self.filter(pk__in=found).order_by()  # one query: the ids are found inside it, not read back first
 
 
 class Prediction(models.Model):

@@ -141,17 +141,22 @@ def model_probabilities(events: Sequence[Event], now: datetime) -> tuple[dict[in
     return probabilities_of(latest), str(model or "")
 
 
-def latest_predictions(events: Sequence[Event], now: datetime) -> tuple[ModelVersion | None, list[Prediction]]:
-    """The promoted model and its newest prediction of each event made by ``now`` (none without a promoted model)."""
+def latest_predictions(events: Sequence[Event], now: datetime) -> tuple[ModelVersion | None, QuerySet[Prediction]]:
+    """The promoted model and its newest prediction of each event made by ``now`` (none without a promoted model).
+
+    A queryset, not yet read: the trading cycle needs only their probabilities, which
+    :func:`probabilities_of` reads with it as a subquery; the markets page reads the rows too.
+    """
     model = ModelVersion.objects.promoted().first()
     if model is None:
-        return None, []
-    return model, list(Prediction.objects.newest_per_event(model, [e.pk for e in events], now))
+        return None, Prediction.objects.none()
+    return model, Prediction.objects.newest_per_event(model, [e.pk for e in events], now)
 
 
-def probabilities_of(predictions: Sequence[Prediction]) -> dict[int, float]:
+def probabilities_of(predictions: QuerySet[Prediction]) -> dict[int, float]:
     """P(YES) per market id, from these predictions' brackets."""
-    rows = BracketProbability.objects.filter(prediction__in=[p.pk for p in predictions])
+    # No order: the default one joins each bracket's prediction, market and event to sort rows read into a dict.
+    rows = BracketProbability.objects.filter(prediction__in=predictions.values("pk")).order_by()
     return {market_id: float(p) for market_id, p in rows.values_list("market_id", "probability")}
 
 

@@ -36,10 +36,9 @@ from kalshiweb.progress import Progress
 HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
 # As deploy/production.env advises (WEB_CONCURRENCY): two web processes per CPU, and one more. Each process runs
-# Django's sync views one at a time, and a process's event loop accepts every connection waiting for it, so
-# keep-alive connections can pile onto one process while another idles: with one process per CPU, two requests
-# in flight on 2 CPUs ran one after the other about half the time (a page's p50 doubled). In-thread serving, for
-# the tests' in-memory database, is one process.
+# Django's sync views one at a time, and takes a new connection only while free (kalshiweb.idle_accept). Before
+# that, the two keep-alive connections of a load shared one process about half the time, and their requests took
+# turns there (a target's p50 doubled). In-thread serving, for the tests' in-memory database, is one process.
 CPUS = os.cpu_count() or 1
 WEB_PROCESSES = 2 * CPUS + 1
 REQUEST_TIMEOUT = 120.0

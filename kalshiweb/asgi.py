@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 from typing import Any
@@ -10,6 +11,8 @@ import django
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.urls import get_resolver
+
+from kalshiweb.idle_accept import serving_a_request
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kalshiweb.settings")
 # On PostgreSQL the web's connection comes from a pool (see settings): a broken or expired connection is replaced
@@ -49,7 +52,8 @@ class SyncWorkerHandler(ASGIHandler):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django serves HTTP here, not {scope['type']}: Channels routes the rest")
-        await self.handle(scope, receive, send)
+        with serving_a_request(asyncio.get_running_loop()):  # no new connection meanwhile (kalshiweb.idle_accept)
+            await self.handle(scope, receive, send)
 
 
 # Django must be set up before Channels and the routing import any models (as get_asgi_application does).

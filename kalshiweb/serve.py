@@ -1,4 +1,5 @@
-"""``python -m kalshiweb.serve [uvicorn options]``: uvicorn's command line, with Nagle's algorithm off for every worker.
+"""``python -m kalshiweb.serve [uvicorn options]``: uvicorn's command line, with Nagle's algorithm off for every worker,
+and each worker taking connections only while it is free to serve them (kalshiweb.idle_accept).
 
 With ``--workers N`` (or WEB_CONCURRENCY) uvicorn binds the listening socket itself and hands it to its
 worker processes, created with ``proto`` 0. Accepted connections inherit that, and asyncio turns on
@@ -15,6 +16,8 @@ from collections.abc import Callable
 
 from uvicorn.config import Config
 from uvicorn.main import main
+
+from kalshiweb import idle_accept
 
 _TCP_FAMILIES = {socket.AF_INET, socket.AF_INET6}
 
@@ -41,6 +44,10 @@ def install() -> None:
         Config.bind_socket = patched  # type: ignore[method-assign,assignment]
 
 
+if __name__ in {"__main__", "__mp_main__"}:
+    # uvicorn spawns its workers, and each runs this module again, as __mp_main__, before it serves: the
+    # accepting rule must be installed there. The socket's protocol is set once, in the process that binds it.
+    idle_accept.install()
 if __name__ == "__main__":
     install()
     main()

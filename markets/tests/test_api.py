@@ -28,7 +28,16 @@ def test_a_market_shows_its_latest_books_best_bid_and_ask(staff_client):
     _book(market, 12, "0.42", "0.55")
     shown = staff_client.get("/api/markets/").json()["results"][0]
     assert shown["ticker"] == market.ticker
-    assert shown["book"]["best_yes_bid"] == "0.42" and shown["book"]["best_yes_ask"] == "0.45"
+    assert shown["book"] == {"captured_at": "2025-02-28T12:00:00Z", "best_yes_bid": "0.42", "best_yes_ask": "0.45"}
+
+
+def test_a_book_with_one_side_empty_shows_no_price_on_that_side(staff_client):
+    market = MarketFactory.create()
+    OrderBookSnapshot.objects.create(
+        market=market, captured_at=datetime(2025, 2, 28, 9, tzinfo=UTC), source="rest", yes_bids=[["0.0550", "3.00"]]
+    )
+    shown = staff_client.get("/api/markets/").json()["results"][0]
+    assert shown["book"] == {"captured_at": "2025-02-28T09:00:00Z", "best_yes_bid": "0.055", "best_yes_ask": None}
 
 
 def test_markets_filter_by_event_status_and_city(staff_client):

@@ -15,6 +15,7 @@ from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 
 from dashboard.views.paging import PER_PAGE, page_of
+from dashboard.widgets import PlainSelect
 from kalshiweb.templatetags.money import cents, contracts, probability
 from markets.models import Event
 from trading.limits import Rule
@@ -27,13 +28,17 @@ REASON_CHARS = 140
 class DecisionLogFilter(django_filters.FilterSet):
     """The page's filters, all in the query string (so a filtered view is a link)."""
 
-    city = django_filters.ModelChoiceFilter(queryset=City.objects.order_by("name"), method="by_city", label="City")
+    city = django_filters.ModelChoiceFilter(
+        queryset=City.objects.order_by("name"), method="by_city", label="City", widget=PlainSelect
+    )
     since = django_filters.DateFilter(method="from_day", label="From (UTC day)")
     until = django_filters.DateFilter(method="to_day", label="To (UTC day)")
     ticker = django_filters.CharFilter(lookup_expr="icontains", label="Market")
-    verdict = django_filters.ChoiceFilter(choices=DecisionLogEntry.Verdict.choices)
-    side = django_filters.ChoiceFilter(choices=[("yes", "YES"), ("no", "NO")])
-    rule = django_filters.ChoiceFilter(choices=[(r.value, r.value) for r in Rule], method="by_rule", label="Risk rule")
+    verdict = django_filters.ChoiceFilter(choices=DecisionLogEntry.Verdict.choices, widget=PlainSelect)
+    side = django_filters.ChoiceFilter(choices=[("yes", "YES"), ("no", "NO")], widget=PlainSelect)
+    rule = django_filters.ChoiceFilter(
+        choices=[(r.value, r.value) for r in Rule], method="by_rule", label="Risk rule", widget=PlainSelect
+    )
     cycle = django_filters.NumberFilter(field_name="cycle_id", label="Cycle")
 
     class Meta:

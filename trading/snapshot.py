@@ -115,16 +115,19 @@ def open_events(now: datetime, *, day: date | None = None, tickers: Collection[s
     return list(events.select_related("series", "series__city").prefetch_related("markets").order_by("event_ticker"))
 
 
-def open_days(now: datetime) -> list[date]:
-    """The climate days of the events :func:`open_events` finds at ``now``, in order."""
-    return sorted(d for d in _open(now).order_by().values_list("target_date", flat=True).distinct() if d is not None)
-
-
-def open_cities(now: datetime, *, day: date) -> list[tuple[str, str]]:
-    """(city, event ticker) of each event :func:`open_events` finds at ``now`` on ``day``, by city: an index of
-    the day, read without loading an event."""
-    events = _open(now).filter(target_date=day).order_by("series__city__name", "event_ticker")
-    return list(events.values_list("series__city__name", "event_ticker"))
+def open_index(now: datetime) -> dict[date, list[tuple[str, str]]]:
+    """(city, event ticker) of each event :func:`open_events` finds at ``now``, by climate day in order, then by
+    city: the open days and their cities, read in one query without loading an event."""
+    rows = (
+        _open(now)
+        .filter(target_date__isnull=False)
+        .order_by("target_date", "series__city__name", "event_ticker")
+        .values_list("target_date", "series__city__name", "event_ticker")
+    )
+    index: dict[date, list[tuple[str, str]]] = {}
+    for day, city, ticker in rows:
+        index.setdefault(day, []).append((city, ticker))
+    return index
 
 
 def _open(now: datetime) -> QuerySet[Event]:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -23,9 +24,8 @@ from trading.snapshot import (
     StoredBooks,
     event_views,
     latest_predictions,
-    open_cities,
-    open_days,
     open_events,
+    open_index,
     probabilities_of,
 )
 
@@ -97,9 +97,10 @@ def markets_today(request: HttpRequest) -> HttpResponse:
     One climate day at a time, EVENTS_PER_PAGE cities a page, with every city of the day linked at the top.
     """
     now = timezone.now()
-    days = open_days(now)
+    by_day = open_index(now)
+    days = list(by_day)
     day = _day_asked(request.GET.get("day"), days)
-    index = open_cities(now, day=day) if day is not None else []
+    index = by_day[day] if day is not None else []
     pages = max(math.ceil(len(index) / EVENTS_PER_PAGE), 1)
     page = _page_asked(request.GET.get("page"), pages)
     shown = [ticker for _, ticker in index[(page - 1) * EVENTS_PER_PAGE : page * EVENTS_PER_PAGE]]
@@ -155,14 +156,12 @@ def _latest_decisions(tickers: list[str]) -> dict[str, DecisionLogEntry]:
 
     The latest cycle is read off the log itself, newest first by the (mode, at) index, which stops at the
     first entry for one of the tickers; joining the cycles to the log instead read every entry of every
-    ticker (seconds on a year's log).
+    ticker (seconds on a year's log). It is a subquery of the one query: no cycle, no rows.
     """
-    cycle = (
+    latest_cycle = (
         DecisionLogEntry.objects.filter(mode=settings.TRADING_MODE, ticker__in=tickers)
         .order_by("-at")
-        .values_list("cycle_id", flat=True)
-        .first()
+        .values("cycle_id")[:1]
     )
-    if cycle is None:
-        return {}
-    return {e.ticker: e for e in DecisionLogEntry.objects.filter(cycle_id=cycle, ticker__in=tickers)}
+    entries = DecisionLogEntry.objects.filter(cycle_id=Subquery(latest_cycle), ticker__in=tickers).order_by()
+    return {entry.ticker: entry for entry in entries}

@@ -200,8 +200,9 @@ else:
         options = _database.get("OPTIONS")
         pool = {"min_size": 1, "max_size": 4}
         _database["OPTIONS"] = {**(options if isinstance(options, dict) else {}), "pool": pool}
-    else:
-        _database.setdefault("CONN_MAX_AGE", 60)
+    # Elsewhere the URL's CONN_MAX_AGE stands, and dj-database-url always makes it 0 (a default of 60 set here
+    # never took): a Celery task opens its own session, which Celery closes after it, a few milliseconds against
+    # tasks minutes apart.
 DATABASES = {"default": _database}
 
 # --- Redis: cache, channel layer, Celery broker ---------------------------------------------

@@ -104,6 +104,13 @@ def attach_latest_books(markets: Sequence[Market], now: datetime) -> None:
         market.latest_book = found.get(market.pk)  # type: ignore[attr-defined]
 
 
+# Only the columns the list shows: a market has 32, eight of them times (each decoded in Python on PostgreSQL).
+# "event" is among them: its foreign key.
+_SHOWN_COLUMNS = tuple(
+    name for name in MarketSerializer.Meta.fields if name in {field.name for field in Market._meta.concrete_fields}
+)
+
+
 class MarketViewSet(viewsets.ReadOnlyModelViewSet[Market]):
     """Markets, filterable by event ticker, status, city and climate day, with their latest book.
 
@@ -116,12 +123,9 @@ class MarketViewSet(viewsets.ReadOnlyModelViewSet[Market]):
     def get_queryset(self) -> QuerySet[Market]:
         # The market's own columns: the event id is indexed (the foreign key), so a page reads only its
         # events' markets and sorts them by strike; ordering by the event (its date) sorted every market.
-        # Only the columns shown: a market has 32, eight of them times (each decoded in Python on PostgreSQL).
-        columns = {field.name for field in Market._meta.concrete_fields}
-        shown = [name for name in MarketSerializer.Meta.fields if name in columns]  # "event": its foreign key
         return (
             Market.objects.select_related("event__series")
-            .only(*shown, "event__event_ticker", "event__target_date", "event__series__city")
+            .only(*_SHOWN_COLUMNS, "event__event_ticker", "event__target_date", "event__series__city")
             .order_by("-event_id", "floor_strike", "ticker")
         )
 

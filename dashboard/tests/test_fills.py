@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dashboard.views.fills import FillRow
 from trading.brokers import PaperBroker
 from trading.cycle import run_cycle
 from trading.models import Fill, RiskLimits
@@ -60,3 +61,14 @@ def test_fills_page_newest_first_with_links_both_ways(staff_client, traded, monk
     assert f"<td>{newest_first[0]}</td>" in first and f"<td>{newest_first[1]}</td>" not in first
     assert f"<td>{newest_first[1]}</td>" in second
     assert "older →" in first and "← newer" not in first and "← newer" in second
+
+
+def test_the_edge_cell_reads_a_zero_edge_and_a_dash_without_a_decision(traded):
+    fill = Fill.objects.select_related("order").get(ticker=traded.mid.ticker)
+    fill.order.decision = {**fill.order.decision, "expected_value": "0.0000"}
+    assert FillRow.of(fill).edge == "0¢"  # an order that saw no edge says so, not "—"
+    fill.order.decision = {}
+    assert FillRow.of(fill).edge == "—"
+    fill.order = None
+    row = FillRow.of(fill)
+    assert row.edge == "—" and row.why is None

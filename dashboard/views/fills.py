@@ -44,7 +44,6 @@ class FillRow:
     def of(cls, fill: Fill) -> FillRow:
         order = fill.order
         decision = order.decision if order is not None else {}
-        edge = decision.get("expected_value")
         return cls(
             at=fill.created_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             ticker=fill.ticker,
@@ -55,7 +54,7 @@ class FillRow:
             sized_on=probability(decision.get("probability")),
             market=probability(decision.get("market_probability")),
             quote=f"{cents(decision.get('yes_bid'))} / {cents(decision.get('yes_ask'))}",
-            edge=cents(edge) if edge else "—",
+            edge=cents(decision.get("expected_value")),
             why=f"{order.strategy}: {Truncator(order.reason).chars(REASON_CHARS)}" if order is not None else None,
         )
 

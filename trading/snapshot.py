@@ -120,13 +120,13 @@ def open_index(now: datetime) -> dict[date, list[tuple[str, str]]]:
     city: the open days and their cities, read in one query without loading an event."""
     rows = (
         _open(now)
-        .filter(target_date__isnull=False)
         .order_by("target_date", "series__city__name", "event_ticker")
         .values_list("target_date", "series__city__name", "event_ticker")
     )
     index: dict[date, list[tuple[str, str]]] = {}
     for day, city, ticker in rows:
-        index.setdefault(day, []).append((city, ticker))
+        if day is not None:  # an event without a climate day is not shown (event_views skips it)
+            index.setdefault(day, []).append((city, ticker))
     return index
 
 

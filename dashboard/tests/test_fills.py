@@ -65,9 +65,11 @@ def test_fills_page_newest_first_with_links_both_ways(staff_client, traded, monk
 
 def test_the_edge_cell_reads_a_zero_edge_and_a_dash_without_a_decision(traded):
     fill = Fill.objects.select_related("order").get(ticker=traded.mid.ticker)
-    fill.order.decision = {**fill.order.decision, "expected_value": "0.0000"}
+    order = fill.order
+    assert order is not None
+    order.decision = {**order.decision, "expected_value": "0.0000"}
     assert FillRow.of(fill).edge == "0¢"  # an order that saw no edge says so, not "—"
-    fill.order.decision = {}
+    order.decision = {}
     assert FillRow.of(fill).edge == "—"
     fill.order = None
     row = FillRow.of(fill)

@@ -56,6 +56,8 @@ ENDPOINTS = [
 class ApiRootApi(APIView):
     """Every endpoint of the API, by name."""
 
+    name = "API root"
+
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         return Response({label: reverse(name, request=request) for label, name in ENDPOINTS})

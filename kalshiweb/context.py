@@ -20,7 +20,7 @@ def trading_mode(request: HttpRequest) -> dict[str, Any]:
         "trading_mode": mode,
         "trading_mode_note": MODE_NOTES.get(mode, mode),
         "kalshi_env": str(settings.KALSHI_ENV),
-        # A callable, so the query runs only on pages whose template shows the banner (not the browsable API).
+        # A callable, so the query runs only where a template shows the banner (not in htmx fragments).
         "banner_trading_state": lambda: banner_trading_state(request),
     }
 

@@ -146,6 +146,14 @@ class Dollars(serializers.DecimalField):
         return f"{cents if cents == amount else amount.normalize():f}"
 
 
+def view_name(view: APIView) -> str:
+    """A view's title on the browsable API: DRF's, without our classes' "Api" suffix ("Forecast List", not
+    "Forecast List Api"). A view may name itself (``name``), as DRF's own do."""
+    from rest_framework.views import get_view_name  # see the module's note
+
+    return get_view_name(view).removesuffix(" Api")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every error as ``{"error": {"code", "message", "fields"?}}``, keeping DRF's status and headers."""
     from rest_framework.views import exception_handler as drf_exception_handler

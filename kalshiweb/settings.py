@@ -340,6 +340,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "VIEW_NAME_FUNCTION": "kalshiweb.rest.view_name",
     "EXCEPTION_HANDLER": "kalshiweb.rest.exception_handler",  # {"error": {code, message, fields?}}
     "DEFAULT_THROTTLE_RATES": {"auth": "10/minute"},  # the token endpoint: slows password guessing
     "COERCE_DECIMAL_TO_STRING": True,

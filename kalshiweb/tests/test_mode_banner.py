@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -93,7 +93,36 @@ def test_the_login_page_does_not_show_the_trading_state(client):
     assert "data-live-trading-state" not in html
 
 
-def test_pages_without_the_banner_do_not_read_the_trading_state(staff_client):
-    with CaptureQueriesContext(connection) as captured:  # the browsable API renders templates, but not the banner
-        assert staff_client.get("/api/orders/", HTTP_ACCEPT="text/html").status_code == 200
+def test_fragments_and_json_do_not_read_the_trading_state(staff_client):
+    with CaptureQueriesContext(connection) as captured:  # htmx swaps in a fragment; the banner stays as it was
+        assert staff_client.get(reverse("dashboard-decisions"), HTTP_HX_REQUEST="true").status_code == 200
+        assert staff_client.get("/api/orders/", HTTP_ACCEPT="application/json").status_code == 200
     assert not [q for q in captured.captured_queries if 'FROM "trading_tradingstate"' in q["sql"]]
+
+
+@pytest.mark.parametrize("path", ["/api/", "/api/orders/", "/api/trading/state/"])
+@pytest.mark.parametrize("mode", ["DRY", "LIVE"])
+def test_the_browsable_api_says_the_mode(staff_client, path, mode):
+    """Its forms halt trading and change limits: it is a page like any other."""
+    with override_settings(TRADING_MODE=mode):
+        html = staff_client.get(path, HTTP_ACCEPT="text/html").content.decode()
+    assert f'class="mode-banner {mode.lower()}"' in html and f"<strong>{mode}</strong>" in html
+    assert f'<body class="mode-{mode.lower()}">' in html
+    assert ("[LIVE]" in html.split("</title>")[0]) is (mode == "LIVE")
+    assert "Django REST framework" not in html.split("</title>")[0]
+
+
+def test_the_api_docs_say_the_mode(staff_client):
+    with override_settings(TRADING_MODE="LIVE"):
+        html = staff_client.get(reverse("api-docs")).content.decode()
+    assert 'class="mode-banner live"' in html and "<strong>LIVE</strong>" in html and 'id="swagger-ui"' in html
+
+
+def test_a_page_that_is_not_there_says_the_mode_too(staff_client):
+    with override_settings(TRADING_MODE="LIVE"):
+        seen = staff_client.get("/dashboard/no-such-page/<b>")
+        anonymous = Client().get("/no-such-page/")
+    html = seen.content.decode()
+    assert seen.status_code == 404 and "<strong>LIVE</strong>" in html and "trading-state-label" in html
+    assert "<code>/dashboard/no-such-page/%3Cb%3E</code>" in html and "<b>" not in html.split("<main>")[1]
+    assert anonymous.status_code == 404 and "<strong>LIVE</strong>" in anonymous.content.decode()

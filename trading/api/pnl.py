@@ -95,6 +95,8 @@ class PnlQuerySerializer(serializers.Serializer[dict[str, Any]]):
 class PnlApi(APIView):
     """A mode's realised P&L by UTC day, ISO week and month, by city and strategy; its equity curve and drawdown."""
 
+    name = "P&L"
+
     @extend_schema(
         parameters=[
             OpenApiParameter(

@@ -65,6 +65,23 @@ def test_filters(staff_client, ledger, query, expected):
     assert len([r for r in rows(html) if "No decisions match" not in r]) == expected
 
 
+@pytest.mark.parametrize(
+    ("few", "lately"),
+    [(100, timedelta(days=1)), (0, timedelta(days=1)), (0, timedelta(0))],
+    ids=["a few markets: by their tickers", "many, decided lately: the walk", "many, all older: the bounded walk"],
+)
+@pytest.mark.parametrize(("part", "expected"), [("b40.5", 3), ("KXHIGHTEST2", 2), ("kxhigh", 5), ("nowhere", 0)])
+def test_the_market_filter_finds_the_same_decisions_every_way(
+    staff_client, ledger, monkeypatch, few, lately, part, expected
+):
+    monkeypatch.setattr("dashboard.views.decisions.FEW_MARKETS", few)
+    monkeypatch.setattr("dashboard.views.decisions.LATELY", lately)
+    html = staff_client.get(reverse("dashboard-decisions"), {"ticker": part}).content.decode()
+    listed = [r for r in rows(html) if "No decisions match" not in r]
+    assert len(listed) == expected and all(part.lower() in r.lower() for r in listed)
+    assert ("No decisions match" in html) is (expected == 0)
+
+
 def test_the_city_filter_goes_through_the_event(staff_client, ledger):
     otherville = City.objects.get(name="Otherville")
     html = staff_client.get(reverse("dashboard-decisions"), {"city": otherville.pk}).content.decode()

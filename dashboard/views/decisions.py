@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import django_filters
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import Truncator
@@ -17,12 +17,14 @@ from django.views.decorators.cache import never_cache
 from dashboard.views.paging import PER_PAGE, page_of
 from dashboard.widgets import PlainSelect
 from kalshiweb.templatetags.money import cents, contracts, probability
-from markets.models import Event
+from markets.models import Event, Market
 from trading.limits import Rule
 from trading.models import DecisionLogEntry
 from weather.models import City
 
 REASON_CHARS = 140
+FEW_MARKETS = 100  # the market filter reads up to this many markets' decisions by their tickers
+LATELY = timedelta(days=1)  # ... and walks the log for more if one was decided this long before the newest entry
 
 
 class DecisionLogFilter(django_filters.FilterSet):
@@ -33,7 +35,7 @@ class DecisionLogFilter(django_filters.FilterSet):
     )
     since = django_filters.DateFilter(method="from_day", label="From (UTC day)")
     until = django_filters.DateFilter(method="to_day", label="To (UTC day)")
-    ticker = django_filters.CharFilter(lookup_expr="icontains", label="Market")
+    ticker = django_filters.CharFilter(method="by_market", label="Market")
     verdict = django_filters.ChoiceFilter(choices=DecisionLogEntry.Verdict.choices, widget=PlainSelect)
     side = django_filters.ChoiceFilter(choices=[("yes", "YES"), ("no", "NO")], widget=PlainSelect)
     rule = django_filters.ChoiceFilter(
@@ -62,12 +64,49 @@ class DecisionLogFilter(django_filters.FilterSet):
         newest = ours.aggregate(at=Max("at"))["at"]
         return rows.none() if newest is None else ours.filter(at__lte=newest)
 
+    def by_market(self, rows: QuerySet[DecisionLogEntry], name: str, text: str) -> QuerySet[DecisionLogEntry]:
+        # Any part of a ticker, in any case, which no index finds in the log: walking it newest first for a
+        # part that matches nothing, or only old markets, read the whole log (1 s on a year's, on each key the
+        # page searches as one types). So the markets are searched first (a row a market, not one a market a
+        # cycle): none, nothing to find; a few, their decisions through the log's ticker index; many, a walk.
+        found = list(Market.objects.filter(ticker__icontains=text).values_list("ticker", flat=True)[: FEW_MARKETS + 1])
+        if not found:
+            return rows.none()
+        return _of_few_markets(rows, found) if len(found) <= FEW_MARKETS else _of_many_markets(rows, text)
+
     def by_rule(self, rows: QuerySet[DecisionLogEntry], name: str, rule: str) -> QuerySet[DecisionLogEntry]:
         # rules is a JSON list of rule names; the quoted name matches one element, not a prefix of another.
         # A pass never has one: naming the other verdicts lets the (mode, verdict, at) index skip the passes,
         # nearly all of the log, instead of reading every row's rules.
         fired = [v for v in DecisionLogEntry.Verdict if v != DecisionLogEntry.Verdict.PASSED]
         return rows.filter(verdict__in=fired, rules__icontains=f'"{rule}"')
+
+
+def _of_few_markets(rows: QuerySet[DecisionLogEntry], tickers: list[str]) -> QuerySet[DecisionLogEntry]:
+    """Their decisions, in the stretch of the log between their first and last (found by the ticker index).
+
+    Without the stretch, SQLite (which has no statistics here) reads the page by the (mode, at) index from the
+    newest entry on. The stretch is read per ticker: ungrouped, PostgreSQL reads MIN and MAX off that same index
+    from either end of the log.
+    """
+    spans = DecisionLogEntry.objects.filter(ticker__in=tickers).values("ticker").order_by()
+    bounds = [(span["first"], span["last"]) for span in spans.annotate(first=Min("at"), last=Max("at"))]
+    if not bounds:
+        return rows.none()
+    start, end = min(first for first, _ in bounds), max(last for _, last in bounds)
+    return rows.filter(ticker__in=tickers, at__range=(start, end))
+
+
+def _of_many_markets(rows: QuerySet[DecisionLogEntry], text: str) -> QuerySet[DecisionLogEntry]:
+    """Walking the log newest first meets common markets soon if one was decided lately; if none was, the walk
+    starts at the newest decision about their events (as DecisionLogFilter.by_city's does)."""
+    matching = rows.filter(ticker__icontains=text)
+    newest_of_all = rows.aggregate(at=Max("at"))["at"]
+    if newest_of_all is None or matching.filter(at__gt=newest_of_all - LATELY).exists():
+        return matching
+    events = Market.objects.filter(ticker__icontains=text).values("event__event_ticker")
+    newest = rows.filter(event_ticker__in=events).aggregate(at=Max("at"))["at"]
+    return rows.none() if newest is None else matching.filter(at__lte=newest)
 
 
 def _utc_midnight(day: date) -> datetime:

@@ -121,11 +121,6 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet[Prediction]):
             attach_brackets(page)
         return page
 
-    def get_object(self) -> Prediction:
-        prediction = super().get_object()
-        attach_brackets([prediction])
-        return prediction
-
 
 class ScoreRowSerializer(serializers.Serializer[ScoreRow]):
     """One section of the validation scores, four decimals; differences are model - market (negative: better)."""

@@ -69,10 +69,11 @@ class DecisionLogFilter(django_filters.FilterSet):
         # part that matches nothing, or only old markets, read the whole log (1 s on a year's, on each key the
         # page searches as one types). So the markets are searched first (a row a market, not one a market a
         # cycle): none, nothing to find; a few, their decisions through the log's ticker index; many, a walk.
-        found = list(Market.objects.filter(ticker__icontains=text).values_list("ticker", flat=True)[: FEW_MARKETS + 1])
+        markets = Market.objects.filter(ticker__icontains=text)
+        found = list(markets.values_list("ticker", flat=True)[: FEW_MARKETS + 1])
         if not found:
             return rows.none()
-        return _of_few_markets(rows, found) if len(found) <= FEW_MARKETS else _of_many_markets(rows, text)
+        return _of_few_markets(rows, found) if len(found) <= FEW_MARKETS else _of_many_markets(rows, text, markets)
 
     def by_rule(self, rows: QuerySet[DecisionLogEntry], name: str, rule: str) -> QuerySet[DecisionLogEntry]:
         # rules is a JSON list of rule names; the quoted name matches one element, not a prefix of another.
@@ -97,15 +98,16 @@ def _of_few_markets(rows: QuerySet[DecisionLogEntry], tickers: list[str]) -> Que
     return rows.filter(ticker__in=tickers, at__range=(start, end))
 
 
-def _of_many_markets(rows: QuerySet[DecisionLogEntry], text: str) -> QuerySet[DecisionLogEntry]:
+def _of_many_markets(
+    rows: QuerySet[DecisionLogEntry], text: str, markets: QuerySet[Market]
+) -> QuerySet[DecisionLogEntry]:
     """Walking the log newest first meets common markets soon if one was decided lately; if none was, the walk
     starts at the newest decision about their events (as DecisionLogFilter.by_city's does)."""
     matching = rows.filter(ticker__icontains=text)
     newest_of_all = rows.aggregate(at=Max("at"))["at"]
     if newest_of_all is None or matching.filter(at__gt=newest_of_all - LATELY).exists():
         return matching
-    events = Market.objects.filter(ticker__icontains=text).values("event__event_ticker")
-    newest = rows.filter(event_ticker__in=events).aggregate(at=Max("at"))["at"]
+    newest = rows.filter(event_ticker__in=markets.values("event__event_ticker")).aggregate(at=Max("at"))["at"]
     return rows.none() if newest is None else matching.filter(at__lte=newest)
 
 

@@ -38,6 +38,12 @@ def test_predictions_carry_their_bracket_probabilities(staff_client):
     assert len(shown["brackets"]) == 2 and shown["brackets"][0]["probability"] == "0.25000000"
 
 
+def test_one_prediction_carries_its_brackets_too(staff_client):
+    [prediction] = _predictions(1, _model())
+    shown = staff_client.get(f"/api/predictions/{prediction.pk}/").json()
+    assert [b["probability"] for b in shown["brackets"]] == ["0.25000000", "0.25000000"]
+
+
 def test_predictions_page_by_cursor_newest_first_without_a_count(staff_client):
     made = _predictions(5, _model())  # one as_of: the id breaks the tie, newest first
     first = staff_client.get("/api/predictions/", {"page_size": 2}).json()
